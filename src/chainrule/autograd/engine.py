@@ -1,0 +1,195 @@
+"""The backward pass: the chain rule, applied node by node in reverse topological order.
+
+1. Count, for every node reachable from the roots, how many edges point at it.
+2. Start from the roots with their upstream gradients. A node runs once every edge into
+   it has delivered its contribution (contributions are summed: ``a*a`` has two edges).
+3. Running a node calls its op's backward rule: upstream gradient x local gradient, one
+   result per operand. Each result is summed back to its operand's shape (broadcasting)
+   and cast to its dtype here, in one place, then passed down the edge.
+4. Leaves collect their gradient into ``.grad`` (accumulating across calls, as PyTorch does).
+   Without ``retain_graph`` each node's saved values are released as soon as it has run.
+"""
+from .._tensor import Tensor
+from .grad_mode import state
+from .graph import FREED, _FREED_MSG, Node
+
+# Observers of the backward pass (the explainer): called as fn(node, grad_out, grads_in).
+_observers = []
+
+
+def _check_versions(node):
+    for s, v in zip(node.saved, node.versions or ()):
+        if v is not None and s._version[0] != v:
+            _raise_modified(node, s, s._version[0], v)
+    if node.out is not None:
+        box, expected = node.out_version
+        if box[0] != expected:
+            _raise_modified(node, Tensor._make(node.out), box[0], expected, output=True)
+
+
+def _raise_modified(node, t, now, expected, output=False):
+    from .._printing import type_name
+
+    which = "output 0 of " + node.op.node_name if output else "an input of " + node.op.node_name
+    raise RuntimeError(
+        "one of the variables needed for gradient computation has been modified by an inplace "
+        f"operation: [{type_name(t)} {list(t._data.shape)}], which is {which}, is at version "
+        f"{now}; expected version {expected} instead. Hint: enable anomaly detection to find the "
+        "operation that failed to compute its gradient, with "
+        "torch.autograd.set_detect_anomaly(True)."
+    )
+
+
+def _dependencies(roots):
+    deps = {}
+    stack = [n for n in roots if isinstance(n, Node)]
+    seen = set(stack)
+    while stack:
+        for e in stack.pop().edges:
+            if e is not None and e.__class__ is Node or isinstance(e, Node):
+                deps[e] = deps.get(e, 0) + 1
+                if e not in seen:
+                    seen.add(e)
+                    stack.append(e)
+    return deps
+
+
+def _needed(roots, targets):
+    """Nodes from which some target (a node or a leaf) can be reached; others are skipped."""
+    memo = {}
+    for root in roots:
+        stack = [(root, False)]
+        while stack:
+            n, done = stack.pop()
+            if n in memo:
+                continue
+            if not isinstance(n, Node):
+                memo[n] = n in targets
+                continue
+            if done:
+                memo[n] = n in targets or any(memo.get(e, False) for e in n.edges if e is not None)
+            else:
+                stack.append((n, True))
+                stack.extend((e, False) for e in n.edges if e is not None and e not in memo)
+    return {n for n, ok in memo.items() if ok}
+
+
+def run_backward(roots, grads, retain_graph, create_graph, capture=None):
+    """Propagate ``grads`` from the ``roots`` (Nodes or leaf Tensors).
+
+    With ``capture`` (a dict keyed by the Node or leaf to stop at), the gradient arriving
+    there is stored in the dict instead of being accumulated into ``.grad``.
+    """
+    prev = state.enabled
+    state.enabled = create_graph
+    try:
+        buffers = {}
+        leaf_grads = {}
+        for r, g in zip(roots, grads):
+            target = buffers if isinstance(r, Node) else leaf_grads
+            target[r] = target[r] + g if r in target else g
+        deps = _dependencies(roots)
+        needed = _needed(roots, capture) if capture is not None else None
+        ready = [r for r in dict.fromkeys(roots) if isinstance(r, Node) and deps.get(r, 0) == 0]
+        observers = _observers
+        while ready:
+            node = ready.pop()
+            g = buffers.pop(node, None)
+            if g is not None and node.hooks is not None:
+                g = _run_pre_hooks(node, g)
+            if capture is not None and node in capture:
+                capture[node] = g
+            run = g is not None and (needed is None or node in needed)
+            if run:
+                if node.saved is FREED:
+                    raise RuntimeError(_FREED_MSG)
+                if node.versions is not None or node.out is not None:
+                    _check_versions(node)
+                results = node.op.backward(node, g)
+                if results.__class__ is not tuple:
+                    results = (results,)
+                if observers:
+                    for fn in observers:
+                        fn(node, g, results)
+                if node.hooks is not None and node.hooks["post"]:
+                    for h in list(node.hooks["post"].values()):
+                        h(results, (g,))
+                if not retain_graph:
+                    if node.saved:
+                        node.saved = FREED
+                    node.out = None
+            for i, e in enumerate(node.edges):
+                if e is None:
+                    continue
+                gi = results[i] if run else None
+                if gi is not None:
+                    shape, dtype = node.metas[i]
+                    if gi._data.shape != shape:
+                        gi = gi.sum_to_size(shape)
+                    if gi._data.dtype != dtype:
+                        gi = gi.to(_dtype_of(dtype))
+                if isinstance(e, Node):
+                    if gi is not None:
+                        old = buffers.get(e)
+                        buffers[e] = gi if old is None else old + gi
+                    deps[e] -= 1
+                    if deps[e] == 0:
+                        ready.append(e)
+                elif gi is not None:
+                    old = leaf_grads.get(e)
+                    leaf_grads[e] = gi if old is None else old + gi
+        for leaf, g in leaf_grads.items():
+            g = _run_leaf_hooks(leaf, g)
+            if capture is not None:
+                if leaf in capture:
+                    capture[leaf] = g
+                continue
+            _accumulate(leaf, g, create_graph)
+    finally:
+        state.enabled = prev
+
+
+def _dtype_of(np_dtype):
+    from .._dtype import _FROM_NP
+
+    return _FROM_NP[np_dtype]
+
+
+def _run_pre_hooks(node, g):
+    for h in list(node.hooks["pre"].values()):
+        r = h(g)
+        if r is not None:
+            g = r
+    for h in list(node.hooks["retain"].values()):
+        h(g)
+    return g
+
+
+def _run_leaf_hooks(leaf, g):
+    ex = leaf._extra
+    if ex:
+        for h in list(ex.get("hooks", {}).values()):
+            r = h(g)
+            if r is not None:
+                g = r
+    return g
+
+
+def _accumulate(leaf, g, create_graph):
+    """AccumulateGrad: the first gradient is stored (a private copy, so later in-place
+    accumulation can never write into a tensor someone else holds); later ones are added."""
+    old = leaf._grad
+    if old is None:
+        if create_graph:
+            leaf._grad = g
+        else:
+            leaf._grad = Tensor._make(g._data.copy())
+    elif create_graph or old._requires_grad:
+        leaf._grad = old + g
+    else:
+        old._data += g._data
+        old._version[0] += 1
+    ex = leaf._extra
+    if ex and ex.get("post_hooks"):
+        for h in list(ex["post_hooks"].values()):
+            h(leaf)

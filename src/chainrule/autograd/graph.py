@@ -1,0 +1,216 @@
+"""The recorded graph: one Node per op application, and ``apply``, which records it.
+
+An op is a class (see ``chainrule.ops.Op``) holding its forward on arrays, its backward
+written with chainrule's own ops, and the formula of each local derivative. Applying it
+computes the forward on raw arrays and, only if some input needs a gradient, records a
+``Node``: the op, one edge per operand (the producer's Node, the leaf Tensor itself, or
+None for constants), each operand's (shape, dtype) so that the engine can sum broadcast
+gradients back in one place, and the values the backward needs.
+"""
+from .._tensor import Tensor
+from .grad_mode import state
+
+FREED = ("<freed>",)  # sentinel: saved values released by a backward without retain_graph
+
+
+class RemovableHandle:
+    """Returned by every register_*hook; ``remove()`` takes the hook out again."""
+
+    _next_id = 0
+
+    def __init__(self, hooks_dict, hook):
+        RemovableHandle._next_id += 1
+        self.id = RemovableHandle._next_id
+        self._hooks = hooks_dict
+        hooks_dict[self.id] = hook
+
+    def remove(self):
+        self._hooks.pop(self.id, None)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.remove()
+
+
+class Node:
+    """A backward function: ``grad_fn`` of the tensor an op produced."""
+
+    __slots__ = (
+        "op", "edges", "metas", "saved", "versions", "args", "extra", "out", "out_version",
+        "hooks", "_metadata", "__weakref__",
+    )
+
+    def __init__(self, op):
+        self.op = op
+        self.saved = ()
+        self.versions = None
+        self.extra = None  # anything else the forward stashed for backward (a mask, indices)
+        self.out = None  # the output's array, when the backward rule uses the result
+        self.hooks = None
+        self._metadata = None
+
+    # ---- what users see -------------------------------------------------------------
+    def name(self):
+        return self.op.node_name
+
+    def __repr__(self):
+        return f"<{self.op.node_name} object at {hex(id(self))}>"
+
+    @property
+    def next_functions(self):
+        return tuple((_edge_fn(e), 0) for e in self.edges)
+
+    @property
+    def metadata(self):
+        if self._metadata is None:
+            self._metadata = {}
+        return self._metadata
+
+    def register_hook(self, fn):
+        """fn(grad_inputs, grad_outputs) after this node ran (PyTorch's Node.register_hook)."""
+        return self._add_hook(fn, kind="post")
+
+    def register_prehook(self, fn):
+        """fn(grad_outputs) -> replacement or None, before this node runs."""
+        return self._add_hook(lambda g: _unwrap1(fn((g,))), kind="pre")
+
+    def _add_hook(self, fn, retains=False, kind="pre"):
+        if self.hooks is None:
+            self.hooks = {"pre": {}, "post": {}, "retain": {}}
+        return RemovableHandle(self.hooks["retain" if retains else kind], fn)
+
+    # ---- what backward rules use ----------------------------------------------------
+    @property
+    def saved_tensors(self):
+        if self.saved is FREED:
+            raise RuntimeError(_FREED_MSG)
+        return self.saved
+
+    @property
+    def output(self):
+        """The op's result as a Tensor: a constant normally, differentiable under create_graph."""
+        if self.out is None:
+            raise RuntimeError(_FREED_MSG)
+        t = Tensor._make(self.out)
+        if state.enabled:
+            t._requires_grad = True
+            t.grad_fn = self
+        return t
+
+
+def _unwrap1(r):
+    if r is None:
+        return None
+    return r[0] if isinstance(r, (tuple, list)) else r
+
+
+class AccumulateGrad:
+    """Stand-in shown in ``next_functions`` for a leaf; the engine accumulates leaves directly."""
+
+    __slots__ = ("variable",)
+
+    def __init__(self, variable):
+        self.variable = variable
+
+    def name(self):
+        return "torch::autograd::AccumulateGrad"
+
+    def __repr__(self):
+        return f"<AccumulateGrad object at {hex(id(self))}>"
+
+    @property
+    def next_functions(self):
+        return ()
+
+    def __eq__(self, other):
+        return isinstance(other, AccumulateGrad) and other.variable is self.variable
+
+    def __hash__(self):
+        return id(self.variable)
+
+
+def _edge_fn(e):
+    if e is None or isinstance(e, Node):
+        return e
+    ex = e._extras()
+    acc = ex.get("acc")
+    if acc is None:
+        acc = ex["acc"] = AccumulateGrad(e)
+    return acc
+
+
+_FREED_MSG = (
+    "Trying to backward through the graph a second time (or directly access saved tensors after "
+    "they have already been freed). Saved intermediate values of the graph are freed when you "
+    "call .backward() or autograd.grad(). Specify retain_graph=True if you need to backward "
+    "through the graph a second time or if you need to access saved tensors after calling backward."
+)
+
+
+def apply(op, inputs, arrays, args=()):
+    """Run ``op`` on ``arrays`` (the operands' data, already promoted) and record it.
+
+    ``inputs`` are the operands as given (Tensors or Python scalars), one edge each;
+    ``args`` are non-differentiable parameters (dims, flags) passed after the arrays.
+    """
+    if state.enabled:
+        for x in inputs:
+            if x.__class__ is not Tensor and not isinstance(x, Tensor):
+                continue
+            if x._requires_grad:
+                return _record(op, inputs, arrays, args)
+    out = op.forward(None, *arrays, *args)
+    if op.multi_output:
+        return tuple(Tensor._make(o) for o in out)
+    result = Tensor._make(out)
+    if op.is_view:
+        _mark_view(result, inputs[0])
+    return result
+
+
+def _mark_view(result, base):
+    # A view shares its base's storage, so it shares its version counter too: an in-place
+    # change through either one invalidates values saved from the other.
+    if result._data.base is not None and base._data.size and result._data.size:
+        import numpy
+
+        if numpy.may_share_memory(result._data, base._data):
+            result._version = base._version
+            result._base = base if base._base is None else base._base
+
+
+def _record(op, inputs, arrays, args):
+    node = Node(op)
+    node.args = args
+    out = op.forward(node, *arrays, *args)
+    rest = None
+    if op.multi_output:
+        out, *rest = out
+    edges = []
+    metas = []
+    for x in inputs:
+        if isinstance(x, Tensor) and x._requires_grad:
+            edges.append(x.grad_fn or x)
+            metas.append((x._data.shape, x._data.dtype))
+        else:
+            edges.append(None)
+            metas.append(None)
+    node.edges = edges
+    node.metas = metas
+    if op.saves:
+        saved = node.saved = tuple(inputs[i] for i in op.saves)
+        node.versions = tuple(s._version[0] if isinstance(s, Tensor) else None for s in saved)
+    result = Tensor._make(out, out.dtype.kind == "f")
+    if result._requires_grad:
+        result.grad_fn = node
+        if op.saves_output:
+            node.out = result._data
+            # (counter, value): backward checks the result was not edited in place since.
+            node.out_version = (result._version, 0)
+    if op.is_view:
+        _mark_view(result, inputs[0])
+    if rest is not None:
+        return (result, *(Tensor._make(r) for r in rest))
+    return result

@@ -1,0 +1,8 @@
+"""The op registry, grouped by family. Importing this attaches every op to Tensor."""
+from ._core import REGISTRY, Op  # noqa: F401
+from .arithmetic import *  # noqa: F401,F403
+from .pointwise import *  # noqa: F401,F403
+from .reductions import *  # noqa: F401,F403
+from .shape import *  # noqa: F401,F403
+from .conversion import *  # noqa: F401,F403
+from .creation import *  # noqa: F401,F403

@@ -1,0 +1,242 @@
+"""How an op is declared, and the helpers every op family shares.
+
+An op is a subclass of ``Op``, written once with everything about it side by side::
+
+    class Mul(Op):
+        node_name = "MulBackward0"                       # what grad_fn prints
+        operands = ("self", "other")
+        formulas = {"self": "other", "other": "self"}    # ∂out/∂operand, for the explainer
+        saves = (0, 1)                                   # operands the backward needs
+
+        def forward(ctx, a, b):                          # arrays in, array out
+            return a * b
+
+        def backward(ctx, grad):                         # chainrule Tensors in and out
+            a, b = ctx.saved
+            return grad * b, grad * a
+
+``forward`` runs on raw arrays (``ctx`` is None when nothing needs a gradient, so it must
+only stash things when ``ctx`` is given). ``backward`` returns one gradient per operand
+(None where there is none) and is written with chainrule's own ops, so the same rule
+gives higher-order gradients under ``create_graph=True`` and runs as plain array code
+otherwise. Gradients come back at the broadcast shape: the engine sums them to each
+operand's shape, so no rule has to.
+"""
+from .. import _dtype
+from .._backend import xp, ndarray
+from .._tensor import Tensor, _wrap_dim
+from ..autograd.graph import apply
+
+REGISTRY = {}
+
+
+class Op:
+    node_name = None
+    operands = ("self",)
+    formulas = {}
+    saves = ()
+    saves_output = False
+    multi_output = False
+    is_view = False  # the forward returns a view of operand 0 (shares storage and version)
+
+    def __init_subclass__(cls, **kw):
+        super().__init_subclass__(**kw)
+        # Plain functions in the class body act as static methods (ctx comes first).
+        for name in ("forward", "backward"):
+            f = cls.__dict__.get(name)
+            if f is not None and not isinstance(f, staticmethod):
+                setattr(cls, name, staticmethod(f))
+        if cls.node_name:
+            REGISTRY[cls.node_name] = cls
+
+    @staticmethod
+    def forward(ctx, *args):
+        raise NotImplementedError
+
+    @staticmethod
+    def backward(ctx, grad):
+        raise RuntimeError("derivative not implemented")
+
+
+# ---- registering functions as Tensor methods ------------------------------------------
+def method(*names):
+    """Attach the decorated function to Tensor under each name (first arg is self)."""
+
+    def deco(fn):
+        for n in names or (fn.__name__,):
+            setattr(Tensor, n, fn)
+        return fn
+
+    return deco
+
+
+def inplace(name, fn, check=None):
+    """A ``x.name_(...)`` method: compute ``fn(x, ...)`` and write it into x (see set_)."""
+
+    def inplace_method(self, *args, **kwargs):
+        return self._inplace(fn(self, *args, **kwargs), name)
+
+    inplace_method.__name__ = name
+    setattr(Tensor, name, inplace_method)
+    return inplace_method
+
+
+# ---- operands ---------------------------------------------------------------------------
+def is_tensor(x):
+    return isinstance(x, Tensor)
+
+
+def _scalar_ok(x):
+    return isinstance(x, (int, float, bool)) or isinstance(x, xp.generic)
+
+
+def check_operand(x, opname):
+    if isinstance(x, Tensor) or _scalar_ok(x):
+        return x
+    raise TypeError(
+        f"{opname}(): argument 'other' (position 2) must be Tensor, not {type(x).__name__}"
+    )
+
+
+def broadcast_error(a_shape, b_shape):
+    """PyTorch's message for shapes that do not broadcast, naming the offending dimension."""
+    na, nb = len(a_shape), len(b_shape)
+    n = max(na, nb)
+    for i in range(1, n + 1):
+        sa = a_shape[-i] if i <= na else 1
+        sb = b_shape[-i] if i <= nb else 1
+        if sa != sb and sa != 1 and sb != 1:
+            return RuntimeError(
+                f"The size of tensor a ({sa}) must match the size of tensor b ({sb}) at "
+                f"non-singleton dimension {n - i}"
+            )
+    return RuntimeError(f"shapes {list(a_shape)} and {list(b_shape)} are not broadcastable")
+
+
+def _shape(x):
+    return x._data.shape if isinstance(x, Tensor) else ()
+
+
+def binary(op, a, b, dtype=None):
+    """Apply a two-operand elementwise op with PyTorch's promotion and broadcasting errors."""
+    if dtype is None:
+        dtype = _dtype.result_type(a, b)
+    npd = dtype.np
+    if isinstance(a, Tensor):
+        xa = a._data if a._data.dtype == npd else a._data.astype(npd)
+    else:
+        xa = a  # a Python scalar stays weak, so NumPy keeps the tensor's dtype
+    if isinstance(b, Tensor):
+        xb = b._data if b._data.dtype == npd else b._data.astype(npd)
+    else:
+        xb = b
+    try:
+        return apply(op, (a, b), (xa, xb))
+    except ValueError as e:
+        if "broadcast" in str(e):
+            raise broadcast_error(_shape(a), _shape(b)) from None
+        raise
+
+
+def float_dtype(x):
+    """The dtype of a 'floating' unary op on x: integers and bool become the default float."""
+    d = x._data.dtype
+    return d if d.kind == "f" else _dtype.defaults.float.np
+
+
+def unary(op, x, *args, floating=False):
+    """Apply a one-operand op; ``floating`` ops promote integer input as PyTorch does."""
+    if not isinstance(x, Tensor):
+        raise TypeError(
+            f"{op.node_name[:-len('Backward0')].lower()}(): argument 'input' (position 1) must "
+            f"be Tensor, not {type(x).__name__}"
+        )
+    a = x._data
+    if floating and a.dtype.kind != "f":
+        a = a.astype(_dtype.defaults.float.np)
+    return apply(op, (x,), (a,), args)
+
+
+def wrap_dim(dim, ndim):
+    return _wrap_dim(dim, ndim)
+
+
+def dims_tuple(dim, ndim):
+    """Normalise an int / tuple / None ``dim`` argument into a sorted tuple of axes."""
+    if dim is None:
+        return tuple(range(ndim))
+    if isinstance(dim, (list, tuple)):
+        axes = tuple(sorted(_wrap_dim(d, ndim) for d in dim))
+        if len(set(axes)) != len(axes):
+            raise RuntimeError("dim appears multiple times in the list of dims")
+        return axes
+    return (_wrap_dim(dim, ndim),)
+
+
+def to_tensor(x, dtype=None):
+    """Wrap a non-Tensor value (list, scalar, ndarray) as a constant Tensor."""
+    if isinstance(x, Tensor):
+        return x
+    if dtype is None:
+        if _scalar_ok(x):
+            dtype = _dtype.scalar_dtype(x)
+            return Tensor._make(xp.asarray(x, dtype=dtype.np))
+        arr = xp.asarray(x)
+        if arr.dtype.kind == "f" and not isinstance(x, ndarray):
+            arr = arr.astype(_dtype.defaults.float.np)
+        return Tensor._make(arr)
+    return Tensor._make(xp.asarray(x, dtype=_dtype.to_dtype(dtype).np))
+
+
+def type_error_name(x):
+    return type(x).__name__
+
+
+# ---- in-place ---------------------------------------------------------------------------
+def _inplace(self, result, opname):
+    """Make ``self`` hold ``result``: write the data into self's storage (so views see it),
+    bump the version counter, and, when autograd recorded ``result``, give self its history.
+    """
+    from ..autograd.grad_mode import state
+
+    if self._requires_grad and self.grad_fn is None and state.enabled:
+        raise RuntimeError(
+            "a leaf Variable that requires grad is being used in an in-place operation."
+        )
+    rd = result._data
+    if rd.shape != self._data.shape:
+        raise RuntimeError(
+            f"output with shape {list(self._data.shape)} doesn't match the broadcast shape "
+            f"{list(rd.shape)}"
+        )
+    if rd.dtype != self._data.dtype and not _can_cast(rd.dtype, self._data.dtype):
+        raise RuntimeError(
+            f"result type {_dtype._FROM_NP[rd.dtype]._short} can't be cast to the desired output "
+            f"type {_dtype._FROM_NP[self._data.dtype]._short}"
+        )
+    if result._requires_grad and self._base is not None and self._base._requires_grad:
+        raise RuntimeError(
+            f"{opname}(): in-place modification of a view of a tensor that requires grad is not "
+            "supported by chainrule yet; apply the op out of place (y = f(x)) instead"
+        )
+    self._data[...] = rd
+    self._version[0] += 1
+    if result._requires_grad:
+        node = result.grad_fn
+        self.grad_fn = node
+        self._requires_grad = True
+        if node.out is not None:  # the saved result now lives in self: watch self's counter
+            node.out_version = (self._version, self._version[0])
+    return self
+
+
+def _can_cast(src, dst):
+    # PyTorch's canCast: no float -> integral, no non-bool -> bool.
+    if dst.kind in "iu" and src.kind == "f":
+        return False
+    if dst.kind == "b" and src.kind != "b":
+        return False
+    return True
+
+
+Tensor._inplace = _inplace
