@@ -9,3 +9,4 @@ torch.set_num_threads(1)
 @pytest.fixture
 def rng():
     return np.random.default_rng(0)
+import sys, os; sys.path.insert(0, os.path.dirname(__file__))

@@ -1,0 +1,2 @@
+"""softmax ops."""
+__all__ = []
