@@ -1,0 +1,2 @@
+"""Functional forms: activations, linear, losses (nn core)."""
+__all__ = []

@@ -1,0 +1,6 @@
+"""nn.Parameter."""
+from .._tensor import Tensor
+
+
+class Parameter(Tensor):
+    pass
