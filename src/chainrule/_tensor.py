@@ -215,7 +215,8 @@ class Tensor:
                 t._grad = g.clone() if t._grad is None else t._grad + g
             return None
 
-        self.grad_fn._add_hook(retain, retains=True)
+        nr = self._extra.get("output_nr") if self._extra else None
+        self.grad_fn._add_hook(retain if nr is None else _slot_hook(retain, nr), retains=True)
         self._extras()["retains_grad"] = True
 
     def register_hook(self, hook):
@@ -225,6 +226,9 @@ class Tensor:
         from .autograd.graph import RemovableHandle
 
         if self.grad_fn is not None:
+            nr = self._extra.get("output_nr") if self._extra else None
+            if nr is not None:  # one output of a multi-output node: the buffer is a list
+                return self.grad_fn._add_hook(_slot_hook(hook, nr))
             return self.grad_fn._add_hook(hook)
         hooks = self._extras().setdefault("hooks", {})
         return RemovableHandle(hooks, hook)
@@ -367,6 +371,20 @@ class Tensor:
 
     def cuda(self, *a, **k):
         raise RuntimeError("Torch not compiled with CUDA enabled")
+
+
+def _slot_hook(hook, nr):
+    def slot_hook(grads):
+        if grads[nr] is None:
+            return None
+        r = hook(grads[nr])
+        if r is None:
+            return None
+        grads = list(grads)
+        grads[nr] = r
+        return grads
+
+    return slot_hook
 
 
 def _wrap_dim(dim, ndim, op="dim"):

@@ -9,11 +9,14 @@ from .grad_mode import (
     no_grad,
     set_grad_enabled,
 )
-from .graph import Node
+from .anomaly_mode import detect_anomaly, is_anomaly_enabled, set_detect_anomaly
+from .function import Function, FunctionCtx, once_differentiable
+from .graph import Node, grad_edge
 
 __all__ = [
     "backward", "grad", "no_grad", "enable_grad", "set_grad_enabled", "inference_mode",
-    "is_grad_enabled", "is_inference_mode_enabled", "Node",
+    "is_grad_enabled", "is_inference_mode_enabled", "Node", "detect_anomaly",
+    "set_detect_anomaly", "is_anomaly_enabled", "Function", "FunctionCtx", "once_differentiable",
 ]
 
 
@@ -60,7 +63,7 @@ def _roots(outputs):
             raise RuntimeError(
                 f"element {i} of tensors does not require grad and does not have a grad_fn"
             )
-        roots.append(out.grad_fn or out)
+        roots.append(grad_edge(out))
     return roots
 
 
@@ -80,10 +83,10 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
         inputs = _as_tuple(inputs)
         if len(inputs) == 0:
             raise RuntimeError("'inputs' argument to backward() cannot be empty.")
-        capture = {(t.grad_fn or t): None for t in inputs}
+        capture = {grad_edge(t): None for t in inputs}
         run_backward(roots, grads, retain_graph, create_graph, capture)
         for t in inputs:
-            g = capture[t.grad_fn or t]
+            g = capture[grad_edge(t)]
             if g is not None:
                 from .engine import _accumulate
 
@@ -121,11 +124,11 @@ def grad(
         retain_graph = create_graph
     grads = _make_grads(outputs, grad_outputs, create_graph)
     roots = _roots(outputs)
-    capture = {(t.grad_fn or t): None for t in inputs}
+    capture = {grad_edge(t): None for t in inputs}
     run_backward(roots, grads, retain_graph, create_graph, capture)
     result = []
     for t in inputs:
-        g = capture[t.grad_fn or t]
+        g = capture[grad_edge(t)]
         if g is None:
             if materialize_grads:
                 from .. import zeros_like

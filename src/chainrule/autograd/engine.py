@@ -8,8 +8,12 @@
    and cast to its dtype here, in one place, then passed down the edge.
 4. Leaves collect their gradient into ``.grad`` (accumulating across calls, as PyTorch does).
    Without ``retain_graph`` each node's saved values are released as soon as it has run.
+
+An edge is a Node, a leaf Tensor, ``(node, output_nr)`` for one output of a multi-output
+node (custom Functions), or None. A multi-output node's gradient buffer is a list.
 """
 from .._tensor import Tensor
+from . import anomaly_mode
 from .grad_mode import state
 from .graph import FREED, _FREED_MSG, Node
 
@@ -20,65 +24,96 @@ _observers = []
 def _check_versions(node):
     for s, v in zip(node.saved, node.versions or ()):
         if v is not None and s._version[0] != v:
-            _raise_modified(node, s, s._version[0], v)
+            _raise_modified(node, s, s._version, v)
     if node.out is not None:
         box, expected = node.out_version
         if box[0] != expected:
-            _raise_modified(node, Tensor._make(node.out), box[0], expected, output=True)
+            _raise_modified(node, Tensor._make(node.out), box, expected, output=True)
 
 
-def _raise_modified(node, t, now, expected, output=False):
+def _raise_modified(node, t, box, expected, output=False):
     from .._printing import type_name
 
-    which = "output 0 of " + node.op.node_name if output else "an input of " + node.op.node_name
+    name = node.op.node_name
+    which = f"output 0 of {name}" if output else f"saved by {name}"
+    by = f" by {box[1]}" if len(box) > 1 else ""
     raise RuntimeError(
         "one of the variables needed for gradient computation has been modified by an inplace "
         f"operation: [{type_name(t)} {list(t._data.shape)}], which is {which}, is at version "
-        f"{now}; expected version {expected} instead. Hint: enable anomaly detection to find the "
-        "operation that failed to compute its gradient, with "
-        "torch.autograd.set_detect_anomaly(True)."
+        f"{box[0]}; expected version {expected} instead. Hint: enable anomaly detection to find "
+        "the operation that failed to compute its gradient, with "
+        "torch.autograd.set_detect_anomaly(True).\n"
+        f"chainrule: the tensor was saved for backward by {name} at version {expected} and "
+        f"later modified in place{by} (now version {box[0]})."
+        + anomaly_mode.where(node)
     )
+
+
+def _node_of(e):
+    if isinstance(e, Node):
+        return e
+    if e.__class__ is tuple:
+        return e[0]
+    return None
 
 
 def _dependencies(roots):
     deps = {}
-    stack = [n for n in roots if isinstance(n, Node)]
+    stack = [n for n in map(_node_of, roots) if n is not None]
     seen = set(stack)
     while stack:
         for e in stack.pop().edges:
-            if e is not None and e.__class__ is Node or isinstance(e, Node):
-                deps[e] = deps.get(e, 0) + 1
-                if e not in seen:
-                    seen.add(e)
-                    stack.append(e)
+            if e is None:
+                continue
+            n = e if isinstance(e, Node) else _node_of(e)
+            if n is not None:
+                deps[n] = deps.get(n, 0) + 1
+                if n not in seen:
+                    seen.add(n)
+                    stack.append(n)
     return deps
 
 
 def _needed(roots, targets):
     """Nodes from which some target (a node or a leaf) can be reached; others are skipped."""
+    target_nodes = {_node_of(t) or t for t in targets}
     memo = {}
     for root in roots:
-        stack = [(root, False)]
+        stack = [(_node_of(root) or root, False)]
         while stack:
             n, done = stack.pop()
             if n in memo:
                 continue
             if not isinstance(n, Node):
-                memo[n] = n in targets
+                memo[n] = n in target_nodes
                 continue
+            kids = [_node_of(e) or e for e in n.edges if e is not None]
             if done:
-                memo[n] = n in targets or any(memo.get(e, False) for e in n.edges if e is not None)
+                memo[n] = n in target_nodes or any(memo.get(k, False) for k in kids)
             else:
                 stack.append((n, True))
-                stack.extend((e, False) for e in n.edges if e is not None and e not in memo)
+                stack.extend((k, False) for k in kids if k not in memo)
     return {n for n, ok in memo.items() if ok}
 
 
-def run_backward(roots, grads, retain_graph, create_graph, capture=None):
-    """Propagate ``grads`` from the ``roots`` (Nodes or leaf Tensors).
+def _add(buffers, key, g):
+    old = buffers.get(key)
+    buffers[key] = g if old is None else old + g
 
-    With ``capture`` (a dict keyed by the Node or leaf to stop at), the gradient arriving
-    there is stored in the dict instead of being accumulated into ``.grad``.
+
+def _add_slot(buffers, node, nr, g):
+    buf = buffers.get(node)
+    if buf is None:
+        buf = buffers[node] = [None] * node.n_outputs
+    if g is not None:
+        buf[nr] = g if buf[nr] is None else buf[nr] + g
+
+
+def run_backward(roots, grads, retain_graph, create_graph, capture=None):
+    """Propagate ``grads`` from the ``roots`` (edges: Nodes, leaf Tensors or (node, nr)).
+
+    With ``capture`` (a dict keyed by edge), the gradient arriving there is stored in the
+    dict instead of being accumulated into ``.grad``.
     """
     prev = state.enabled
     state.enabled = create_graph
@@ -86,20 +121,27 @@ def run_backward(roots, grads, retain_graph, create_graph, capture=None):
         buffers = {}
         leaf_grads = {}
         for r, g in zip(roots, grads):
-            target = buffers if isinstance(r, Node) else leaf_grads
-            target[r] = target[r] + g if r in target else g
+            if isinstance(r, Node):
+                _add(buffers, r, g)
+            elif r.__class__ is tuple:
+                _add_slot(buffers, r[0], r[1], g)
+            else:
+                _add(leaf_grads, r, g)
         deps = _dependencies(roots)
         needed = _needed(roots, capture) if capture is not None else None
-        ready = [r for r in dict.fromkeys(roots) if isinstance(r, Node) and deps.get(r, 0) == 0]
+        ready = [n for n in dict.fromkeys(map(_node_of, roots)) if n is not None and deps.get(n, 0) == 0]
         observers = _observers
+        anomaly = anomaly_mode.state.enabled
         while ready:
             node = ready.pop()
             g = buffers.pop(node, None)
             if g is not None and node.hooks is not None:
                 g = _run_pre_hooks(node, g)
-            if capture is not None and node in capture:
-                capture[node] = g
+            if capture is not None:
+                _capture(capture, node, g)
             run = g is not None and (needed is None or node in needed)
+            if run and g.__class__ is list and not any(x is not None for x in g):
+                run = False
             if run:
                 if node.saved is FREED:
                     raise RuntimeError(_FREED_MSG)
@@ -108,36 +150,43 @@ def run_backward(roots, grads, retain_graph, create_graph, capture=None):
                 results = node.op.backward(node, g)
                 if results.__class__ is not tuple:
                     results = (results,)
+                if anomaly:
+                    anomaly_mode.check_backward(node, results)
                 if observers:
                     for fn in observers:
                         fn(node, g, results)
                 if node.hooks is not None and node.hooks["post"]:
                     for h in list(node.hooks["post"].values()):
-                        h(results, (g,))
+                        h(results, tuple(g) if g.__class__ is list else (g,))
                 if not retain_graph:
                     if node.saved:
                         node.saved = FREED
                     node.out = None
+            metas = node.metas
             for i, e in enumerate(node.edges):
                 if e is None:
                     continue
                 gi = results[i] if run else None
                 if gi is not None:
-                    shape, dtype = node.metas[i]
+                    shape, dtype = metas[i]
                     if gi._data.shape != shape:
                         gi = gi.sum_to_size(shape)
                     if gi._data.dtype != dtype:
                         gi = gi.to(_dtype_of(dtype))
                 if isinstance(e, Node):
                     if gi is not None:
-                        old = buffers.get(e)
-                        buffers[e] = gi if old is None else old + gi
-                    deps[e] -= 1
-                    if deps[e] == 0:
-                        ready.append(e)
-                elif gi is not None:
-                    old = leaf_grads.get(e)
-                    leaf_grads[e] = gi if old is None else old + gi
+                        _add(buffers, e, gi)
+                    n = e
+                elif e.__class__ is tuple:
+                    n = e[0]
+                    _add_slot(buffers, n, e[1], gi)
+                else:
+                    if gi is not None:
+                        _add(leaf_grads, e, gi)
+                    continue
+                deps[n] -= 1
+                if deps[n] == 0:
+                    ready.append(n)
         for leaf, g in leaf_grads.items():
             g = _run_leaf_hooks(leaf, g)
             if capture is not None:
@@ -147,6 +196,15 @@ def run_backward(roots, grads, retain_graph, create_graph, capture=None):
             _accumulate(leaf, g, create_graph)
     finally:
         state.enabled = prev
+
+
+def _capture(capture, node, g):
+    if node in capture:
+        capture[node] = g
+    elif g.__class__ is list:
+        for nr, gi in enumerate(g):
+            if (node, nr) in capture:
+                capture[(node, nr)] = gi
 
 
 def _dtype_of(np_dtype):

@@ -8,7 +8,10 @@ None for constants), each operand's (shape, dtype) so that the engine can sum br
 gradients back in one place, and the values the backward needs.
 """
 from .._tensor import Tensor
+from . import anomaly_mode
 from .grad_mode import state
+
+_anomaly = anomaly_mode.state
 
 FREED = ("<freed>",)  # sentinel: saved values released by a backward without retain_graph
 
@@ -60,7 +63,7 @@ class Node:
 
     @property
     def next_functions(self):
-        return tuple((_edge_fn(e), 0) for e in self.edges)
+        return tuple((_edge_fn(e), e[1] if e.__class__ is tuple else 0) for e in self.edges)
 
     @property
     def metadata(self):
@@ -131,9 +134,23 @@ class AccumulateGrad:
         return id(self.variable)
 
 
+def grad_edge(t):
+    """Where a gradient for tensor ``t`` goes: its producer Node, ``(node, output_nr)`` for
+    one output of a multi-output node, or the leaf Tensor itself."""
+    fn = t.grad_fn
+    if fn is None:
+        return t
+    ex = t._extra
+    if ex is not None and "output_nr" in ex:
+        return (fn, ex["output_nr"])
+    return fn
+
+
 def _edge_fn(e):
     if e is None or isinstance(e, Node):
         return e
+    if e.__class__ is tuple:
+        return e[0]
     ex = e._extras()
     acc = ex.get("acc")
     if acc is None:
@@ -162,6 +179,8 @@ def apply(op, inputs, arrays, args=()):
             if x._requires_grad:
                 return _record(op, inputs, arrays, args)
     out = op.forward(None, *arrays, *args)
+    if _anomaly.check_forward:
+        anomaly_mode.check_forward(op, out[0] if op.multi_output else out)
     if op.multi_output:
         return tuple(Tensor._make(o) for o in out)
     result = Tensor._make(out)
@@ -188,11 +207,15 @@ def _record(op, inputs, arrays, args):
     rest = None
     if op.multi_output:
         out, *rest = out
+    if _anomaly.enabled:
+        anomaly_mode.record(node)
+        if _anomaly.check_forward:
+            anomaly_mode.check_forward(op, out)
     edges = []
     metas = []
     for x in inputs:
         if isinstance(x, Tensor) and x._requires_grad:
-            edges.append(x.grad_fn or x)
+            edges.append(grad_edge(x) if x._extra else (x.grad_fn or x))
             metas.append((x._data.shape, x._data.dtype))
         else:
             edges.append(None)

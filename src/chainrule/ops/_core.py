@@ -220,7 +220,7 @@ def _inplace(self, result, opname):
             "supported by chainrule yet; apply the op out of place (y = f(x)) instead"
         )
     self._data[...] = rd
-    self._version[0] += 1
+    _bump(self, opname)
     if result._requires_grad:
         node = result.grad_fn
         self.grad_fn = node
@@ -228,6 +228,16 @@ def _inplace(self, result, opname):
         if node.out is not None:  # the saved result now lives in self: watch self's counter
             node.out_version = (self._version, self._version[0])
     return self
+
+
+def _bump(t, opname):
+    """Count an in-place change; the counter also remembers which op made it (for errors)."""
+    v = t._version
+    v[0] += 1
+    if len(v) == 1:
+        v.append(opname)
+    else:
+        v[1] = opname
 
 
 def _can_cast(src, dst):

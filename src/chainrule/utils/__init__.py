@@ -1,1 +1,2 @@
-"""chainrule.utils."""
+"""chainrule.utils: data loading and activation checkpointing."""
+from . import checkpoint  # noqa: F401
