@@ -29,6 +29,7 @@ from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set
 from .ops import *  # noqa: F401,F403
 from .ops.creation import default_generator  # noqa: F401
 from . import nn  # noqa: F401
+from . import func, utils  # noqa: F401
 
 __version__ = "0.1.0"
 

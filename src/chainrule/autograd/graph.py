@@ -110,12 +110,21 @@ def _unwrap1(r):
 
 
 class AccumulateGrad:
-    """Stand-in shown in ``next_functions`` for a leaf; the engine accumulates leaves directly."""
+    """Stand-in shown in ``next_functions`` for a leaf; the engine accumulates leaves directly.
 
-    __slots__ = ("variable",)
+    Cached on the leaf, so it holds the leaf weakly (no reference cycle keeps either alive).
+    """
+
+    __slots__ = ("_ref", "__weakref__")
 
     def __init__(self, variable):
-        self.variable = variable
+        import weakref
+
+        self._ref = weakref.ref(variable)
+
+    @property
+    def variable(self):
+        return self._ref()
 
     def name(self):
         return "torch::autograd::AccumulateGrad"
@@ -127,11 +136,6 @@ class AccumulateGrad:
     def next_functions(self):
         return ()
 
-    def __eq__(self, other):
-        return isinstance(other, AccumulateGrad) and other.variable is self.variable
-
-    def __hash__(self):
-        return id(self.variable)
 
 
 def grad_edge(t):
