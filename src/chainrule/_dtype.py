@@ -158,11 +158,16 @@ def scalar_dtype(x):
 _cache = {}
 
 
+def _key(o):
+    d = getattr(o, "_data", None)
+    if d is not None:
+        return (_FROM_NP[d.dtype], d.ndim == 0)
+    return scalar_dtype(o)
+
+
 def result_type(*operands):
     """torch.result_type over Tensors and Python scalars (cached by operand signature)."""
-    key = tuple(
-        (o.dtype, o._data.ndim == 0) if hasattr(o, "_data") else scalar_dtype(o) for o in operands
-    )
+    key = tuple(map(_key, operands))
     r = _cache.get(key)
     if r is None:
         dim = zero = wrapped = None

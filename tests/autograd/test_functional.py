@@ -65,8 +65,10 @@ def test_user_inputs_get_no_grad():
 
 @pytest.mark.parametrize("F,lib", [(CF, chainrule), (TF, torch)], ids=["chainrule", "torch"])
 def test_strict_mode_rejects_independent_outputs(F, lib):
-    x = lib.tensor(X)
-    with pytest.raises(RuntimeError, match="independent of input 0"):
+    x, y = lib.tensor(X), lib.tensor(X)
+    with pytest.raises(RuntimeError, match="Output 0 of the user-provided function is independent of input 1"):
+        F.jacobian(lambda x, y: x * 2, (x, y), strict=True)
+    with pytest.raises(RuntimeError, match="Output 0 of the user-provided function does not require gradients"):
         F.jacobian(lambda x: lib.ones(2), x, strict=True)
 
 

@@ -135,13 +135,16 @@ def run_backward(roots, grads, retain_graph, create_graph, capture=None):
         while ready:
             node = ready.pop()
             g = buffers.pop(node, None)
-            if g is not None and node.hooks is not None:
-                g = _run_pre_hooks(node, g)
-            if capture is not None:
-                _capture(capture, node, g)
-            run = g is not None and (needed is None or node in needed)
-            if run and g.__class__ is list and not any(x is not None for x in g):
+            if g is None:
                 run = False
+            else:
+                if node.hooks is not None:
+                    g = _run_pre_hooks(node, g)
+                if capture is not None:
+                    _capture(capture, node, g)
+                run = needed is None or node in needed
+                if g.__class__ is list and not any(x is not None for x in g):
+                    run = False
             if run:
                 if node.saved is FREED:
                     raise RuntimeError(_FREED_MSG)
@@ -163,29 +166,35 @@ def run_backward(roots, grads, retain_graph, create_graph, capture=None):
                         node.saved = FREED
                     node.out = None
             metas = node.metas
-            for i, e in enumerate(node.edges):
+            i = -1
+            for e in node.edges:
+                i += 1
                 if e is None:
                     continue
                 gi = results[i] if run else None
                 if gi is not None:
                     shape, dtype = metas[i]
-                    if gi._data.shape != shape:
+                    d = gi._data
+                    if d.shape != shape:
                         gi = gi.sum_to_size(shape)
-                    if gi._data.dtype != dtype:
+                    if d.dtype != dtype:
                         gi = gi.to(_dtype_of(dtype))
                 if isinstance(e, Node):
                     if gi is not None:
-                        _add(buffers, e, gi)
+                        old = buffers.get(e)
+                        buffers[e] = gi if old is None else old + gi
                     n = e
                 elif e.__class__ is tuple:
                     n = e[0]
                     _add_slot(buffers, n, e[1], gi)
                 else:
                     if gi is not None:
-                        _add(leaf_grads, e, gi)
+                        old = leaf_grads.get(e)
+                        leaf_grads[e] = gi if old is None else old + gi
                     continue
-                deps[n] -= 1
-                if deps[n] == 0:
+                c = deps[n] - 1
+                deps[n] = c
+                if c == 0:
                     ready.append(n)
         for leaf, g in leaf_grads.items():
             g = _run_leaf_hooks(leaf, g)

@@ -147,6 +147,12 @@ def jacobian(func, inputs, create_graph=False, strict=False, vectorize=False, st
         out_tuple, outputs = _as_tuple(out, "outputs of the user-provided function", "jacobian")
         jac = []
         for i, o in enumerate(outputs):
+            if strict and not o.requires_grad:
+                raise RuntimeError(
+                    f"Output {i} of the user-provided function does not require gradients. The "
+                    "outputs must be computed in a differentiable manner from the input when "
+                    "running in strict mode."
+                )
             flat = o.reshape(-1)
             rows = [[] for _ in inputs]
             for k in range(flat.numel()):

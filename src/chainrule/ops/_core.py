@@ -120,6 +120,13 @@ def _shape(x):
 def binary(op, a, b, dtype=None):
     """Apply a two-operand elementwise op with PyTorch's promotion and broadcasting errors."""
     if dtype is None:
+        # Fast path, the common case: same dtypes, or a float tensor with a Python float.
+        da = a._data
+        if isinstance(b, Tensor):
+            if da.dtype is b._data.dtype:
+                return _apply2(op, a, b, da, b._data)
+        elif b.__class__ is float and da.dtype.kind == "f":
+            return _apply2(op, a, b, da, b)
         dtype = _dtype.result_type(a, b)
     npd = dtype.np
     if isinstance(a, Tensor):
@@ -130,6 +137,10 @@ def binary(op, a, b, dtype=None):
         xb = b._data if b._data.dtype == npd else b._data.astype(npd)
     else:
         xb = b
+    return _apply2(op, a, b, xa, xb)
+
+
+def _apply2(op, a, b, xa, xb):
     try:
         return apply(op, (a, b), (xa, xb))
     except ValueError as e:

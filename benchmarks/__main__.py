@@ -1,0 +1,246 @@
+"""chainrule vs PyTorch (CPU), measured in the same process, interleaved.
+
+    python -m benchmarks --against torch            # full run: table + JSON (+ plot)
+    python -m benchmarks --against torch --quick    # CI's short mode: small sizes, few rounds
+
+Each round times every library once per workload, alternating which goes first
+(A B, B A, ...) so that machine drift hits both. Reported: median time per step, the
+spread (interquartile range), and the ratio chainrule/torch (below 1: chainrule is faster).
+matmul_backward is reported in GFLOP/s beside plain NumPy's, the limit for a NumPy library.
+Memory (in subprocesses): the peak resident growth of one training step, and resident
+memory over many small-MLP steps.
+"""
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+from .workloads import WORKLOADS, numpy_matmul
+
+
+def blas_threads():
+    try:
+        from threadpoolctl import threadpool_info
+
+        n = [i["num_threads"] for i in threadpool_info() if i.get("user_api") == "blas"]
+        return max(n) if n else 1
+    except ImportError:
+        return int(os.environ.get("OMP_NUM_THREADS", "1"))
+
+
+def timed(step, iters):
+    t0 = time.perf_counter()
+    for _ in range(iters):
+        step()
+    return (time.perf_counter() - t0) / iters
+
+
+def calibrate(step, target=0.05):
+    """Iterations per sample so that one sample lasts about ``target`` seconds."""
+    t = timed(step, 1)
+    return max(1, min(1000, int(target / max(t, 1e-7))))
+
+
+def run_workload(name, libs, rounds, quick):
+    fn, unit = WORKLOADS[name]
+    steps = {}
+    for lib in libs:
+        steps[lib.__name__] = fn(lib, quick)
+    if name == "matmul_backward":
+        steps["numpy"] = numpy_matmul(quick)
+    for s in steps.values():  # warm-up
+        for _ in range(2):
+            s()
+    iters = {k: calibrate(s) for k, s in steps.items()}
+    samples = {k: [] for k in steps}
+    order = list(steps)
+    for r in range(rounds):
+        for k in (order if r % 2 == 0 else order[::-1]):
+            samples[k].append(timed(steps[k], iters[k]))
+    res = {"unit": unit}
+    for k, xs in samples.items():
+        q = np.percentile(xs, [25, 50, 75])
+        entry = {"median_s": float(q[1]), "iqr_s": float(q[2] - q[0]), "samples": len(xs)}
+        flops = getattr(steps[k], "flops", None)
+        if flops:
+            entry["gflops"] = flops / q[1] / 1e9
+        res[k] = entry
+    if "torch" in res and "chainrule" in res:
+        res["ratio"] = res["chainrule"]["median_s"] / res["torch"]["median_s"]
+    if "numpy" in res:
+        res["of_numpy"] = res["chainrule"]["gflops"] / res["numpy"]["gflops"]
+    return res
+
+
+MEM_SNIPPET = r"""
+import json, resource, sys
+sys.path.insert(0, {root!r})
+import numpy as np
+lib = __import__({lib!r})
+if {lib!r} == "torch":
+    lib.set_num_threads({threads})
+from benchmarks.workloads import WORKLOADS
+
+def rss():
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * 4096 / 2**20
+
+mode = {mode!r}
+if mode == "peak":
+    step = WORKLOADS[{name!r}][0](lib, {quick})
+    step()
+    before = rss()
+    step()
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps({{"peak_mb": max(0.0, peak - before)}}))
+else:
+    step = WORKLOADS["small_mlp_step"][0](lib, {quick})
+    for _ in range(200):
+        step()
+    start = rss()
+    for _ in range({nsteps}):
+        step()
+    print(json.dumps({{"start_mb": start, "end_mb": rss(), "steps": {nsteps}}}))
+"""
+
+
+def memory(libs, quick, threads):
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    out = {}
+    jobs = [("peak", "cnn_step"), ("peak", "tiny_transformer_step"), ("flat", "small_mlp_step")]
+    for mode, name in jobs:
+        row = {}
+        for lib in libs:
+            code = MEM_SNIPPET.format(
+                root=root, lib=lib.__name__, threads=threads, mode=mode, name=name,
+                quick=quick, nsteps=500 if quick else 10_000,
+            )
+            p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=1800)
+            if p.returncode != 0:
+                row[lib.__name__] = {"error": p.stderr.strip().splitlines()[-1] if p.stderr else "failed"}
+            else:
+                row[lib.__name__] = json.loads(p.stdout.strip().splitlines()[-1])
+        out[f"{mode}:{name}"] = row
+    return out
+
+
+def fmt_time(s):
+    return f"{s * 1e3:.3f} ms" if s >= 1e-3 else f"{s * 1e6:.1f} µs"
+
+
+def markdown(results, mem, meta):
+    lines = [
+        f"Measured {meta['date']} on {meta['machine']} ({meta['cpus']} CPUs), NumPy {meta['numpy']}, "
+        f"torch {meta.get('torch', '-')}, {meta['threads']} BLAS/torch thread(s), {meta['rounds']} rounds"
+        + (" (quick mode)" if meta["quick"] else "") + ".",
+        "",
+        "| workload | chainrule | torch | chainrule / torch |",
+        "|---|---|---|---|",
+    ]
+    for name, r in results.items():
+        if "error" in r:
+            lines.append(f"| {name} | error: {r['error']} | | |")
+            continue
+        c, t = r.get("chainrule"), r.get("torch")
+        cell = lambda e: "-" if e is None else f"{fmt_time(e['median_s'])} ± {fmt_time(e['iqr_s'] / 2)}"
+        ratio = f"{r['ratio']:.2f}" if "ratio" in r else "-"
+        lines.append(f"| {name} | {cell(c)} | {cell(t)} | {ratio} |")
+        if "numpy" in r:
+            lines.append(
+                f"| {name} (GFLOP/s) | {r['chainrule']['gflops']:.1f} | "
+                f"{r['torch']['gflops']:.1f} | NumPy: {r['numpy']['gflops']:.1f} "
+                f"(chainrule at {r['of_numpy']:.2f} of it) |"
+                if "torch" in r else
+                f"| {name} (GFLOP/s) | {r['chainrule']['gflops']:.1f} | - | NumPy: {r['numpy']['gflops']:.1f} |"
+            )
+    if mem:
+        lines += ["", "| memory | chainrule | torch |", "|---|---|---|"]
+        for key, row in mem.items():
+            def cell(e):
+                if e is None:
+                    return "-"
+                if "error" in e:
+                    return "error: " + e["error"]
+                if "peak_mb" in e:
+                    return f"{e['peak_mb']:.1f} MB peak"
+                return f"{e['start_mb']:.0f} → {e['end_mb']:.0f} MB over {e['steps']} steps"
+
+            lines.append(f"| {key} | {cell(row.get('chainrule'))} | {cell(row.get('torch'))} |")
+    return "\n".join(lines)
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.split("\n")[0])
+    ap.add_argument("--against", choices=["torch", "none"], default="torch")
+    ap.add_argument("--quick", action="store_true", help="small sizes and few rounds (CI)")
+    ap.add_argument("--rounds", type=int, default=None)
+    ap.add_argument("--only", nargs="*", help="workload names")
+    ap.add_argument("--no-memory", action="store_true")
+    ap.add_argument("--out", default="bench-results", help="folder for results.json / results.md / plot")
+    args = ap.parse_args(argv)
+
+    import chainrule
+
+    libs = [chainrule]
+    threads = blas_threads()
+    meta = {
+        "date": time.strftime("%Y-%m-%d"), "machine": f"{platform.processor() or platform.machine()} "
+        f"{platform.system()}", "cpus": os.cpu_count(), "numpy": np.__version__,
+        "threads": threads, "quick": args.quick,
+    }
+    if args.against == "torch":
+        import torch
+
+        torch.set_num_threads(threads)  # same thread count as NumPy's BLAS
+        libs.append(torch)
+        meta["torch"] = torch.__version__
+    rounds = args.rounds or (3 if args.quick else 15)
+    meta["rounds"] = rounds
+    names = args.only or list(WORKLOADS)
+    results = {}
+    for name in names:
+        print(f"running {name} ...", file=sys.stderr, flush=True)
+        try:
+            results[name] = run_workload(name, libs, rounds, args.quick)
+        except Exception as e:  # one broken workload must not hide the others' numbers
+            results[name] = {"error": f"{type(e).__name__}: {e}"}
+    mem = None if args.no_memory else memory(libs, args.quick, threads)
+    table = markdown(results, mem, meta)
+    os.makedirs(args.out, exist_ok=True)
+    with open(os.path.join(args.out, "results.json"), "w") as f:
+        json.dump({"meta": meta, "results": results, "memory": mem}, f, indent=2)
+    with open(os.path.join(args.out, "results.md"), "w") as f:
+        f.write(table + "\n")
+    try:
+        plot(results, os.path.join(args.out, "ratios.png"))
+    except ImportError:
+        print("matplotlib not installed: no plot", file=sys.stderr)
+    print(table)
+    failed = [n for n, r in results.items() if "error" in r]
+    return 1 if failed else 0
+
+
+def plot(results, path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    names = [n for n, r in results.items() if "ratio" in r]
+    ratios = [results[n]["ratio"] for n in names]
+    fig, ax = plt.subplots(figsize=(7, 3))
+    ax.barh(names, ratios, color=["tab:green" if r <= 1 else "tab:red" for r in ratios])
+    ax.axvline(1.0, color="k", lw=1)
+    ax.set_xlabel("time ratio chainrule / torch (lower is better)")
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
