@@ -1,2 +1,595 @@
-"""Functional forms of layers: conv, pooling, normalisation, dropout, embedding, attention."""
-__all__ = []
+"""Functional forms of layers: conv, pooling, normalisation, dropout, embedding, attention.
+
+Arguments, defaults, results and error messages follow torch.nn.functional. The heavy
+lifting is in fused single-node ops (``ops/conv.py``, ``ops/pooling.py``,
+``ops/normalization.py``); this module checks arguments and shapes the geometry.
+"""
+import math
+
+from .._backend import xp
+from .._tensor import Tensor
+from ..autograd.graph import apply
+from ..ops import conv as _conv
+from ..ops import normalization as _norm
+from ..ops import pooling as _pool
+from ..ops._core import Op
+
+__all__ = [
+    "conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d",
+    "max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d",
+    "adaptive_avg_pool1d", "adaptive_avg_pool2d",
+    "batch_norm", "layer_norm", "group_norm", "instance_norm",
+    "dropout", "dropout1d", "dropout2d", "alpha_dropout", "embedding",
+    "scaled_dot_product_attention",
+]
+
+
+# ---- argument helpers -------------------------------------------------------------------
+def _tuple(v, n):
+    if isinstance(v, (tuple, list)):
+        if len(v) == 1 and n > 1:
+            return tuple(v) * n
+        return tuple(int(i) for i in v)
+    return (int(v),) * n
+
+
+def _geo2(nd, stride, pads, dilation, groups):
+    """Geometry for the 2-d kernels; 1-d gets a unit height (stride 1, no padding)."""
+    if nd == 1:
+        return (1,) + stride, ((0, 0),) + pads, (1,) + dilation, groups
+    return stride, pads, dilation, groups
+
+
+def _unbatched(x, nd, name):
+    """PyTorch's check of the input rank; returns (batched input, was_unbatched)."""
+    if x.dim() == nd + 2:
+        return x, False
+    if x.dim() == nd + 1:
+        return x.reshape((1,) + tuple(x.shape)), True
+    raise RuntimeError(
+        f"Expected {nd + 1}D (unbatched) or {nd + 2}D (batched) input to {name}, but got input "
+        f"of size: {list(x.shape)}"
+    )
+
+
+def _check_dtypes(x, w, b):
+    for other in (w, b):
+        if other is not None and other.dtype is not x.dtype:
+            raise RuntimeError(
+                f"expected scalar type {x.dtype._short} but found {other.dtype._short}"
+            )
+
+
+def _conv_pads(padding, nd, w_spatial, stride, dilation):
+    if isinstance(padding, str):
+        if padding == "valid":
+            return ((0, 0),) * nd
+        if padding != "same":
+            raise RuntimeError(f"Invalid padding string: '{padding}'")
+        if any(s != 1 for s in stride):
+            raise RuntimeError("padding='same' is not supported for strided convolutions")
+        pads = []
+        for k, d in zip(w_spatial, dilation):
+            total = d * (k - 1)
+            pads.append((total // 2, total - total // 2))  # the odd one goes at the end
+        return tuple(pads)
+    p = _tuple(padding, nd)
+    if any(i < 0 for i in p):
+        raise RuntimeError("negative padding is not supported")
+    return tuple((i, i) for i in p)
+
+
+def _convnd(nd, name, input, weight, bias, stride, padding, dilation, groups):
+    x, unb = _unbatched(input, nd, name)
+    _check_dtypes(x, weight, bias)
+    stride, dilation = _tuple(stride, nd), _tuple(dilation, nd)
+    if any(s <= 0 for s in stride):
+        raise RuntimeError("non-positive stride is not supported")
+    if any(d <= 0 for d in dilation):
+        raise RuntimeError("dilation should be greater than zero")
+    ws = tuple(weight.shape)
+    if len(ws) != nd + 2:
+        raise RuntimeError(
+            f"weight should have at least three dimensions" if len(ws) < 3 else
+            f"Expected {nd + 2}-dimensional weight for {nd + 2}-dimensional input "
+            f"{list(x.shape)}, but got {len(ws)}-dimensional weight of size {list(ws)} instead"
+        )
+    pads = _conv_pads(padding, nd, ws[2:], stride, dilation)
+    c = x.shape[1]
+    if groups <= 0:
+        raise RuntimeError("non-positive groups is not supported")
+    if ws[1] * groups != c:
+        raise RuntimeError(
+            f"Given groups={groups}, weight of size {list(ws)}, expected input{list(x.shape)} to "
+            f"have {ws[1] * groups} channels, but got {c} channels instead"
+        )
+    if ws[0] % groups:
+        raise RuntimeError(
+            f"Given groups={groups}, expected weight to be divisible by {groups} at dimension 0, "
+            f"but got weight of size {list(ws)} instead"
+        )
+    _check_bias(bias, ws, ws[0])
+    spatial = x.shape[2:]
+    padded = [n + lo + hi for n, (lo, hi) in zip(spatial, pads)]
+    eff = [d * (k - 1) + 1 for k, d in zip(ws[2:], dilation)]
+    if any(p < e for p, e in zip(padded, eff)):
+        dims = " x ".join(map(str, padded))
+        ks = " x ".join(map(str, eff))
+        raise RuntimeError(
+            f"Calculated padded input size per channel: ({dims}). Kernel size: ({ks}). "
+            "Kernel size can't be greater than actual input size"
+        )
+    geo = _geo2(nd, stride, pads, dilation, groups)
+    y = _conv.convolution(x, weight, bias, geo, False, None)
+    return y.reshape(tuple(y.shape)[1:]) if unb else y
+
+
+def _check_bias(bias, ws, n):
+    if bias is not None and (bias.dim() != 1 or bias.shape[0] != n):
+        raise RuntimeError(
+            f"Given weight of size {list(ws)}, expected bias to be 1-dimensional with {n} "
+            f"elements, but got bias of size {list(bias.shape)} instead"
+        )
+
+
+def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    return _convnd(1, "conv1d", input, weight, bias, stride, padding, dilation, groups)
+
+
+def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    return _convnd(2, "conv2d", input, weight, bias, stride, padding, dilation, groups)
+
+
+def _conv_transposend(nd, name, input, weight, bias, stride, padding, output_padding, groups,
+                      dilation):
+    x, unb = _unbatched(input, nd, name)
+    _check_dtypes(x, weight, bias)
+    stride, dilation = _tuple(stride, nd), _tuple(dilation, nd)
+    padding, output_padding = _tuple(padding, nd), _tuple(output_padding, nd)
+    if any(s <= 0 for s in stride):
+        raise RuntimeError("non-positive stride is not supported")
+    if any(p < 0 for p in padding):
+        raise RuntimeError("negative padding is not supported")
+    for op, s, d in zip(output_padding, stride, dilation):
+        if op >= s and op >= d:
+            hw = ("height", "width") if nd == 2 else ("width",)
+            parts = [f"output_padding_{h}: {o}" for h, o in zip(hw, output_padding)]
+            parts += [f"stride_{h}: {o}" for h, o in zip(hw, stride)]
+            parts += [f"dilation_{h}: {o}" for h, o in zip(hw, dilation)]
+            raise RuntimeError(
+                "output padding must be smaller than either stride or dilation, but got "
+                + " ".join(parts)
+            )
+    ws = tuple(weight.shape)
+    if ws[0] != x.shape[1]:
+        raise RuntimeError(
+            f"Given transposed=1, weight of size {list(ws)}, expected input{list(x.shape)} to "
+            f"have {ws[0]} channels, but got {x.shape[1]} channels instead"
+        )
+    cout = ws[1] * groups
+    _check_bias(bias, ws, cout)
+    out = [
+        (n - 1) * s - 2 * p + d * (k - 1) + 1 + op
+        for n, s, p, d, k, op in zip(x.shape[2:], stride, padding, dilation, ws[2:],
+                                     output_padding)
+    ]
+    # output_padding only lengthens the output (extra rows at the end get no input).
+    pads = tuple((p, p) for p in padding)
+    geo = _geo2(nd, stride, pads, dilation, groups)
+    y = _conv.convolution(x, weight, bias, geo, True, (x.shape[0], cout, *out))
+    return y.reshape(tuple(y.shape)[1:]) if unb else y
+
+
+def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1,
+                     dilation=1):
+    return _conv_transposend(1, "conv_transpose1d", input, weight, bias, stride, padding,
+                             output_padding, groups, dilation)
+
+
+def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1,
+                     dilation=1):
+    return _conv_transposend(2, "conv_transpose2d", input, weight, bias, stride, padding,
+                             output_padding, groups, dilation)
+
+
+# ---- pooling ----------------------------------------------------------------------------
+def _pool_args(nd, x, kernel_size, stride, padding, dilation, ceil_mode):
+    if x.dim() not in (nd + 1, nd + 2) or x.numel() == 0:
+        raise RuntimeError(
+            f"non-empty {nd + 1}D or {nd + 2}D (batch mode) tensor expected for input"
+        )
+    k = _tuple(kernel_size, nd)
+    s = k if stride is None or stride == [] or stride == () else _tuple(stride, nd)
+    p, d = _tuple(padding, nd), _tuple(dilation, nd)
+    if any(i == 0 for i in s):
+        raise RuntimeError("stride should not be zero")
+    if any(i <= 0 for i in k):
+        raise RuntimeError(f"kernel_size must be greater than zero, but got {list(k)}")
+    for pi, ki, di in zip(p, k, d):
+        if pi > (di * (ki - 1) + 1) // 2:
+            raise RuntimeError(
+                f"pad should be at most half of effective kernel size, but got pad={pi}, "
+                f"kernel_size={ki} and dilation={di}"
+            )
+    spatial = tuple(x.shape[-nd:])
+    out = tuple(_pool.pool_out_size(n, *a, ceil_mode) for n, *a in zip(spatial, k, s, p, d))
+    if any(o <= 0 for o in out):
+        c = x.shape[-nd - 1]
+        raise RuntimeError(
+            f"Given input size: ({'x'.join(map(str, (c,) + spatial))}). Calculated output size: "
+            f"({'x'.join(map(str, (c,) + out))}). Output size is too small"
+        )
+    if nd == 1:
+        return (1,) + k, (1,) + s, (0,) + p, (1,) + d, (1,) + out
+    return k, s, p, d, out
+
+
+def _pooled(fn, x, nd):
+    """Run fn on a batched input (nd + 2 dims), unbatching its Tensor results again."""
+    if x.dim() == nd + 2:
+        return fn(x)
+    r = fn(x.reshape((1,) + tuple(x.shape)))
+    if isinstance(r, tuple):
+        return tuple(t.reshape(tuple(t.shape)[1:]) for t in r)
+    return r.reshape(tuple(r.shape)[1:])
+
+
+def _max_poolnd(nd, input, kernel_size, stride, padding, dilation, ceil_mode, return_indices):
+    geo = _pool_args(nd, input, kernel_size, stride, padding, dilation, ceil_mode)
+    y, idx = _pooled(lambda x: _pool.max_pool(x, *geo), input, nd)
+    return (y, idx) if return_indices else y
+
+
+def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
+               return_indices=False):
+    return _max_poolnd(1, input, kernel_size, stride, padding, dilation, ceil_mode,
+                       return_indices)
+
+
+def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
+               return_indices=False):
+    return _max_poolnd(2, input, kernel_size, stride, padding, dilation, ceil_mode,
+                       return_indices)
+
+
+def _avg_poolnd(nd, input, kernel_size, stride, padding, ceil_mode, count_include_pad,
+                divisor_override):
+    k, s, p, d, out = _pool_args(nd, input, kernel_size, stride, padding, 1, ceil_mode)
+    if divisor_override is not None and divisor_override == 0:
+        raise RuntimeError("divisor must be not zero")
+    in_hw = tuple(input.shape[-2:]) if nd == 2 else (1, input.shape[-1])
+    div = _pool.avg_divisor(in_hw, k, s, p, out, count_include_pad, divisor_override)
+    return _pooled(lambda x: apply(_pool.AvgPool, (x,), (x._data,), (k, s, p, out, div)),
+                   input, nd)
+
+
+def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
+               count_include_pad=True):
+    return _avg_poolnd(1, input, kernel_size, stride, padding, ceil_mode, count_include_pad,
+                       None)
+
+
+def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
+               count_include_pad=True, divisor_override=None):
+    return _avg_poolnd(2, input, kernel_size, stride, padding, ceil_mode, count_include_pad,
+                       divisor_override)
+
+
+def _adaptive_avg(nd, input, output_size):
+    name = f"adaptive_avg_pool{nd}d"
+    if isinstance(output_size, (tuple, list)) and len(output_size) != nd:
+        raise RuntimeError(f"{name}: output_size must be {nd}")
+    if input.dim() not in (nd + 1, nd + 2):
+        raise RuntimeError(
+            f"{name}(): Expected {nd + 1}D or {nd + 2}D tensor, but got {list(input.shape)}"
+        )
+    size = _tuple(output_size, nd)
+    spatial = tuple(input.shape[-nd:])
+    size = tuple(n if o is None else o for o, n in zip(size, spatial))
+    dt = input._data.dtype
+    mats = [_pool.adaptive_matrix(n, o, dt) for n, o in zip(spatial, size)]
+    args = (mats[0], mats[1]) if nd == 2 else (None, mats[0])
+    return apply(_pool.AdaptiveAvgPool, (input,), (input._data,), args)
+
+
+def adaptive_avg_pool1d(input, output_size):
+    return _adaptive_avg(1, input, output_size)
+
+
+def adaptive_avg_pool2d(input, output_size):
+    return _adaptive_avg(2, input, output_size)
+
+
+# ---- normalisation ------------------------------------------------------------------------
+def _check_affine(t, n, what):
+    if t is not None and t.numel() != n:
+        raise RuntimeError(f"{what} should contain {n} elements not {t.numel()}")
+
+
+def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False,
+               momentum=0.1, eps=1e-05):
+    """Updates running_mean/var in place when training (unbiased variance, as PyTorch)."""
+    if input.dim() < 2:
+        raise ValueError(
+            f"Expected 2D or 3D input (got {input.dim()}D input)"
+        )
+    shape = tuple(input.shape)
+    c = shape[1]
+    for t, what in ((running_mean, "running_mean"), (running_var, "running_var"),
+                    (weight, "weight"), (bias, "bias")):
+        _check_affine(t, c, what)
+    red = (0,) + tuple(range(2, len(shape)))
+    aff = (c,) + (1,) * (len(shape) - 2)
+    geo = _norm.Geometry(None, red, aff, red, eps)
+    if not training:
+        if running_mean is None or running_var is None:
+            raise RuntimeError(f"running_{'mean' if running_mean is None else 'var'} must be "
+                               "defined in evaluation mode")
+        dt = input._data.dtype
+        mean = running_mean._data.astype(dt).reshape(aff)
+        invstd = (1.0 / xp.sqrt(running_var._data.astype(dt) + eps)).reshape(aff)
+        return _norm.normalize(_norm.Normalize, input, weight, bias, geo, (mean, invstd))[0]
+    n = input.numel() // c
+    if n <= 1:
+        raise ValueError(
+            f"Expected more than 1 value per channel when training, got input size {input.shape}"
+        )
+    y, mean, var = _norm.normalize(_norm.Normalize, input, weight, bias, geo)
+    if running_mean is not None:
+        _update_running(running_mean, mean._data.reshape(c), momentum)
+    if running_var is not None:
+        _update_running(running_var, var._data.reshape(c) * (n / (n - 1)), momentum)
+    return y
+
+
+def _update_running(buf, value, momentum):
+    a = buf._data
+    a *= 1 - momentum
+    a += momentum * value.astype(a.dtype, copy=False)
+    buf._version[0] += 1
+
+
+def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-05):
+    ns = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+    shape = tuple(input.shape)
+    k = len(ns)
+    for t, what in ((weight, "weight"), (bias, "bias")):
+        if t is not None and tuple(t.shape) != ns:
+            raise RuntimeError(
+                f"Expected {what} to be of same shape as normalized_shape, but got {what} of "
+                f"shape {list(t.shape)} and normalized_shape = {list(ns)}"
+            )
+    if k == 0 or shape[len(shape) - k:] != ns or len(shape) < k:
+        raise RuntimeError(
+            f"Given normalized_shape={list(ns)}, expected input with shape [*, "
+            f"{', '.join(map(str, ns))}], but got input of size{list(shape)}"
+        )
+    nd = len(shape)
+    axes = tuple(range(nd - k, nd))
+    geo = _norm.Geometry(None, axes, ns, tuple(range(nd - k)), eps)
+    return _norm.normalize(_norm.LayerNormalize, input, weight, bias, geo)[0]
+
+
+def group_norm(input, num_groups, weight=None, bias=None, eps=1e-05):
+    shape = tuple(input.shape)
+    if input.dim() < 2:
+        raise RuntimeError(
+            f"Expected at least 2 dimensions for input tensor but received {input.dim()}"
+        )
+    n, c = shape[:2]
+    if c % num_groups:
+        raise RuntimeError(
+            "Expected number of channels in input to be divisible by num_groups, but got input "
+            f"of shape {list(shape)} and num_groups={num_groups}"
+        )
+    for t, what in ((weight, "weight"), (bias, "bias")):
+        if t is not None and (t.dim() != 1 or t.numel() != c):
+            raise RuntimeError(
+                f"Expected {what} to be a vector of size equal to the number of channels in "
+                f"input, but got {what} of shape {list(t.shape)} and input of shape {list(shape)}"
+            )
+    aff = (c,) + (1,) * (len(shape) - 2)
+    red = (0,) + tuple(range(2, len(shape)))
+    geo = _norm.Geometry((n, num_groups, -1), (2,), aff, red, eps)
+    return _norm.normalize(_norm.GroupNormalize, input, weight, bias, geo)[0]
+
+
+def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=None,
+                  use_input_stats=True, momentum=0.1, eps=1e-05):
+    """Statistics per (sample, channel). Unlike PyTorch, running statistics are only
+    supported together with ``use_input_stats``(their per-channel mean is what is tracked)."""
+    if not use_input_stats:
+        return batch_norm(input, running_mean, running_var, weight, bias, False, momentum, eps)
+    shape = tuple(input.shape)
+    n, c = shape[:2]
+    aff = (c,) + (1,) * (len(shape) - 2)
+    red = (0,) + tuple(range(2, len(shape)))
+    geo = _norm.Geometry((n, c, -1), (2,), aff, red, eps)
+    y, mean, var = _norm.normalize(_norm.GroupNormalize, input, weight, bias, geo)
+    if running_mean is not None:
+        _update_running(running_mean, mean._data.reshape(n, c).mean(0), momentum)
+    if running_var is not None:
+        m = input.numel() // (n * c)
+        _update_running(running_var, (var._data.reshape(n, c) * (m / (m - 1))).mean(0), momentum)
+    return y
+
+
+# ---- dropout ----------------------------------------------------------------------------
+def _check_p(p):
+    if p < 0.0 or p > 1.0:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+
+
+def _keep_mask(shape, p, dtype):
+    """1/(1-p) where kept, 0 where dropped (p = 1 drops everything)."""
+    from ..ops.creation import _rng
+
+    if p == 1.0:
+        return xp.zeros(shape, dtype)
+    r = _rng(None).random(shape, dtype=xp.float32 if dtype == xp.float16 else dtype)
+    return ((r >= p) * (1.0 / (1.0 - p))).astype(dtype, copy=False)
+
+
+def _masked(input, mask_shape, p, inplace):
+    mask = Tensor._make(_keep_mask(mask_shape, p, input._data.dtype))
+    return input.mul_(mask) if inplace else input * mask
+
+
+def dropout(input, p=0.5, training=True, inplace=False):
+    """Same distribution as PyTorch; the random stream (NumPy's) differs, so masks do."""
+    _check_p(p)
+    if not training or p == 0.0:
+        return input
+    return _masked(input, input._data.shape, p, inplace)
+
+
+def _feature_dropout(nd, input, p, training, inplace):
+    _check_p(p)
+    if not training or p == 0.0:
+        return input
+    shape = input._data.shape
+    batched = input.dim() == nd + 2
+    lead = 2 if batched else 1
+    return _masked(input, shape[:lead] + (1,) * (len(shape) - lead), p, inplace)
+
+
+def dropout1d(input, p=0.5, training=True, inplace=False):
+    if input.dim() not in (2, 3):
+        raise RuntimeError(
+            "dropout1d: Expected 2D or 3D input, but received a "
+            f"{input.dim()}D input. Note that dropout1d exists to provide channel-wise dropout "
+            "on inputs with 1 spatial dimension, a channel dimension, and an optional batch "
+            "dimension (i.e. 2D or 3D inputs)."
+        )
+    return _feature_dropout(1, input, p, training, inplace)
+
+
+def dropout2d(input, p=0.5, training=True, inplace=False):
+    """Zeroes whole channels. A 3-D input counts as unbatched (C, H, W)."""
+    return _feature_dropout(2, input, p, training, inplace)
+
+
+def alpha_dropout(input, p=0.5, training=False, inplace=False):
+    """SELU-preserving dropout: dropped units take the negative saturation value, then an
+    affine map restores mean 0 / variance 1 (as PyTorch)."""
+    _check_p(p)
+    if not training or p == 0.0:
+        return input
+    if p == 1.0:
+        return input * 0.0
+    alpha = 1.7580993408473766
+    keep = (_keep_mask(input._data.shape, p, input._data.dtype) != 0).astype(input._data.dtype)
+    a = 1.0 / math.sqrt((alpha * alpha * p + 1) * (1 - p))
+    b = Tensor._make((1.0 - keep) * (alpha * a * p) + 0.0)
+    out = input * Tensor._make(keep * a)
+    out = out + b
+    return input.copy_(out) if inplace else out
+
+
+# ---- embedding --------------------------------------------------------------------------
+class Embedding(Op):
+    """weight[indices]; args (indices, padding_idx)."""
+
+    node_name = "EmbeddingBackward0"
+    operands = ("weight",)
+    formulas = {"weight": "scatter-add of grad rows at indices (none to padding_idx)"}
+
+    def forward(ctx, w, idx, padding_idx):
+        return w[idx]
+
+    def backward(ctx, grad):
+        idx, pad = ctx.args
+        return apply(EmbeddingDense, (grad,), (grad._data,), (idx, pad, ctx.metas[0][0][0]))
+
+
+class EmbeddingDense(Op):
+    """The embedding's adjoint: add grad rows at the indices; linear, so its own derivative
+    reads rows again (with the padding row excluded)."""
+
+    node_name = "EmbeddingDenseBackwardBackward0"
+    operands = ("grad_output",)
+    formulas = {"grad_output": "rows of ggW at indices"}
+
+    def forward(ctx, g, idx, pad, num):
+        d = g.shape[-1]
+        gw = xp.zeros((num, d), dtype=g.dtype)
+        xp.add.at(gw, idx.ravel(), g.reshape(-1, d))
+        if pad is not None:
+            gw[pad] = 0
+        return gw
+
+    def backward(ctx, gg):
+        idx, pad, _ = ctx.args
+        if pad is not None:
+            gg = gg * Tensor._make((xp.arange(gg.shape[0]) != pad)[:, None].astype(gg._data.dtype))
+        return apply(Embedding, (gg,), (gg._data,), (idx, pad))
+
+
+def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
+              scale_grad_by_freq=False, sparse=False):
+    """``scale_grad_by_freq`` and ``sparse`` gradients are not supported (NotImplementedError)."""
+    if scale_grad_by_freq or sparse:
+        raise NotImplementedError("chainrule: embedding supports neither scale_grad_by_freq "
+                                  "nor sparse gradients")
+    idx = input._data if isinstance(input, Tensor) else xp.asarray(input)
+    if idx.dtype not in (xp.int64, xp.int32):
+        from .._dtype import _FROM_NP
+
+        name = _FROM_NP[idx.dtype]._short if idx.dtype in _FROM_NP else str(idx.dtype)
+        raise RuntimeError(
+            "Expected tensor for argument #1 'indices' to have one of the following scalar "
+            f"types: Long, Int; but got torch.{name}Tensor instead (while checking arguments "
+            "for embedding)"
+        )
+    num = weight.shape[0]
+    if idx.size and (idx.min() < 0 or idx.max() >= num):
+        raise IndexError("index out of range in self")
+    if padding_idx is not None:
+        if not -num <= padding_idx < num:
+            raise AssertionError("Padding_idx must be within num_embeddings")
+        padding_idx = padding_idx % num
+    if max_norm is not None:
+        _renorm_rows(weight, idx, max_norm, norm_type)
+    return apply(Embedding, (weight,), (weight._data,), (idx, padding_idx))
+
+
+def _renorm_rows(weight, idx, max_norm, norm_type):
+    """PyTorch's embedding_renorm_: rescale, in place, the used rows whose norm exceeds max_norm."""
+    rows = xp.unique(idx)
+    w = weight._data
+    norms = xp.linalg.norm(w[rows].astype(xp.float64), ord=norm_type, axis=1)
+    big = norms > max_norm
+    if big.any():
+        scale = max_norm / (norms[big] + 1e-7)
+        w[rows[big]] *= scale[:, None].astype(w.dtype)
+        weight._version[0] += 1
+
+
+# ---- attention --------------------------------------------------------------------------
+def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.0,
+                                 is_causal=False, scale=None, enable_gqa=False):
+    """softmax(q kᵀ · scale + mask) v, composed from chainrule ops (matmul, softmax).
+
+    A boolean mask marks positions that take part; a float mask is added to the scores.
+    """
+    L, S = query.shape[-2], key.shape[-2]
+    scale_factor = 1.0 / math.sqrt(query.shape[-1]) if scale is None else scale
+    if enable_gqa and query.dim() >= 3 and query.shape[-3] != key.shape[-3]:
+        rep = query.shape[-3] // key.shape[-3]
+        key = key.repeat_interleave(rep, -3)
+        value = value.repeat_interleave(rep, -3)
+    scores = query.matmul(key.transpose(-2, -1)) * scale_factor
+    if is_causal:
+        if attn_mask is not None:
+            raise RuntimeError("_scaled_dot_product_attention: Explicit attn_mask should not be "
+                               "set when is_causal=True")
+        attn_mask = Tensor._make(xp.tril(xp.ones((L, S), dtype=bool)))
+    if attn_mask is not None:
+        if attn_mask._data.dtype == xp.bool_:
+            scores = scores.masked_fill(attn_mask.logical_not(), float("-inf"))
+        else:
+            scores = scores + attn_mask
+    attn = scores.softmax(-1)
+    if dropout_p > 0.0:
+        attn = dropout(attn, dropout_p, True)
+    return attn.matmul(value)

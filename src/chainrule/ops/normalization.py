@@ -1,0 +1,120 @@
+"""Batch, layer and group normalisation: one fused node each.
+
+All three are ``y = (x - mean) * invstd * weight + bias`` with statistics over some axes of
+a view of x (batch norm: every axis but channels; layer norm: the trailing
+``normalized_shape``; group norm: each (sample, group) of an (N, G, -1) view) and an affine
+that broadcasts over x differently. One ``Normalize`` op covers them, parameterised by
+that geometry; only its ``node_name`` differs (one subclass each).
+
+The forward centres once and takes the variance of the centred values (stable; no
+E[x²] - E[x]² cancellation). The backward is the closed form
+``gx = invstd * (ĝ - mean(ĝ) - x̂ * mean(ĝ x̂))`` with ``ĝ = grad * weight``, written in
+chainrule ops; under ``create_graph`` the statistics are recomputed from x with chainrule
+ops so that second derivatives see their dependence on x.
+"""
+from .._backend import xp
+from .._tensor import Tensor
+from ..autograd.grad_mode import state
+from ..autograd.graph import apply
+from ._core import Op
+
+__all__ = []
+
+
+class Geometry:
+    """Where the statistics and the affine parameters live, for one call.
+
+    stat_shape: x reshaped to this for the statistics (None: x's own shape); axes: the
+    reduced axes of that view; aff_shape: weight/bias reshaped to this to broadcast over x;
+    red_axes: the axes of x that weight/bias gradients sum over.
+    """
+
+    __slots__ = ("stat_shape", "axes", "aff_shape", "red_axes", "eps")
+
+    def __init__(self, stat_shape, axes, aff_shape, red_axes, eps):
+        self.stat_shape, self.axes, self.aff_shape = stat_shape, axes, aff_shape
+        self.red_axes, self.eps = red_axes, eps
+
+
+def _stats(xs, axes, eps):
+    mean = xs.mean(axes, keepdims=True)
+    xc = xs - mean
+    var = (xc * xc).mean(axes, keepdims=True)
+    return mean, var, xc
+
+
+class Normalize(Op):
+    """args: (geometry, fixed) where fixed = (mean, invstd) arrays in stat shape (eval batch
+    norm) or None (statistics from the batch). Outputs (y, mean, biased var)."""
+
+    node_name = "NativeBatchNormBackward0"
+    operands = ("input", "weight", "bias")
+    formulas = {
+        "input": "invstd · (ĝ − mean(ĝ) − x̂ · mean(ĝ · x̂)),  ĝ = grad · weight",
+        "weight": "sum(grad · x̂)",
+        "bias": "sum(grad)",
+    }
+    saves = (0, 1)
+    multi_output = True
+
+    def forward(ctx, x, w, b, geo, fixed):
+        xs = x if geo.stat_shape is None else x.reshape(geo.stat_shape)
+        if fixed is None:
+            mean, var, xc = _stats(xs, geo.axes, geo.eps)
+            invstd = 1.0 / xp.sqrt(var + geo.eps)
+        else:
+            mean, invstd = fixed
+            var = invstd  # (unused: eval mode updates no running statistics)
+            xc = xs - mean
+        xhat = xc * invstd
+        if geo.stat_shape is not None:
+            xhat = xhat.reshape(x.shape)
+        if ctx is not None:
+            ctx.extra = (mean, invstd)
+        if w is not None:
+            xhat *= w.reshape(geo.aff_shape)
+        if b is not None:
+            xhat += b.reshape(geo.aff_shape)
+        return xhat.astype(x.dtype, copy=False), mean, var
+
+    def backward(ctx, grad):
+        x, w = ctx.saved
+        geo, fixed = ctx.args
+        mean, invstd = ctx.extra
+        shape = x._data.shape
+        view = (lambda t: t) if geo.stat_shape is None else (lambda t: t.reshape(geo.stat_shape))
+        xs = view(x)
+        if state.enabled and fixed is None:  # create_graph: keep the stats' dependence on x
+            mean_t = xs.mean(geo.axes, keepdim=True)
+            xc = xs - mean_t
+            invstd_t = ((xc * xc).mean(geo.axes, keepdim=True) + geo.eps) ** -0.5
+        else:
+            xc = xs - Tensor._make(mean)
+            invstd_t = Tensor._make(invstd)
+        xhat = xc * invstd_t
+        gx = gw = gb = None
+        if ctx.edges[0] is not None:
+            gh = view(grad if w is None else grad * w.reshape(geo.aff_shape))
+            if fixed is None:
+                gh = gh - gh.mean(geo.axes, keepdim=True) - xhat * (gh * xhat).mean(
+                    geo.axes, keepdim=True)
+            gx = (gh * invstd_t).reshape(shape)
+        if ctx.edges[1] is not None:
+            gw = (grad * xhat.reshape(shape)).sum(geo.red_axes).reshape(w._data.shape)
+        if ctx.edges[2] is not None:
+            gb = grad.sum(geo.red_axes).reshape(ctx.metas[2][0])
+        return gx, gw, gb
+
+
+class LayerNormalize(Normalize):
+    node_name = "NativeLayerNormBackward0"
+
+
+class GroupNormalize(Normalize):
+    node_name = "NativeGroupNormBackward0"
+
+
+def normalize(op, x, w, b, geo, fixed=None):
+    """(y, mean, var) Tensors; mean/var (stat-shaped, keepdims) carry no gradient."""
+    arrays = (x._data, None if w is None else w._data, None if b is None else b._data)
+    return apply(op, (x, w, b), arrays, (geo, fixed))

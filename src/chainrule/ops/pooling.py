@@ -1,0 +1,229 @@
+"""Pooling as fused single-node ops over strided window views (2-d; 1-d runs with unit height).
+
+Each pooling is linear in its input once the max positions are fixed, so each op's
+backward is its adjoint applied as another op, and that op's backward is the pooling
+again: double backward works without any extra rules.
+
+* max pooling: ``MaxPool`` saves the argmax indices (flat into each input plane, as
+  PyTorch's ``return_indices``); its adjoint ``MaxPoolScatter`` adds the gradient at them
+  (one ``bincount``), whose adjoint ``MaxPoolGather`` reads at them.
+* average pooling: ``AvgPool`` sums a window view and divides; ``AvgPoolAdjoint`` spreads
+  ``grad / divisor`` back with one strided add per kernel tap.
+* adaptive average pooling is ``Ph @ x @ Pw^T`` with two small averaging matrices.
+"""
+from .._backend import xp
+from ..autograd.graph import apply
+from ._core import Op
+from .conv import _to4
+
+_as_strided = xp.lib.stride_tricks.as_strided
+
+__all__ = []
+
+
+def pool_out_size(n, k, s, p, d, ceil_mode):
+    """PyTorch's pooling_output_shape (the last window must start inside input + left pad)."""
+    span = n + 2 * p - d * (k - 1) - 1
+    o = (span + (s - 1 if ceil_mode else 0)) // s + 1
+    if ceil_mode and (o - 1) * s >= n + p:
+        o -= 1
+    return o
+
+
+def _windows(xpad, k, s, d, out):
+    """(N, C, Ho, Wo, kh, kw) read-only window view of a padded (N, C, H, W) array."""
+    n, c = xpad.shape[:2]
+    s0, s1, s2, s3 = xpad.strides
+    return _as_strided(
+        xpad, (n, c, out[0], out[1], k[0], k[1]),
+        (s0, s1, s2 * s[0], s3 * s[1], s2 * d[0], s3 * d[1]), writeable=False,
+    )
+
+
+def _pad_for(shape, k, s, p, d, out, value):
+    """Padding (lo, hi) per spatial dim so every window lies inside the array."""
+    return tuple(
+        (p[i], max(0, (out[i] - 1) * s[i] + d[i] * (k[i] - 1) + 1 - shape[2 + i] - p[i]))
+        for i in range(2)
+    )
+
+
+def _padded(x, pads, value):
+    if any(lo or hi for lo, hi in pads):
+        return xp.pad(x, ((0, 0), (0, 0)) + pads, constant_values=value)
+    return x
+
+
+def _spread(g, in_shape, k, s, p, d, pads):
+    """Adjoint of the window view: add each tap's (N, C, Ho, Wo) values back into place."""
+    n, c, ho, wo = g.shape
+    h, w = in_shape[2], in_shape[3]
+    gx = xp.zeros((n, c, h + pads[0][0] + pads[0][1], w + pads[1][0] + pads[1][1]), g.dtype)
+    for i in range(k[0]):
+        hs = slice(i * d[0], i * d[0] + (ho - 1) * s[0] + 1, s[0])
+        for j in range(k[1]):
+            gx[:, :, hs, j * d[1]:j * d[1] + (wo - 1) * s[1] + 1:s[1]] += g
+    return gx[:, :, p[0]:p[0] + h, p[1]:p[1] + w]
+
+
+# ---- max ---------------------------------------------------------------------------------
+def _max_pool(x, k, s, p, d, out):
+    x4 = _to4(x)
+    pads = _pad_for(x4.shape, k, s, p, d, out, None)
+    low = -xp.inf if x4.dtype.kind == "f" else xp.iinfo(x4.dtype).min
+    win = _windows(_padded(x4, pads, low), k, s, d, out)
+    n, c, ho, wo = win.shape[:4]
+    flat = win.reshape(n, c, ho, wo, k[0] * k[1])
+    arg = flat.argmax(-1)
+    y = xp.take_along_axis(flat, arg[..., None], -1)[..., 0]
+    # Flat index into the (unpadded) input plane, as PyTorch returns it.
+    ki, kj = xp.divmod(arg, k[1])
+    rows = ki * d[0] + (xp.arange(ho) * s[0] - p[0])[:, None]
+    cols = kj * d[1] + (xp.arange(wo) * s[1] - p[1])
+    idx = rows * x4.shape[3] + cols
+    if x.ndim == 3:
+        return y.reshape(n, c, wo), idx.reshape(n, c, wo)
+    return y, idx
+
+
+def _scatter(g, idx, in_shape):
+    """Sum g into an input-shaped array at the flat plane indices idx (one bincount)."""
+    planes = in_shape[0] * in_shape[1]
+    hw = in_shape[-1] * (in_shape[-2] if len(in_shape) == 4 else 1)
+    base = (xp.arange(planes) * hw).reshape(in_shape[0], in_shape[1], *(1,) * (idx.ndim - 2))
+    gx = xp.bincount((idx + base).ravel(), weights=g.ravel(), minlength=planes * hw)
+    return gx.astype(g.dtype, copy=False).reshape(in_shape)
+
+
+def _gather(u, idx):
+    n, c = u.shape[:2]
+    return xp.take_along_axis(u.reshape(n, c, -1), idx.reshape(n, c, -1), 2).reshape(idx.shape)
+
+
+class MaxPool(Op):
+    """args: (k, s, p, d, out); returns (values, indices)."""
+
+    node_name = "MaxPool2DWithIndicesBackward0"
+    formulas = {"self": "1 at each window's argmax (indices), else 0"}
+    multi_output = True
+
+    def forward(ctx, x, k, s, p, d, out):
+        y, idx = _max_pool(x, k, s, p, d, out)
+        if ctx is not None:
+            ctx.extra = idx
+        return y, idx
+
+    def backward(ctx, grad):
+        return apply(MaxPoolScatter, (grad,), (grad._data,), (ctx.extra, ctx.metas[0][0]))
+
+
+class MaxPoolScatter(Op):
+    node_name = "MaxPool2DWithIndicesBackwardBackward0"
+    formulas = {"grad_output": "1 at indices (gather)"}
+
+    def forward(ctx, g, idx, in_shape):
+        return _scatter(g, idx, in_shape)
+
+    def backward(ctx, grad):
+        return apply(MaxPoolGather, (grad,), (grad._data,), ctx.args)
+
+
+class MaxPoolGather(Op):
+    node_name = "MaxPoolGatherBackward0"
+    formulas = {"self": "scatter-add at indices"}
+
+    def forward(ctx, u, idx, in_shape):
+        return _gather(u, idx)
+
+    def backward(ctx, grad):
+        return apply(MaxPoolScatter, (grad,), (grad._data,), ctx.args)
+
+
+def max_pool(x, k, s, p, d, out):
+    """(values, indices) Tensors; indices are int64 and carry no gradient."""
+    y, idx = apply(MaxPool, (x,), (x._data,), (k, s, p, d, out))
+    return y, idx
+
+
+# ---- average -----------------------------------------------------------------------------
+def avg_divisor(in_hw, k, s, p, out, count_include_pad, divisor_override):
+    """(Ho, Wo) divisors exactly as PyTorch's avg_pool2d kernel computes them."""
+    if divisor_override:
+        return divisor_override
+    sizes = []
+    for i in range(2):
+        start = xp.arange(out[i]) * s[i] - p[i]
+        end = xp.minimum(start + k[i], in_hw[i] + p[i])
+        if count_include_pad:
+            sizes.append(end - start)
+        else:
+            sizes.append(xp.minimum(end, in_hw[i]) - xp.maximum(start, 0))
+    return xp.multiply.outer(sizes[0], sizes[1])
+
+
+class AvgPool(Op):
+    """args: (k, s, p, out, divisor) with divisor a number or an (Ho, Wo) array."""
+
+    node_name = "AvgPool2DBackward0"
+    formulas = {"self": "1 / divisor over each window"}
+
+    def forward(ctx, x, k, s, p, out, div):
+        x4 = _to4(x)
+        pads = _pad_for(x4.shape, k, s, p, (1, 1), out, 0)
+        y = _windows(_padded(x4, pads, 0), k, s, (1, 1), out).sum((-2, -1))
+        y /= div
+        return y.reshape(x.shape[:2] + y.shape[-1:]) if x.ndim == 3 else y
+
+    def backward(ctx, grad):
+        return apply(AvgPoolAdjoint, (grad,), (grad._data,), ctx.args + (ctx.metas[0][0],))
+
+
+class AvgPoolAdjoint(Op):
+    node_name = "AvgPool2DBackwardBackward0"
+    formulas = {"grad_output": "avg_pool(ggI)"}
+
+    def forward(ctx, g, k, s, p, out, div, in_shape):
+        g4 = _to4(g) / div
+        in4 = in_shape if len(in_shape) == 4 else (in_shape[0], in_shape[1], 1, in_shape[2])
+        pads = _pad_for(in4, k, s, p, (1, 1), out, 0)
+        gx = _spread(g4.astype(g.dtype, copy=False), in4, k, s, p, (1, 1), pads)
+        return xp.ascontiguousarray(gx).reshape(in_shape)
+
+    def backward(ctx, grad):
+        return apply(AvgPool, (grad,), (grad._data,), ctx.args[:-1])
+
+
+# ---- adaptive average ----------------------------------------------------------------------
+def adaptive_matrix(n, o, dtype):
+    """(o, n) averaging matrix: row i averages input [floor(i*n/o), ceil((i+1)*n/o))."""
+    i = xp.arange(o)
+    start = (i * n) // o
+    end = -((-(i + 1) * n) // o)
+    j = xp.arange(n)
+    m = (j >= start[:, None]) & (j < end[:, None])
+    return (m / (end - start)[:, None]).astype(dtype)
+
+
+class AdaptiveAvgPool(Op):
+    """x @ matrices: args (ph, pw) with ph (Ho, H), pw (Wo, W); y = ph @ x @ pw^T."""
+
+    node_name = "AdaptiveAvgPool2DBackward0"
+    formulas = {"self": "Ph^T grad Pw (averaging matrices)"}
+
+    def forward(ctx, x, ph, pw):
+        y = xp.matmul(x, pw.T)
+        return y if ph is None else xp.matmul(ph, y)  # ph is None for 1-d pooling
+
+    def backward(ctx, grad):
+        return apply(AdaptiveAvgPoolAdjoint, (grad,), (grad._data,), _transposed(ctx.args))
+
+
+class AdaptiveAvgPoolAdjoint(AdaptiveAvgPool):
+    node_name = "AdaptiveAvgPool2DBackwardBackward0"
+
+    def backward(ctx, grad):
+        return apply(AdaptiveAvgPool, (grad,), (grad._data,), _transposed(ctx.args))
+
+
+def _transposed(mats):
+    return tuple(None if m is None else m.T for m in mats)
