@@ -2,7 +2,7 @@
 from .._backend import xp
 from .._tensor import Tensor
 
-__all__ = ["Parameter", "Buffer"]
+__all__ = ["Buffer", "Parameter"]
 
 
 class Parameter(Tensor):

@@ -13,7 +13,8 @@ from collections.abc import Mapping
 from ... import _dtype
 from ..._tensor import Tensor
 from ...autograd.function import Function
-from ...autograd.grad_mode import no_grad, state as _grad_state
+from ...autograd.grad_mode import no_grad
+from ...autograd.grad_mode import state as _grad_state
 from ...autograd.graph import RemovableHandle
 from ..parameter import Buffer, Parameter
 
@@ -161,7 +162,7 @@ class Module:
                             hook(self, args, kwargs, None)
                         else:
                             hook(self, args, None)
-                    except Exception as e:
+                    except Exception as e:  # noqa: BLE001 (the forward error wins)
                         warnings.warn(
                             "forward hook with ``always_call=True`` raised an exception that "
                             f"was silenced as another error was raised in forward: {e}",
@@ -463,7 +464,7 @@ class Module:
                 raise AttributeError(f"{mod._get_name()} has no attribute `{item}`")
             mod = getattr(mod, item)
             if not isinstance(mod, Module):
-                raise AttributeError("`" + item + "` is not an nn.Module")
+                raise AttributeError("`" + item + "` is not an nn.Module")  # noqa: TRY004 (torch)
         return mod
 
     def _get_owner(self, target, kind):
@@ -477,7 +478,7 @@ class Module:
         mod, name = self._get_owner(target, "parameter")
         param = getattr(mod, name)
         if not isinstance(param, Parameter):
-            raise AttributeError("`" + name + "` is not an nn.Parameter")
+            raise AttributeError("`" + name + "` is not an nn.Parameter")  # noqa: TRY004 (torch)
         return param
 
     def get_buffer(self, target):
@@ -495,7 +496,7 @@ class Module:
     # ---- mode and gradients --------------------------------------------------------------------
     def train(self, mode=True):
         if not isinstance(mode, bool):
-            raise ValueError("training mode is expected to be boolean")
+            raise ValueError("training mode is expected to be boolean")  # noqa: TRY004 (torch)
         self.training = mode
         for m in self.children():
             m.train(mode)
@@ -625,7 +626,7 @@ class Module:
         if destination is None:
             destination = OrderedDict()
             destination._metadata = OrderedDict()
-        local_metadata = dict(version=self._version)
+        local_metadata = {"version": self._version}
         if hasattr(destination, "_metadata"):
             destination._metadata[prefix[:-1]] = local_metadata
         for hook in self._state_dict_pre_hooks.values():
@@ -698,7 +699,7 @@ class Module:
         elif strict and extra_key in state_dict:
             unexpected_keys.append(extra_key)
         if strict:
-            for key in state_dict.keys():
+            for key in state_dict:
                 if key.startswith(prefix) and key != extra_key:
                     head = key[len(prefix):].split(".", 1)
                     if len(head) > 1:
