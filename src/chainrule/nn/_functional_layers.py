@@ -15,11 +15,25 @@ from ..ops import pooling as _pool
 from ..ops._core import Op
 
 __all__ = [
-    "conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d",
-    "max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d",
-    "adaptive_avg_pool1d", "adaptive_avg_pool2d",
-    "batch_norm", "layer_norm", "group_norm", "instance_norm",
-    "dropout", "dropout1d", "dropout2d", "alpha_dropout", "embedding",
+    "adaptive_avg_pool1d",
+    "adaptive_avg_pool2d",
+    "alpha_dropout",
+    "avg_pool1d",
+    "avg_pool2d",
+    "batch_norm",
+    "conv1d",
+    "conv2d",
+    "conv_transpose1d",
+    "conv_transpose2d",
+    "dropout",
+    "dropout1d",
+    "dropout2d",
+    "embedding",
+    "group_norm",
+    "instance_norm",
+    "layer_norm",
+    "max_pool1d",
+    "max_pool2d",
     "scaled_dot_product_attention",
 ]
 
@@ -29,7 +43,7 @@ def _tuple(v, n):
     if isinstance(v, (tuple, list)):
         if len(v) == 1 and n > 1:
             return tuple(v) * n
-        return tuple(int(i) for i in v)
+        return tuple(None if i is None else int(i) for i in v)
     return (int(v),) * n
 
 
@@ -90,7 +104,7 @@ def _convnd(nd, name, input, weight, bias, stride, padding, dilation, groups):
     ws = tuple(weight.shape)
     if len(ws) != nd + 2:
         raise RuntimeError(
-            f"weight should have at least three dimensions" if len(ws) < 3 else
+            "weight should have at least three dimensions" if len(ws) < 3 else
             f"Expected {nd + 2}-dimensional weight for {nd + 2}-dimensional input "
             f"{list(x.shape)}, but got {len(ws)}-dimensional weight of size {list(ws)} instead"
         )
@@ -254,7 +268,7 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
 
 def _avg_poolnd(nd, input, kernel_size, stride, padding, ceil_mode, count_include_pad,
                 divisor_override):
-    k, s, p, d, out = _pool_args(nd, input, kernel_size, stride, padding, 1, ceil_mode)
+    k, s, p, _, out = _pool_args(nd, input, kernel_size, stride, padding, 1, ceil_mode)
     if divisor_override is not None and divisor_override == 0:
         raise RuntimeError("divisor must be not zero")
     in_hw = tuple(input.shape[-2:]) if nd == 2 else (1, input.shape[-1])

@@ -1,0 +1,105 @@
+"""Convolutions vs PyTorch: forward, first and second derivatives, errors, modules."""
+import itertools
+
+import numpy as np
+import pytest
+import torch
+from oracle import check, fd_check, raises_like
+
+import chainrule
+
+
+def _arr(rng, *shape):
+    return rng.standard_normal(shape).astype(np.float32)
+
+
+GRID = [  # (stride, padding, dilation, groups)
+    (s, p, d, g)
+    for s, p, d, g in itertools.product((1, 2, (2, 1)), (0, 1, (2, 0), "same", "valid"), (1, 2),
+                                         (1, 2))
+    if not (p == "same" and s != 1)
+]
+
+
+@pytest.mark.parametrize("stride,padding,dilation,groups", GRID)
+def test_conv2d_grid(rng, stride, padding, dilation, groups):
+    x, w, b = _arr(rng, 2, 4, 7, 6), _arr(rng, 6, 4 // groups, 3, 2), _arr(rng, 6)
+    check(lambda t, x, w, b: t.nn.functional.conv2d(x, w, b, stride, padding, dilation, groups),
+          x, w, b, rtol=1e-4, atol=1e-5, second=groups == 1 and dilation == 1)
+
+
+@pytest.mark.parametrize("stride,padding,dilation", [(1, 0, 1), (2, 1, 1), (3, 2, 2), (1, "same", 3)])
+def test_conv1d(rng, stride, padding, dilation):
+    x, w, b = _arr(rng, 3, 2, 11), _arr(rng, 4, 2, 4), _arr(rng, 4)
+    check(lambda t, x, w, b: t.nn.functional.conv1d(x, w, b, stride, padding, dilation),
+          x, w, b, rtol=1e-4, atol=1e-5)
+
+
+def test_conv_no_bias_unbatched_and_noncontiguous(rng):
+    x, w = _arr(rng, 3, 6, 5), _arr(rng, 2, 3, 2, 2)
+    check(lambda t, x, w: t.nn.functional.conv2d(x, w, padding=1), x, w, rtol=1e-4, atol=1e-5)
+    xt = _arr(rng, 2, 5, 6, 3)  # transposed to (2, 3, 6, 5): a non-contiguous input
+    check(lambda t, x, w: t.nn.functional.conv2d(x.permute(0, 3, 2, 1), w, stride=2),
+          xt, w, rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("stride,padding,output_padding,dilation,groups",
+                         [(1, 0, 0, 1, 1), (2, 1, 1, 1, 1), (3, 2, 2, 2, 2), (2, 0, 1, 1, 2)])
+def test_conv_transpose2d(rng, stride, padding, output_padding, dilation, groups):
+    x, w, b = _arr(rng, 2, 4, 5, 4), _arr(rng, 4, 3, 3, 2), _arr(rng, 3 * groups)
+    check(lambda t, x, w, b: t.nn.functional.conv_transpose2d(
+        x, w, b, stride, padding, output_padding, groups, dilation), x, w, b, rtol=1e-4, atol=1e-5)
+
+
+def test_conv_transpose1d(rng):
+    x, w, b = _arr(rng, 2, 3, 6), _arr(rng, 3, 2, 3), _arr(rng, 2)
+    check(lambda t, x, w, b: t.nn.functional.conv_transpose1d(x, w, b, 2, 1, 1), x, w, b,
+          rtol=1e-4, atol=1e-5)
+
+
+def test_conv_fd_float64(rng):
+    fd_check(lambda t, x, w, b: t.nn.functional.conv2d(x, w, b, stride=2, padding=1, groups=2),
+             rng.standard_normal((1, 2, 4, 3)), rng.standard_normal((2, 1, 2, 2)),
+             rng.standard_normal(2))
+    fd_check(lambda t, x, w: t.nn.functional.conv_transpose1d(x, w, stride=2, padding=1),
+             rng.standard_normal((2, 2, 4)), rng.standard_normal((2, 3, 3)))
+
+
+def test_conv_grad_fn_name(rng):
+    x = chainrule.tensor(_arr(rng, 1, 2, 4, 4), requires_grad=True)
+    w = chainrule.tensor(_arr(rng, 3, 2, 2, 2))
+    assert chainrule.nn.functional.conv2d(x, w).grad_fn.name() == "ConvolutionBackward0"
+    wt = chainrule.tensor(_arr(rng, 2, 3, 2, 2))
+    assert chainrule.nn.functional.conv_transpose2d(x, wt).grad_fn.name() == "ConvolutionBackward0"
+
+
+def both(fn, *arrays):
+    """(chainrule call, torch call) of fn(F, *tensors) on the same arrays."""
+    c = [chainrule.tensor(a) for a in arrays]
+    t = [torch.tensor(a) for a in arrays]
+    return (lambda: fn(chainrule.nn.functional, *c)), (lambda: fn(torch.nn.functional, *t))
+
+
+X, W = (2, 3, 5, 5), (4, 3, 3, 3)
+
+
+@pytest.mark.parametrize("xs,ws,call", [
+    (X, W, lambda F, x, w: F.conv2d(x, w, stride=2, padding="same")),
+    (X, W, lambda F, x, w: F.conv2d(x, w, padding="full")),
+    (X, (4, 2, 3, 3), lambda F, x, w: F.conv2d(x, w)),
+    (X, W, lambda F, x, w: F.conv2d(x, w, groups=2)),
+    ((5, 5), W, lambda F, x, w: F.conv2d(x, w)),
+    (X, W, lambda F, x, w: F.conv2d(x, w, stride=0)),
+    (X, W, lambda F, x, w: F.conv2d(x, w, padding=-1)),
+    ((2, 3, 2, 2), W, lambda F, x, w: F.conv2d(x, w)),
+    (X, W, lambda F, x, w: F.conv2d(x.double(), w)),
+    (X, W, lambda F, x, w: F.conv1d(x, w)),
+    (X, (3, 4, 3, 3), lambda F, x, w: F.conv_transpose2d(x, w, stride=2, output_padding=2)),
+])
+def test_conv_errors_like_torch(rng, xs, ws, call):
+    raises_like(RuntimeError, *both(call, _arr(rng, *xs), _arr(rng, *ws)))
+
+
+def test_conv_bias_size_error(rng):
+    x, w, b = _arr(rng, *X), _arr(rng, *W), _arr(rng, 3)
+    raises_like(RuntimeError, *both(lambda F, x, w, b: F.conv2d(x, w, b), x, w, b))

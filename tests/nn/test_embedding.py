@@ -1,0 +1,41 @@
+"""Embedding vs PyTorch: lookup, padding_idx (no gradient to that row), max_norm, errors."""
+import numpy as np
+import pytest
+import torch
+from oracle import assert_same, check, raises_like
+
+import chainrule
+
+IDX = np.array([[1, 2, 1], [5, 0, 2]])
+
+
+@pytest.mark.parametrize("padding_idx", [None, 2, -1])
+def test_embedding_lookup_and_grads(rng, padding_idx):
+    w = rng.standard_normal((6, 3)).astype(np.float32)
+    check(lambda t, w: t.nn.functional.embedding(t.tensor(IDX), w, padding_idx=padding_idx), w)
+
+
+def test_embedding_grad_fn_and_0d_index(rng):
+    w = chainrule.tensor(rng.standard_normal((4, 2)).astype(np.float32), requires_grad=True)
+    y = chainrule.nn.functional.embedding(chainrule.tensor(3), w)
+    assert y.grad_fn.name() == "EmbeddingBackward0" and tuple(y.shape) == (2,)
+
+
+def test_embedding_max_norm_renormalises_used_rows(rng):
+    w = rng.standard_normal((6, 3)).astype(np.float32) * 3
+    cw, tw = chainrule.tensor(w.copy()), torch.tensor(w.copy())
+    cy = chainrule.nn.functional.embedding(chainrule.tensor(IDX), cw, max_norm=1.0)
+    ty = torch.nn.functional.embedding(torch.tensor(IDX), tw, max_norm=1.0)
+    assert_same(cy, ty)
+    assert_same(cw, tw)  # the weight itself is rescaled in place, rows 3 and 4 untouched
+
+
+def _both(fn, idx, w):
+    return (lambda: fn(chainrule.nn.functional, chainrule.tensor(idx), chainrule.tensor(w)),
+            lambda: fn(torch.nn.functional, torch.tensor(idx), torch.tensor(w)))
+
+
+def test_embedding_errors_like_torch(rng):
+    w = rng.standard_normal((5, 3)).astype(np.float32)
+    raises_like(IndexError, *_both(lambda F, i, w: F.embedding(i, w), np.array([7]), w))
+    raises_like(RuntimeError, *_both(lambda F, i, w: F.embedding(i, w), np.array([1.0]), w))

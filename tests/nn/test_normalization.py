@@ -1,0 +1,102 @@
+"""Batch, layer, group and instance norm vs PyTorch (functional and modules)."""
+import numpy as np
+import pytest
+import torch
+from oracle import assert_same, check, fd_check, raises_like
+
+import chainrule
+
+TOL = dict(rtol=1e-4, atol=1e-5)
+
+
+def _arr(rng, *shape):
+    return rng.standard_normal(shape).astype(np.float32)
+
+
+@pytest.mark.parametrize("shape", [(4, 3), (4, 3, 5), (2, 3, 4, 2)])
+@pytest.mark.parametrize("affine", [True, False])
+def test_batch_norm_training(rng, shape, affine):
+    x, w, b = _arr(rng, *shape), _arr(rng, 3), _arr(rng, 3)
+    if affine:
+        check(lambda t, x, w, b: t.nn.functional.batch_norm(x, None, None, w, b, True), x, w, b,
+              **TOL)
+    else:
+        check(lambda t, x: t.nn.functional.batch_norm(x, None, None, training=True), x, **TOL)
+
+
+def test_batch_norm_eval_and_running_stats(rng):
+    x, w, b = _arr(rng, 5, 3, 4), _arr(rng, 3), _arr(rng, 3)
+    rm, rv = _arr(rng, 3), rng.random(3).astype(np.float32) + 0.5
+    check(lambda t, x, w, b: t.nn.functional.batch_norm(x, t.tensor(rm), t.tensor(rv), w, b),
+          x, w, b, **TOL)
+    c_rm, c_rv = chainrule.tensor(rm), chainrule.tensor(rv)
+    t_rm, t_rv = torch.tensor(rm), torch.tensor(rv)
+    for _ in range(3):
+        x = _arr(rng, 5, 3, 4) * 2 + 1
+        chainrule.nn.functional.batch_norm(chainrule.tensor(x), c_rm, c_rv, training=True,
+                                           momentum=0.3)
+        torch.nn.functional.batch_norm(torch.tensor(x), t_rm, t_rv, training=True, momentum=0.3)
+    assert_same(c_rm, t_rm, **TOL)
+    assert_same(c_rv, t_rv, **TOL)
+
+
+@pytest.mark.parametrize("ns", [(4,), (3, 4)])
+def test_layer_norm(rng, ns):
+    x, w = _arr(rng, 2, 3, 4), _arr(rng, *ns)
+    check(lambda t, x, w, b: t.nn.functional.layer_norm(x, ns, w, b, 1e-3), x, w, w + 1, **TOL)
+    check(lambda t, x: t.nn.functional.layer_norm(x, ns), x, **TOL)
+
+
+def test_layer_norm_large_offset_is_stable(rng):
+    x = _arr(rng, 3, 8) * 0.1 + 300  # E[x²] - E[x]² would lose every digit here in float32
+    check(lambda t, x: t.nn.functional.layer_norm(x, (8,)), x, rtol=2e-3, atol=2e-3,
+          second=False)
+
+
+@pytest.mark.parametrize("shape,groups", [((2, 6, 3), 3), ((2, 6, 2, 2), 1), ((3, 4), 2)])
+def test_group_norm(rng, shape, groups):
+    x, w = _arr(rng, *shape), _arr(rng, shape[1])
+    check(lambda t, x, w, b: t.nn.functional.group_norm(x, groups, w, b), x, w, w - 1, **TOL)
+
+
+def test_instance_norm(rng):
+    x, w = _arr(rng, 2, 3, 5), _arr(rng, 3)
+    check(lambda t, x, w, b: t.nn.functional.instance_norm(x, weight=w, bias=b), x, w, w + 2,
+          **TOL)
+
+
+def test_norm_grad_fn_names(rng):
+    F = chainrule.nn.functional
+    x = chainrule.tensor(_arr(rng, 4, 3, 2), requires_grad=True)
+    assert F.batch_norm(x, None, None, training=True).grad_fn.name() == "NativeBatchNormBackward0"
+    assert F.layer_norm(x, (2,)).grad_fn.name() == "NativeLayerNormBackward0"
+    assert F.group_norm(x, 3).grad_fn.name() == "NativeGroupNormBackward0"
+
+
+def test_norm_fd_float64(rng):
+    x, w, b = rng.standard_normal((3, 2, 2)), rng.standard_normal(2), rng.standard_normal(2)
+    fd_check(lambda t, x, w, b: t.nn.functional.batch_norm(x, None, None, w, b, True), x, w, b)
+    fd_check(lambda t, x, w, b: t.nn.functional.layer_norm(x, (2,), w, b), x, w, b)
+    fd_check(lambda t, x, w, b: t.nn.functional.group_norm(x, 1, w, b), x, w, b)
+
+
+def both(fn, *arrays):
+    c = [chainrule.tensor(a) for a in arrays]
+    t = [torch.tensor(a) for a in arrays]
+    return (lambda: fn(chainrule.nn.functional, *c)), (lambda: fn(torch.nn.functional, *t))
+
+
+@pytest.mark.parametrize("exc,call", [
+    (RuntimeError, lambda F, x, v: F.batch_norm(x, v, v)),
+    (RuntimeError, lambda F, x, v: F.batch_norm(x, None, None)),
+    (RuntimeError, lambda F, x, v: F.layer_norm(x, (4,))),
+    (RuntimeError, lambda F, x, v: F.layer_norm(x, (5,), weight=v)),
+    (RuntimeError, lambda F, x, v: F.group_norm(x, 2)),
+])
+def test_norm_errors_like_torch(rng, exc, call):
+    raises_like(exc, *both(call, _arr(rng, 2, 3, 5), _arr(rng, 4)))
+
+
+def test_batch_norm_single_value_error(rng):
+    raises_like(ValueError, *both(lambda F, x: F.batch_norm(x, None, None, training=True),
+                                  _arr(rng, 1, 3)))
