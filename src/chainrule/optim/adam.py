@@ -1,0 +1,92 @@
+"""Adam (and, through ``decoupled_weight_decay``, AdamW), with AMSGrad and maximize."""
+from .._backend import xp
+from .._tensor import Tensor
+from .optimizer import (
+    Optimizer,
+    _scalar,
+    check_lr,
+    check_nonneg,
+    lerp_,
+    sqrt,
+    step_counter,
+    zeros_state,
+)
+
+__all__ = ["Adam"]
+
+
+class Adam(Optimizer):
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
+                 amsgrad=False, *, foreach=None, maximize=False, capturable=False,
+                 differentiable=False, fused=None, decoupled_weight_decay=False):
+        check_lr(lr)
+        check_nonneg(eps, "epsilon")
+        for i in (0, 1):
+            if not 0.0 <= betas[i] < 1.0:
+                raise ValueError(f"Invalid beta parameter at index {i}: {betas[i]}")
+        check_nonneg(weight_decay, "weight_decay")
+        if not (all(isinstance(b, float) for b in betas)
+                or all(isinstance(b, Tensor) for b in betas)):
+            raise ValueError("betas must be either both floats or both Tensors")
+        betas = tuple(map(_scalar, betas))
+        defaults = {"lr": lr, "betas": betas, "eps": eps, "weight_decay": weight_decay,
+                        "amsgrad": amsgrad, "maximize": maximize, "foreach": foreach,
+                        "capturable": capturable, "differentiable": differentiable, "fused": fused,
+                        "decoupled_weight_decay": decoupled_weight_decay}
+        super().__init__(params, defaults)
+
+    def _after_load(self):
+        for g in self.param_groups:
+            for k, v in (("amsgrad", False), ("maximize", False), ("foreach", None),
+                         ("capturable", False), ("differentiable", False),
+                         ("decoupled_weight_decay", False), ("fused", None)):
+                g.setdefault(k, v)
+
+    def step(self, closure=None):
+        loss = self._run_closure(closure)
+        for group in self.param_groups:
+            lr = _scalar(group["lr"])
+            beta1, beta2 = map(_scalar, group["betas"])
+            eps = group["eps"]
+            wd = group["weight_decay"]
+            amsgrad = group["amsgrad"]
+            maximize = group["maximize"]
+            decoupled = group["decoupled_weight_decay"]
+            for p, g in self._params_with_grad(group):
+                state = self.state[p]
+                if not state:
+                    state["step"] = step_counter()
+                    state["exp_avg"] = zeros_state(p)
+                    state["exp_avg_sq"] = zeros_state(p)
+                    if amsgrad:
+                        state["max_exp_avg_sq"] = zeros_state(p)
+                step_t = state["step"]._data
+                step_t += 1
+                step = float(step_t)
+                x = p._data
+                if maximize:
+                    g = -g
+                if wd != 0:
+                    if decoupled:
+                        x *= 1 - lr * wd
+                    else:
+                        g = g + wd * x
+                m = state["exp_avg"]._data
+                v = state["exp_avg_sq"]._data
+                lerp_(m, g, 1 - beta1)
+                v *= beta2
+                v += (1 - beta2) * g * g
+                bias_correction1 = 1 - beta1**step
+                bias_correction2_sqrt = (1 - beta2**step) ** 0.5
+                if amsgrad:
+                    vmax = state["max_exp_avg_sq"]._data
+                    xp.maximum(vmax, v, out=vmax)
+                    v = vmax
+                denom = sqrt(v)
+                denom /= bias_correction2_sqrt
+                denom += eps
+                xp.divide(m, denom, out=denom)
+                denom *= -(lr / bias_correction1)
+                x += denom
+                p._version[0] += 1
+        return loss

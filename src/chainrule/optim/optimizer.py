@@ -1,0 +1,269 @@
+"""optim.Optimizer: parameter groups, per-parameter state, state_dict, zero_grad.
+
+Updates run on the parameters' arrays in place (through ``xp``), outside autograd, and
+bump each parameter's version counter as an in-place op would. ``foreach``, ``fused`` and
+``capturable`` are accepted and recorded (so state_dicts match PyTorch's layout) but there
+is one implementation; ``differentiable=True`` is not supported.
+"""
+from collections import defaultdict
+
+from .._backend import xp
+from .._tensor import Tensor
+
+__all__ = ["Optimizer", "required"]
+
+
+class _RequiredParameter:
+    def __repr__(self):
+        return "<required parameter>"
+
+
+required = _RequiredParameter()
+
+
+def _typename(obj):
+    """torch.typename: ``torch.FloatTensor`` for tensors, the qualified class name otherwise."""
+    if isinstance(obj, Tensor):
+        return f"torch.{obj.dtype._short}Tensor"
+    cls = type(obj)
+    module = cls.__module__
+    return cls.__qualname__ if module in ("", "builtins") else f"{module}.{cls.__qualname__}"
+
+
+def _scalar(x):
+    """A hyperparameter as a Python float (PyTorch allows 1-element tensors for lr/betas)."""
+    return x.item() if isinstance(x, Tensor) else x
+
+
+def check_lr(lr):
+    if isinstance(lr, Tensor) and lr.numel() != 1:
+        raise ValueError("Tensor lr must be 1-element")
+    if not 0.0 <= lr:
+        raise ValueError(f"Invalid learning rate: {lr}")
+
+
+def check_nonneg(value, what):
+    """PyTorch's ``Invalid <what> value: ...`` checks."""
+    if not 0.0 <= value:
+        raise ValueError(f"Invalid {what} value: {value}")
+
+
+def lerp_(a, b, w):
+    """a.lerp_(b, w) with PyTorch's two-sided formula (exact at both ends)."""
+    if w < 0.5:
+        a += w * (b - a)
+    else:
+        a[...] = b - (b - a) * (1 - w)
+
+
+class Optimizer:
+    def __init__(self, params, defaults):
+        if defaults.get("differentiable"):
+            raise NotImplementedError(
+                f"{type(self).__name__}(differentiable=True) is not supported by chainrule"
+            )
+        self.defaults = defaults
+        if isinstance(params, Tensor):
+            raise TypeError(
+                "params argument given to the optimizer should be an iterable of Tensors or "
+                "dicts, but got " + _typename(params)
+            )
+        self.state = defaultdict(dict)
+        self.param_groups = []
+        groups = list(params)
+        if len(groups) == 0:
+            raise ValueError("optimizer got an empty parameter list")
+        if not isinstance(groups[0], dict):
+            groups = [{"params": groups}]
+        for g in groups:
+            self.add_param_group(g)
+
+    # ---- groups ---------------------------------------------------------------------
+    def add_param_group(self, param_group):
+        if not isinstance(param_group, dict):
+            raise TypeError(f"param_group must be a dict, but got {type(param_group)}")
+        params = param_group["params"]
+        if isinstance(params, Tensor):
+            params = [params]
+        elif isinstance(params, set):
+            raise TypeError(
+                "optimizer parameters need to be organized in ordered collections, but the "
+                "ordering of tensors in sets will change between runs. Please use a list instead."
+            )
+        else:
+            params = list(params)
+        # named parameters: (name, tensor) pairs, as model.named_parameters() yields
+        names = [p[0] for p in params if isinstance(p, tuple)]
+        params = [p[1] if isinstance(p, tuple) else p for p in params]
+        param_group["params"] = params
+        if names:
+            if len(names) != len(params):
+                raise ValueError(
+                    "all optimizer params should be with/without names. Some param names are "
+                    "missing"
+                )
+            param_group["param_names"] = names
+        for p in params:
+            if not isinstance(p, Tensor):
+                raise TypeError(
+                    "optimizer can only optimize Tensors, but one of the params is " + _typename(p)
+                )
+            if not (p.grad_fn is None or p.retains_grad):
+                raise ValueError("can't optimize a non-leaf Tensor")
+        for name, default in self.defaults.items():
+            if default is required and name not in param_group:
+                raise ValueError(
+                    "parameter group didn't specify a value of required optimization "
+                    f"parameter {name}"
+                )
+            param_group.setdefault(name, default)
+        if len(params) != len(set(map(id, params))):
+            import warnings
+
+            warnings.warn(
+                "optimizer contains a parameter group with duplicate parameters; in future, this "
+                "will cause an error; see github.com/pytorch/pytorch/issues/40967 for more "
+                "information",
+                stacklevel=3,
+            )
+        seen = set()
+        for g in self.param_groups:
+            seen.update(map(id, g["params"]))
+            if ("param_names" in param_group) != ("param_names" in g):
+                which = "with names" if "param_names" in param_group else "without names"
+                raise ValueError(
+                    "all optimizer param groups should be with/without names. "
+                    f"cannot add param group {which} to the optimizer"
+                )
+        if not seen.isdisjoint(map(id, params)):
+            raise ValueError("some parameters appear in more than one parameter group")
+        self.param_groups.append(param_group)
+
+    # ---- gradients --------------------------------------------------------------------
+    def zero_grad(self, set_to_none=True):
+        for group in self.param_groups:
+            for p in group["params"]:
+                g = p._grad
+                if g is None:
+                    continue
+                if set_to_none:
+                    p._grad = None
+                else:
+                    g.grad_fn = None
+                    g._requires_grad = False
+                    g._data[...] = 0
+                    g._version[0] += 1
+
+    def _run_closure(self, closure):
+        if closure is None:
+            return None
+        from ..autograd.grad_mode import enable_grad
+
+        with enable_grad():
+            return closure()
+
+    def _params_with_grad(self, group):
+        """(param, grad array) for the group's parameters that have a gradient."""
+        out = []
+        for p in group["params"]:
+            g = p._grad
+            if g is not None:
+                out.append((p, g._data))
+        return out
+
+    def step(self, closure=None):
+        raise NotImplementedError
+
+    # ---- state_dict -------------------------------------------------------------------
+    def state_dict(self):
+        """PyTorch's layout: parameters replaced by their index across all groups."""
+        index = {}
+        groups = []
+        for g in self.param_groups:
+            packed = {k: v for k, v in g.items() if k != "params"}
+            for p in g["params"]:
+                index.setdefault(id(p), len(index))
+            packed["params"] = [index[id(p)] for p in g["params"]]
+            groups.append(packed)
+        state = {index[id(p)] if isinstance(p, Tensor) else p: v for p, v in self.state.items()}
+        return {"state": state, "param_groups": groups}
+
+    def load_state_dict(self, state_dict):
+        """Unlike PyTorch, state tensors are copied (the loaded optimizer never aliases the
+        source's buffers)."""
+        import copy
+
+        groups = self.param_groups
+        saved = copy.deepcopy([{k: v for k, v in g.items()} for g in state_dict["param_groups"]])
+        if len(groups) != len(saved):
+            raise ValueError("loaded state dict has a different number of parameter groups")
+        if any(len(g["params"]) != len(s["params"]) for g, s in zip(groups, saved)):
+            raise ValueError(
+                "loaded state dict contains a parameter group that doesn't match the size of "
+                "optimizer's group"
+            )
+        id_map = {}
+        for g, s in zip(groups, saved):
+            id_map.update(zip(s["params"], g["params"]))
+
+        def cast(param, key, value):
+            if isinstance(value, Tensor):
+                a = value._data
+                # step counters keep their dtype; other state follows a float parameter's dtype
+                if key != "step" and param._data.dtype.kind == "f":
+                    return Tensor._make(a.astype(param._data.dtype, copy=True))
+                return Tensor._make(a.copy())
+            if isinstance(value, dict):
+                return {k: cast(param, k, v) for k, v in value.items()}
+            return value
+
+        state = defaultdict(dict)
+        for k, v in state_dict["state"].items():
+            if k in id_map:
+                p = id_map[k]
+                state[p] = cast(p, None, v)
+            else:
+                state[k] = v
+        new_groups = []
+        for g, s in zip(groups, saved):
+            s["params"] = g["params"]
+            if "param_names" in g and "param_names" not in s:
+                s["param_names"] = g["param_names"]
+            new_groups.append(s)
+        self.state = state
+        self.param_groups = new_groups
+        self._after_load()
+
+    def _after_load(self):
+        """Subclass hook (PyTorch's __setstate__ defaults)."""
+
+    def __getstate__(self):
+        return {"defaults": self.defaults, "state": self.state, "param_groups": self.param_groups}
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+
+    def __repr__(self):
+        s = type(self).__name__ + " ("
+        for i, group in enumerate(self.param_groups):
+            s += f"\nParameter Group {i}\n"
+            for key in sorted(group):
+                if key != "params":
+                    s += f"    {key}: {group[key]}\n"
+        return s + ")"
+
+
+def sqrt(a):
+    """sqrt into a fresh array (``xp.sqrt`` of a 0-d array would give an immutable scalar)."""
+    return xp.sqrt(a, out=xp.empty_like(a))
+
+
+def zeros_state(p, fill=0):
+    """A state buffer shaped like ``p`` (a Tensor, outside autograd)."""
+    a = xp.zeros_like(p._data) if fill == 0 else xp.full_like(p._data, fill)
+    return Tensor._make(a)
+
+
+def step_counter():
+    """PyTorch keeps step counts as float32 0-d tensors."""
+    return Tensor._make(xp.zeros((), dtype=xp.float32))

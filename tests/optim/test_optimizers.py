@@ -1,0 +1,224 @@
+"""Optimizers against PyTorch: 30-step trajectories, state_dict layout and round trips, errors."""
+import numpy as np
+import pytest
+import torch
+from oracle import raises_like
+
+import chainrule
+
+STEPS = 30
+
+
+def _init(seed=0):
+    rng = np.random.default_rng(seed)
+    return [
+        rng.standard_normal((4, 3)).astype(np.float32),
+        rng.standard_normal((3, 5)).astype(np.float32).T,  # non-contiguous storage
+        rng.standard_normal(()).astype(np.float32),  # 0-d
+        rng.standard_normal((0, 2)).astype(np.float32),  # empty
+    ]
+
+
+def _grad(x, k):
+    """A deterministic nonlinear 'gradient' of the current values (the same for both libs)."""
+    return (np.sin(3 * x) + 0.5 * x - 0.1 * (k + 1)).astype(np.float32)
+
+
+def _pair(arrays):
+    cs, ts = [], []
+    for a in arrays:
+        c = chainrule.from_numpy(a.copy())
+        if not a.flags.c_contiguous:  # keep the transposed layout on chainrule's side
+            c = chainrule.from_numpy(np.ascontiguousarray(a.T).T)
+        c.requires_grad_(True)
+        cs.append(c)
+        ts.append(torch.tensor(a, requires_grad=True))
+    return cs, ts
+
+
+def _set_grads(cs, ts, k):
+    for c, t in zip(cs, ts):
+        g = _grad(t.detach().numpy(), k)
+        c.grad = chainrule.tensor(g)
+        t.grad = torch.tensor(g)
+
+
+def _compare(cs, ts, what):
+    for i, (c, t) in enumerate(zip(cs, ts)):
+        np.testing.assert_allclose(
+            c.detach().numpy(), t.detach().numpy(), rtol=2e-5, atol=2e-6, err_msg=f"{what} p{i}"
+        )
+
+
+def _compare_state(csd, tsd):
+    assert csd["param_groups"] == [
+        {k: v for k, v in g.items()} for g in tsd["param_groups"]
+    ]
+    assert csd["state"].keys() == tsd["state"].keys()
+    for k in tsd["state"]:
+        assert list(csd["state"][k]) == list(tsd["state"][k]), k
+        for name, tv in tsd["state"][k].items():
+            cv = csd["state"][k][name]
+            assert str(cv.dtype) == str(tv.dtype) and tuple(cv.shape) == tuple(tv.shape)
+            np.testing.assert_allclose(cv.numpy(), tv.numpy(), rtol=2e-5, atol=2e-6)
+
+
+CASES = [
+    ("SGD", {"lr": 0.1}),
+    ("SGD", {"lr": 0.05, "momentum": 0.9}),
+    ("SGD", {"lr": 0.05, "momentum": 0.9, "dampening": 0.3, "weight_decay": 0.01}),
+    ("SGD", {"lr": 0.05, "momentum": 0.8, "nesterov": True, "weight_decay": 0.1}),
+    ("SGD", {"lr": 0.02, "momentum": 0.5, "maximize": True}),
+    ("Adam", {}),
+    ("Adam", {"lr": 0.01, "weight_decay": 0.1}),
+    ("Adam", {"lr": 0.01, "amsgrad": True, "maximize": True}),
+    ("Adam", {"lr": 0.01, "betas": (0.3, 0.6), "eps": 1e-3}),  # lerp's other branch
+    ("Adam", {"lr": 0.01, "weight_decay": 0.1, "decoupled_weight_decay": True}),
+    ("AdamW", {"lr": 0.01}),
+    ("AdamW", {"lr": 0.01, "weight_decay": 0.3, "amsgrad": True}),
+    ("RMSprop", {}),
+    ("RMSprop", {"lr": 0.01, "centered": True}),
+    ("RMSprop", {"lr": 0.01, "momentum": 0.9, "weight_decay": 0.05}),
+    ("RMSprop", {"lr": 0.01, "alpha": 0.3, "centered": True, "momentum": 0.5, "maximize": True}),
+    ("Adagrad", {}),
+    ("Adagrad", {"lr": 0.1, "lr_decay": 0.01, "weight_decay": 0.1}),
+    ("Adagrad", {"lr": 0.1, "initial_accumulator_value": 0.5, "eps": 1e-4, "maximize": True}),
+]
+
+
+@pytest.mark.parametrize("name,kw", CASES, ids=[f"{n}-{i}" for i, (n, _) in enumerate(CASES)])
+def test_trajectory_and_state_dict_round_trip(name, kw):
+    cs, ts = _pair(_init())
+    copt = getattr(chainrule.optim, name)(cs, **kw)
+    topt = getattr(torch.optim, name)(ts, **kw)
+    _compare_state(copt.state_dict(), topt.state_dict())
+    for k in range(STEPS):
+        _set_grads(cs, ts, k)
+        copt.step()
+        topt.step()
+        _compare(cs, ts, f"step {k}")
+        if k == STEPS // 2:
+            _compare_state(copt.state_dict(), topt.state_dict())
+            # resume mid-run in a fresh optimizer over fresh parameters holding the same values
+            cs = [chainrule.tensor(c.detach().numpy(), requires_grad=True) for c in cs]
+            fresh = getattr(chainrule.optim, name)(cs, lr=123.0)
+            fresh.load_state_dict(copt.state_dict())
+            copt = fresh
+    _compare_state(copt.state_dict(), topt.state_dict())
+    assert repr(copt) == repr(topt)
+
+
+def test_param_groups_lr_and_skipped_params():
+    cs, ts = _pair(_init()[:3])
+    copt = chainrule.optim.SGD([{"params": cs[:2]}, {"params": cs[2], "lr": 0.5}], lr=0.1,
+                               momentum=0.9)
+    topt = torch.optim.SGD([{"params": ts[:2]}, {"params": ts[2], "lr": 0.5}], lr=0.1,
+                           momentum=0.9)
+    for k in range(20):
+        _set_grads(cs[1:], ts[1:], k)  # p0 never gets a gradient: skipped, no state
+        copt.step()
+        topt.step()
+        _compare(cs, ts, f"step {k}")
+    _compare_state(copt.state_dict(), topt.state_dict())
+    assert 0 not in copt.state_dict()["state"]
+
+
+def test_closure_with_autograd_and_version_counter():
+    w = chainrule.tensor([1.0, -2.0, 3.0], requires_grad=True)
+    tw = torch.tensor([1.0, -2.0, 3.0], requires_grad=True)
+    copt, topt = chainrule.optim.Adam([w], lr=0.1), torch.optim.Adam([tw], lr=0.1)
+
+    def closure(opt, x):
+        def f():
+            opt.zero_grad()
+            loss = (x * x * x).sum()
+            loss.backward()
+            return loss
+        return f
+
+    v0 = w._version_counter
+    for _ in range(25):
+        cl = copt.step(closure(copt, w))
+        tl = topt.step(closure(topt, tw))
+        assert abs(cl.item() - tl.item()) <= 1e-4 * max(1.0, abs(tl.item()))
+    np.testing.assert_allclose(w.detach().numpy(), tw.detach().numpy(), rtol=1e-5, atol=1e-6)
+    assert w._version_counter == v0 + 25
+    assert w.is_leaf and w.requires_grad
+
+
+def test_update_is_in_place_on_storage():
+    base = np.ones(6, dtype=np.float32)
+    p = chainrule.from_numpy(base[::2]).requires_grad_()
+    p.grad = chainrule.ones(3)
+    chainrule.optim.SGD([p], lr=0.5).step()
+    np.testing.assert_array_equal(base, [0.5, 1, 0.5, 1, 0.5, 1])
+
+
+@pytest.mark.parametrize("set_to_none", [True, False])
+def test_zero_grad(set_to_none):
+    p = chainrule.tensor([1.0, 2.0], requires_grad=True)
+    tp = torch.tensor([1.0, 2.0], requires_grad=True)
+    for x in (p, tp):
+        (x * x).sum().backward()
+    chainrule.optim.SGD([p]).zero_grad(set_to_none)
+    torch.optim.SGD([tp]).zero_grad(set_to_none)
+    if set_to_none:
+        assert p.grad is None and tp.grad is None
+    else:
+        assert p.grad.tolist() == tp.grad.tolist() == [0.0, 0.0]
+        assert not p.grad.requires_grad
+
+
+def test_named_parameters_in_state_dict():
+    cs, ts = _pair(_init()[:2])
+    copt = chainrule.optim.SGD([("a", cs[0]), ("b", cs[1])], lr=0.1)
+    topt = torch.optim.SGD([("a", ts[0]), ("b", ts[1])], lr=0.1)
+    assert copt.state_dict() == topt.state_dict()
+
+
+def _p(lib):
+    return lib.tensor([1.0], requires_grad=True)
+
+
+@pytest.mark.parametrize("make", [
+    lambda L, p: L.optim.SGD(p, lr=0.1),
+    lambda L, p: L.optim.SGD([], lr=0.1),
+    lambda L, p: L.optim.SGD([1.0], lr=0.1),
+    lambda L, p: L.optim.SGD([p * 2], lr=0.1),
+    lambda L, p: L.optim.SGD([p], lr=-1),
+    lambda L, p: L.optim.SGD([p], lr=0.1, momentum=-0.5),
+    lambda L, p: L.optim.SGD([p], lr=0.1, weight_decay=-1e-3),
+    lambda L, p: L.optim.SGD([p], lr=0.1, nesterov=True),
+    lambda L, p: L.optim.SGD([{"params": [p]}, {"params": [p]}], lr=0.1),
+    lambda L, p: L.optim.SGD([{"params": {p}}], lr=0.1),
+    lambda L, p: L.optim.SGD([("a", p)], lr=0.1).add_param_group({"params": [_p(L)]}),
+    lambda L, p: L.optim.SGD([p]).add_param_group([p]),
+    lambda L, p: L.optim.Adam([p], betas=(0, 0.9)),
+    lambda L, p: L.optim.Adam([p], betas=(1.0, 0.9)),
+    lambda L, p: L.optim.Adam([p], betas=(0.9, -0.1)),
+    lambda L, p: L.optim.Adam([p], eps=-1.0),
+    lambda L, p: L.optim.AdamW([p], weight_decay=-1.0),
+    lambda L, p: L.optim.RMSprop([p], alpha=-1.0),
+    lambda L, p: L.optim.RMSprop([p], momentum=-1.0),
+    lambda L, p: L.optim.Adagrad([p], lr_decay=-1.0),
+    lambda L, p: L.optim.Adagrad([p], initial_accumulator_value=-1.0),
+    lambda L, p: L.optim.SGD([p]).load_state_dict(
+        {"state": {}, "param_groups": [{"params": [0]}, {"params": [1]}]}),
+    lambda L, p: L.optim.SGD([p]).load_state_dict({"state": {}, "param_groups": [{"params": []}]}),
+])
+def test_errors_match_torch(make):
+    with pytest.raises(Exception) as et:
+        make(torch, _p(torch))
+    raises_like(type(et.value), lambda: make(chainrule, _p(chainrule)), lambda: make(torch, _p(torch)))
+
+
+def test_required_lr_in_custom_optimizer():
+    from chainrule.optim.optimizer import Optimizer, required
+
+    class MyOpt(Optimizer):
+        def __init__(self, params, lr=required):
+            super().__init__(params, {"lr": lr})
+
+    with pytest.raises(ValueError, match="required optimization parameter lr"):
+        MyOpt([_p(chainrule)])
+    assert repr(required) == "<required parameter>"
