@@ -1,0 +1,532 @@
+"""Loss ops: each loss is one node whose forward is one stable pass over arrays.
+
+Cross-entropy is fused (log-softmax and the weighted target in one pass). Every loss here
+is written as ``ℓ = -Σ_c q_c · lsm_c`` (cross-entropy) or an elementwise loss, so the
+local derivatives are closed forms: ``softmax·Σq − q`` for cross-entropy.
+
+Backward rules have two paths: without ``create_graph`` they reuse arrays the forward
+already computed (the softmax, the masks); under ``create_graph`` they rebuild the same
+expression from chainrule ops on the saved inputs, so higher derivatives are exact.
+
+Not imported by ``ops/__init__``; ``nn._functional_core`` exposes the functional forms.
+"""
+# ruff: noqa: RUF012  (formulas: class-level constants, as in every op family)
+import warnings
+
+from .. import _dtype
+from .._backend import xp
+from .._tensor import Size, Tensor
+from ..autograd.grad_mode import state
+from ._core import Op, apply
+
+__all__ = [
+    "binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy", "huber_loss",
+    "mse_loss", "nll_loss", "smooth_l1_loss",
+]
+
+_REDUCTIONS = ("none", "mean", "sum")
+
+
+def reduction_of(reduction, size_average=None, reduce=None):
+    """Validate ``reduction`` (PyTorch's message), honouring the legacy size_average/reduce."""
+    if size_average is not None or reduce is not None:
+        size_average = True if size_average is None else size_average
+        reduce = True if reduce is None else reduce
+        reduction = "none" if not reduce else ("mean" if size_average else "sum")
+        warnings.warn(
+            "size_average and reduce args will be deprecated, please use "
+            f"reduction='{reduction}' instead.",
+            UserWarning,
+            stacklevel=3,
+        )
+    if reduction not in _REDUCTIONS:
+        raise ValueError(f"{reduction} is not a valid value for reduction")
+    return reduction
+
+
+def _reduce(per, reduction, denom=None):
+    if reduction == "none":
+        return per
+    s = per.sum()
+    if reduction == "sum":
+        return s
+    n = per.size if denom is None else denom
+    with xp.errstate(invalid="ignore", divide="ignore"):  # empty input: nan, as PyTorch
+        return s / per.dtype.type(n) if n else s * per.dtype.type(xp.nan)
+
+
+def _upstream(grad, reduction, n):
+    """The upstream gradient for each element: grad itself ('none'/'sum') or grad / n."""
+    return grad / n if reduction == "mean" else grad
+
+
+def _const(a):
+    return Tensor._make(a)
+
+
+def _check_weight_no_grad(w, fname):
+    if isinstance(w, Tensor) and w._requires_grad and state.enabled:
+        raise RuntimeError(
+            f"The function '{fname}' is not differentiable with respect to argument 'weight'. "
+            "This input cannot have requires_grad True."
+        )
+
+
+def _float_pair(x, t):
+    """The arrays of input and target at their promoted dtype."""
+    if isinstance(t, Tensor) and t._data.dtype == x._data.dtype:
+        return x._data, t._data
+    d = _dtype.result_type(x, t).np
+    xa = x._data if x._data.dtype == d else x._data.astype(d)
+    ta = t._data.astype(d) if isinstance(t, Tensor) else xp.asarray(t, dtype=d)
+    return xa, ta
+
+
+def _warn_size(x, t):
+    if x._data.shape != t._data.shape:
+        warnings.warn(
+            f"Using a target size ({Size(t._data.shape)}) that is different to the input size "
+            f"({Size(x._data.shape)}). This will likely lead to incorrect results due to "
+            "broadcasting. Please ensure they have the same size.",
+            UserWarning,
+            stacklevel=3,
+        )
+
+
+# ---- cross-entropy and NLL ----------------------------------------------------------------------
+def _class_dim(x):
+    return 1 if x.ndim >= 2 else 0
+
+
+def _keep(a, cd):
+    return xp.expand_dims(a, cd)
+
+
+def _target_dist(xa, ta, w, ignore_index, eps, probs):
+    """(q, denominator): loss per sample is ``-Σ_c q_c · lsm_c``; 'mean' divides the sum by
+    the denominator (Σ of target weights for class indices, the sample count for
+    probabilities), as PyTorch's nll_loss / label-smoothing / probability paths do."""
+    cd = _class_dim(xa)
+    C = xa.shape[cd]
+    wb = None
+    if w is not None:
+        shape = [1] * xa.ndim
+        shape[cd] = C
+        wb = w.reshape(shape)
+    if probs:
+        q = ta * (1 - eps) + eps / C if eps else ta
+        if wb is not None:
+            q = q * wb
+        return q.astype(xa.dtype, copy=False), (xa.size // C if C else 0)
+    valid = ta != ignore_index
+    tc = xp.where(valid, ta, 0)
+    wy = valid.astype(xa.dtype) if w is None else w[tc] * valid
+    q = xp.zeros_like(xa)
+    xp.put_along_axis(q, _keep(tc, cd), _keep(wy * (1 - eps), cd), axis=cd)
+    if eps:
+        smooth = (wb if wb is not None else xa.dtype.type(1)) * (eps / C)
+        q += smooth * _keep(valid, cd)
+    return q, wy.sum()
+
+
+def _check_class_target(x, t, ignore_index, fname):
+    """PyTorch's checks on (input, class-index target) for nll_loss / cross_entropy."""
+    xs, ts = x._data.shape, t._data.shape
+    if t._data.dtype.kind not in "iu":
+        raise RuntimeError(f"expected target dtype to be Long or Byte, but got {_short_name(t)}")
+    if len(xs) >= 2 and ts[:1] != xs[:1]:
+        raise ValueError(
+            f"Expected input batch_size ({xs[0]}) to match target batch_size "
+            f"({ts[0] if ts else 1})."
+        )
+    if len(xs) <= 2:
+        if len(ts) > 1:
+            raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
+    else:
+        want = xs[:1] + xs[2:]
+        if ts != want:
+            if fname == "cross_entropy":
+                raise RuntimeError(f"Expected target size {list(want)}, got {list(ts)}")
+            raise RuntimeError(f"size mismatch (got input: {list(xs)} , target: {list(ts)}")
+    C = xs[_class_dim(x._data)]
+    ta = t._data
+    bad = (ta != ignore_index) & ((ta < 0) | (ta >= C))
+    if bad.any():
+        raise IndexError(f"Target {int(ta[bad].flat[0])} is out of bounds.")
+
+
+def _short_name(t):
+    return {"int": "Int", "short": "Short", "char": "Char", "bool": "Bool", "float": "Float",
+            "double": "Double", "half": "Half"}.get(str(t.dtype)[6:], str(t.dtype)[6:].title())
+
+
+def _check_weight(w, C):
+    if w is not None and (w._data.ndim != 1 or w._data.shape[0] != C):
+        raise RuntimeError(
+            f"weight tensor should be defined either for all {C} classes or no classes but got "
+            f"weight tensor of shape: {list(w._data.shape)}"
+        )
+
+
+class CrossEntropy(Op):
+    """Fused log-softmax + weighted negative log-likelihood over the class dimension."""
+
+    node_name = "NllLossBackward0"  # what PyTorch's (unfused) graph ends in
+    operands = ("self", "target")
+    formulas = {"self": "softmax(self)·Σq − q   (q: weighted, smoothed target)",
+                "target": "−(1−ε)·weight·log_softmax(self)"}
+    saves = (0, 1)
+
+    def forward(ctx, x, t, q, denom, reduction, eps, w, probs):
+        cd = _class_dim(x)
+        z = x - x.max(axis=cd, keepdims=True) if x.size else x
+        e = xp.exp(z)
+        s = e.sum(axis=cd, keepdims=True)
+        lsm = z - xp.log(s)
+        per = -(q * lsm).sum(axis=cd)
+        if ctx is not None:
+            ctx.extra = (e / s, lsm)
+        return _reduce(per, reduction, denom)
+
+    def backward(ctx, grad):
+        x, t = ctx.saved
+        _, denom, reduction, eps, w, probs = ctx.args
+        q_arr = ctx.args[0]
+        cd = _class_dim(x._data)
+        if reduction == "none":
+            grad = grad.reshape(_keep(grad._data, cd).shape)
+        G = _upstream(grad, reduction, denom)
+        if state.enabled:  # create_graph: the same rule, differentiable in x (and target)
+            z = x - _const(x._data.max(axis=cd, keepdims=True))
+            e = z.exp()
+            s = e.sum(cd, keepdim=True)
+            p = e / s
+            lsm = z - s.log()
+            q = _const(q_arr)
+            if probs and t._requires_grad:  # q is a function of the target
+                q = t * (1 - eps) + eps / x._data.shape[cd] if eps else t
+                if w is not None:
+                    q = q * _const(_along(w, cd, x._data.ndim))
+        else:
+            p_arr, lsm_arr = ctx.extra
+            p, lsm, q = _const(p_arr), _const(lsm_arr), _const(q_arr)
+        gx = gt = None
+        if ctx.edges[0] is not None:
+            gx = G * (p * q.sum(cd, keepdim=True) - q)
+        if probs and ctx.edges[1] is not None:
+            scale = -(1 - eps)
+            gt = G * lsm * scale
+            if w is not None:
+                gt = gt * _const(_along(w, cd, x._data.ndim))
+        return gx, gt
+
+
+def _along(w, cd, ndim):
+    """The class weights shaped to broadcast along the class dimension."""
+    shape = [1] * ndim
+    shape[cd] = -1
+    return w.reshape(shape)
+
+
+def _named(base, name):
+    return type(base.__name__ + "_" + name, (base,), {"node_name": name})
+
+
+# PyTorch's graph for probability targets and label smoothing ends in other nodes; the fused
+# node prints as the one PyTorch shows.
+_CE_NAMES = {
+    name: _named(CrossEntropy, name)
+    for name in ("AddBackward0", "DivBackward1", "NegBackward0")
+}
+
+
+class NllLoss(Op):
+    """Negative log-likelihood of log-probabilities: ``-Σ_c q_c · input_c``."""
+
+    node_name = "NllLossBackward0"
+    operands = ("self", "target")
+    formulas = {"self": "−weight[target]·onehot(target)"}
+
+    def forward(ctx, x, t, q, denom, reduction):
+        cd = _class_dim(x)
+        return _reduce(-(q * x).sum(axis=cd), reduction, denom)
+
+    def backward(ctx, grad):
+        q, denom, reduction = ctx.args
+        cd = _class_dim(q)
+        if reduction == "none":
+            grad = grad.reshape(_keep(grad._data, cd).shape)
+        return _upstream(grad, reduction, denom) * _const(-q), None
+
+
+def _weight_array(weight, x):
+    if weight is None:
+        return None
+    w = weight._data
+    return w if w.dtype == x.dtype else w.astype(x.dtype)
+
+
+def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100,
+                  reduce=None, reduction="mean", label_smoothing=0.0):
+    """One fused node (PyTorch records log_softmax then nll_loss); gradient
+    ``softmax·Σq − q``, stable for logits of any magnitude."""
+    reduction = reduction_of(reduction, size_average, reduce)
+    x = input
+    _check_weight_no_grad(weight, "nll_loss_forward")
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
+    xa = x._data if x._data.dtype.kind == "f" else x._data.astype(_dtype.defaults.float.np)
+    cd = _class_dim(xa)
+    C = xa.shape[cd] if xa.ndim else 0
+    _check_weight(weight, C)
+    w = _weight_array(weight, xa)
+    probs = target._data.shape == xa.shape and target._data.dtype.kind == "f"
+    if probs:
+        ta = target._data if target._data.dtype == xa.dtype else target._data.astype(xa.dtype)
+        name = "DivBackward1" if reduction == "mean" else "NegBackward0"
+    else:
+        _check_class_target(x, target, ignore_index, "cross_entropy")
+        ta = target._data
+        name = "AddBackward0" if label_smoothing else "NllLossBackward0"
+    q, denom = _target_dist(xa, ta, w, ignore_index, label_smoothing, probs)
+    op = CrossEntropy if name == "NllLossBackward0" else _CE_NAMES[name]
+    return apply(op, (x, target), (xa, ta), (q, denom, reduction, label_smoothing, w, probs))
+
+
+def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
+             reduction="mean"):
+    reduction = reduction_of(reduction, size_average, reduce)
+    _check_weight_no_grad(weight, "nll_loss_forward")
+    xa = input._data
+    C = xa.shape[_class_dim(xa)] if xa.ndim else 0
+    _check_weight(weight, C)
+    _check_class_target(input, target, ignore_index, "nll_loss")
+    q, denom = _target_dist(xa, target._data, _weight_array(weight, xa), ignore_index, 0.0, False)
+    return apply(NllLoss, (input, target), (xa, target._data), (q, denom, reduction))
+
+
+# ---- elementwise losses ---------------------------------------------------------------------------
+class _Elementwise(Op):
+    """``reduce(f(input, target))``; subclasses give ``f`` and its derivative in the
+    difference ``d = input - target`` (the target's derivative is the negative)."""
+
+    operands = ("self", "target")
+    saves = (0, 1)
+
+    def backward(ctx, grad):
+        a, b = ctx.saved
+        reduction, param = ctx.args
+        if state.enabled:
+            d = a - b
+        else:
+            d = _const(a._data - (b._data if isinstance(b, Tensor) else b))
+        n = d._data.size
+        g = _upstream(grad, reduction, n) * ctx.op.dloss(d, param)
+        return (g if ctx.edges[0] is not None else None,
+                -g if ctx.edges[1] is not None else None)
+
+
+class MseLoss(_Elementwise):
+    node_name = "MseLossBackward0"
+    formulas = {"self": "2·(self − target)", "target": "−2·(self − target)"}
+
+    def forward(ctx, a, b, reduction, param):
+        d = a - b
+        return _reduce(d * d, reduction)
+
+    @staticmethod
+    def dloss(d, param):
+        return d * 2
+
+
+class SmoothL1Loss(_Elementwise):
+    node_name = "SmoothL1LossBackward0"
+    formulas = {"self": "d/β if |d| < β else sign(d)   (d = self − target)"}
+
+    def forward(ctx, a, b, reduction, beta):
+        d = a - b
+        ad = xp.abs(d)
+        return _reduce(xp.where(ad < beta, 0.5 * d * d / (beta or 1), ad - 0.5 * beta), reduction)
+
+    @staticmethod
+    def dloss(d, beta):
+        # The masks are piecewise constant, so treating them as constants is exact.
+        da = d._data
+        inner = xp.abs(da) < beta
+        out = _const(xp.sign(da) * ~inner)
+        if inner.any():
+            out = out + d * _const(inner / da.dtype.type(beta))
+        return out
+
+
+class HuberLoss(_Elementwise):
+    node_name = "HuberLossBackward0"
+    formulas = {"self": "d if |d| < δ else δ·sign(d)   (d = self − target)"}
+
+    def forward(ctx, a, b, reduction, delta):
+        d = a - b
+        ad = xp.abs(d)
+        return _reduce(xp.where(ad < delta, 0.5 * d * d, delta * (ad - 0.5 * delta)), reduction)
+
+    @staticmethod
+    def dloss(d, delta):
+        da = d._data
+        inner = xp.abs(da) < delta
+        return d * _const(inner.astype(da.dtype)) + _const(delta * xp.sign(da) * ~inner)
+
+
+def _elementwise(op, input, target, reduction, param):
+    _warn_size(input, target)
+    xa, ta = _float_pair(input, target)
+    try:
+        xp.broadcast_shapes(xa.shape, ta.shape)
+    except ValueError:
+        from ._core import broadcast_error
+
+        raise broadcast_error(xa.shape, ta.shape) from None
+    return apply(op, (input, target), (xa, ta), (reduction, param))
+
+
+def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
+    reduction = reduction_of(reduction, size_average, reduce)
+    if weight is not None:
+        raise NotImplementedError("mse_loss: weight is not supported by chainrule yet")
+    return _elementwise(MseLoss, input, target, reduction, None)
+
+
+def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0):
+    reduction = reduction_of(reduction, size_average, reduce)
+    if beta < 0:
+        raise RuntimeError("smooth_l1_loss does not support negative values for beta.")
+    return _elementwise(SmoothL1Loss, input, target, reduction, float(beta))
+
+
+def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
+    reduction = reduction_of(reduction)
+    if delta <= 0:
+        raise RuntimeError("huber_loss does not support non-positive values for delta.")
+    return _elementwise(HuberLoss, input, target, reduction, float(delta))
+
+
+# ---- binary cross-entropy -------------------------------------------------------------------------
+class BinaryCrossEntropy(Op):
+    """``-w·(t·log x + (1−t)·log(1−x))`` with each log clamped at −100, as PyTorch."""
+
+    node_name = "BinaryCrossEntropyBackward0"
+    operands = ("self", "target")
+    formulas = {"self": "w·(self − target) / max(self·(1 − self), 1e-12)",
+                "target": "w·(log(1 − self) − log(self))"}
+    saves = (0, 1)
+
+    def forward(ctx, x, t, w, reduction):
+        with xp.errstate(divide="ignore"):
+            lx = xp.maximum(xp.log(x), -100)
+            l1x = xp.maximum(xp.log1p(-x), -100)
+        per = -(t * lx + (1 - t) * l1x)
+        if w is not None:
+            per = per * w
+        if ctx is not None:
+            ctx.extra = (lx, l1x)
+        return _reduce(per, reduction)
+
+    def backward(ctx, grad):
+        x, t = ctx.saved
+        w, reduction = ctx.args
+        G = _upstream(grad, reduction, x._data.size)
+        if w is not None:
+            G = G * _const(w)
+        gx = gt = None
+        if ctx.edges[0] is not None:
+            if state.enabled:
+                gx = G * (x - t) / ((1 - x) * x).clamp_min(1e-12)
+            else:
+                xa = x._data
+                gx = G * _const((xa - t._data) / xp.maximum((1 - xa) * xa, xa.dtype.type(1e-12)))
+        if ctx.edges[1] is not None:
+            if state.enabled:
+                gt = G * ((-x).log1p().clamp_min(-100) - x.log().clamp_min(-100))
+            else:
+                lx, l1x = ctx.extra
+                gt = G * _const(l1x - lx)
+        return gx, gt
+
+
+def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None,
+                         reduction="mean"):
+    reduction = reduction_of(reduction, size_average, reduce)
+    if target._data.shape != input._data.shape:
+        raise ValueError(
+            f"Using a target size ({Size(target._data.shape)}) that is different to the input "
+            f"size ({Size(input._data.shape)}) is deprecated. Please ensure they have the same "
+            "size."
+        )
+    _check_weight_no_grad(weight, "binary_cross_entropy")
+    xa, ta = _float_pair(input, target)
+    if ((xa < 0) | (xa > 1)).any():
+        raise RuntimeError("all elements of input should be between 0 and 1")
+    w = None if weight is None else xp.broadcast_to(_weight_array(weight, xa), xa.shape)
+    return apply(BinaryCrossEntropy, (input, target), (xa, ta), (w, reduction))
+
+
+class BinaryCrossEntropyWithLogits(Op):
+    """``w·((1−t)·x + (1+(pw−1)·t)·softplus(−x))``, softplus computed stably."""
+
+    node_name = "BinaryCrossEntropyWithLogitsBackward0"
+    operands = ("self", "target")
+    formulas = {"self": "w·((1 − t) − (1 + (pw − 1)·t)·σ(−self))",
+                "target": "w·(−self + (pw − 1)·softplus(−self))"}
+    saves = (0, 1)
+
+    def forward(ctx, x, t, w, pw, reduction):
+        sp = xp.maximum(-x, 0) + xp.log1p(xp.exp(-xp.abs(x)))  # softplus(-x)
+        lw = 1 if pw is None else 1 + (pw - 1) * t
+        per = (1 - t) * x + lw * sp
+        if w is not None:
+            per = per * w
+        if ctx is not None:
+            ctx.extra = sp
+        return _reduce(per, reduction)
+
+    def backward(ctx, grad):
+        x, t = ctx.saved
+        w, pw, reduction = ctx.args
+        G = _upstream(grad, reduction, x._data.size)
+        if w is not None:
+            G = G * _const(w)
+        pwt = None if pw is None else _const(pw)
+        gx = gt = None
+        if state.enabled:
+            from . import pointwise
+
+            sp = pointwise.softplus(-x)
+            sig_neg = (-x).sigmoid()
+        else:
+            sp = _const(ctx.extra)
+            sig_neg = _const(_sigmoid(-x._data))
+        if ctx.edges[0] is not None:
+            lw = 1 if pwt is None else 1 + (pwt - 1) * t
+            gx = G * ((1 - t) - sig_neg * lw)
+        if ctx.edges[1] is not None:
+            gt = G * (-x if pwt is None else -x + (pwt - 1) * sp)
+        return gx, gt
+
+
+def _sigmoid(a):
+    # Stable for either sign: exp of a non-positive number only.
+    e = xp.exp(-xp.abs(a))
+    return xp.where(a >= 0, 1 / (1 + e), e / (1 + e))
+
+
+def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None, reduce=None,
+                                     reduction="mean", pos_weight=None):
+    reduction = reduction_of(reduction, size_average, reduce)
+    if target._data.shape != input._data.shape:
+        raise ValueError(
+            f"Target size ({Size(target._data.shape)}) must be the same as input size "
+            f"({Size(input._data.shape)})"
+        )
+    _check_weight_no_grad(weight, "binary_cross_entropy_with_logits")
+    xa, ta = _float_pair(input, target)
+    w = None if weight is None else xp.broadcast_to(_weight_array(weight, xa), xa.shape)
+    pw = None if pos_weight is None else _weight_array(pos_weight, xa)
+    return apply(BinaryCrossEntropyWithLogits, (input, target), (xa, ta), (w, pw, reduction))
