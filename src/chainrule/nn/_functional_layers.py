@@ -34,6 +34,7 @@ __all__ = [
     "layer_norm",
     "max_pool1d",
     "max_pool2d",
+    "multi_head_attention_forward",
     "scaled_dot_product_attention",
 ]
 
@@ -580,30 +581,146 @@ def _renorm_rows(weight, idx, max_norm, norm_type):
 
 
 # ---- attention --------------------------------------------------------------------------
+def _nnf():
+    """chainrule.nn.functional (linear, softmax live in the core functional module)."""
+    from . import functional
+
+    return functional
+
+
+def _additive(mask, dtype, true_means_keep):
+    """A float mask to add to attention scores; bool masks become 0 / -inf constants."""
+    if mask is None:
+        return None
+    m = mask._data
+    if m.dtype == xp.bool_:
+        blocked = ~m if true_means_keep else m
+        return Tensor._make(xp.where(blocked, -xp.inf, 0.0).astype(dtype))
+    return mask
+
+
+def _attend(q, k, v, mask, dropout_p, scale, training=True):
+    """(softmax(q kᵀ · scale + mask) v, the attention weights)."""
+    scores = (q * scale).matmul(k.transpose(-2, -1))
+    if mask is not None:
+        scores = scores + mask
+    attn = _nnf().softmax(scores, dim=-1)
+    if dropout_p > 0.0 and training:
+        attn = dropout(attn, dropout_p, True)
+    return attn.matmul(v), attn
+
+
 def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.0,
                                  is_causal=False, scale=None, enable_gqa=False):
-    """softmax(q kᵀ · scale + mask) v, composed from chainrule ops (matmul, softmax).
-
-    A boolean mask marks positions that take part; a float mask is added to the scores.
-    """
+    """Composed from chainrule ops (matmul, softmax), so grad_fn names differ from PyTorch's
+    fused kernels. A boolean mask marks the positions that take part; a float one is added."""
     L, S = query.shape[-2], key.shape[-2]
-    scale_factor = 1.0 / math.sqrt(query.shape[-1]) if scale is None else scale
+    scale = 1.0 / math.sqrt(query.shape[-1]) if scale is None else scale
     if enable_gqa and query.dim() >= 3 and query.shape[-3] != key.shape[-3]:
         rep = query.shape[-3] // key.shape[-3]
         key = key.repeat_interleave(rep, -3)
         value = value.repeat_interleave(rep, -3)
-    scores = query.matmul(key.transpose(-2, -1)) * scale_factor
     if is_causal:
         if attn_mask is not None:
-            raise RuntimeError("_scaled_dot_product_attention: Explicit attn_mask should not be "
-                               "set when is_causal=True")
+            raise RuntimeError(
+                "_scaled_dot_product_attention: Explicit attn_mask should not be set when "
+                "is_causal=True"
+            )
         attn_mask = Tensor._make(xp.tril(xp.ones((L, S), dtype=bool)))
-    if attn_mask is not None:
-        if attn_mask._data.dtype == xp.bool_:
-            scores = scores.masked_fill(attn_mask.logical_not(), float("-inf"))
-        else:
-            scores = scores + attn_mask
-    attn = scores.softmax(-1)
-    if dropout_p > 0.0:
-        attn = dropout(attn, dropout_p, True)
-    return attn.matmul(value)
+    mask = _additive(attn_mask, query._data.dtype, true_means_keep=True)
+    return _attend(query, key, value, mask, dropout_p, scale)[0]
+
+
+def _canonical_mask(mask, dtype):
+    """MultiheadAttention masks: True (or a float) marks what is NOT attended."""
+    return _additive(mask, dtype, true_means_keep=False)
+
+
+def multi_head_attention_forward(
+    query, key, value, embed_dim_to_check, num_heads, in_proj_weight, in_proj_bias, bias_k,
+    bias_v, add_zero_attn, dropout_p, out_proj_weight, out_proj_bias, training=True,
+    key_padding_mask=None, need_weights=True, attn_mask=None, use_separate_proj_weight=False,
+    q_proj_weight=None, k_proj_weight=None, v_proj_weight=None, static_k=None, static_v=None,
+    average_attn_weights=True, is_causal=False,
+):
+    """PyTorch's multi-head attention on (L, N, E) inputs (or unbatched (L, E)).
+
+    bias_k/bias_v, add_zero_attn and static_k/static_v are not supported.
+    """
+    if bias_k is not None or bias_v is not None or add_zero_attn or static_k is not None \
+            or static_v is not None:
+        raise NotImplementedError(
+            "chainrule: multi_head_attention_forward supports neither bias_k/bias_v, "
+            "add_zero_attn nor static_k/static_v"
+        )
+    nnf = _nnf()
+    batched = query.dim() == 3
+    if not batched:
+        query, key, value = (t.reshape((t.shape[0], 1, t.shape[1])) for t in (query, key, value))
+        if key_padding_mask is not None:
+            key_padding_mask = key_padding_mask.reshape((1,) + tuple(key_padding_mask.shape))
+    tgt_len, bsz, embed_dim = query.shape
+    src_len = key.shape[0]
+    dtype = query._data.dtype
+    kpm = _canonical_mask(key_padding_mask, dtype)
+    if is_causal and attn_mask is None:
+        raise RuntimeError(
+            "Need attn_mask if specifying the is_causal hint. You may use the Transformer "
+            "module method `generate_square_subsequent_mask` to create this mask."
+        )
+    mask = _canonical_mask(attn_mask, dtype)
+    if embed_dim != embed_dim_to_check:
+        raise AssertionError(
+            f"was expecting embedding dimension of {embed_dim_to_check}, but got {embed_dim}"
+        )
+    head_dim = embed_dim // num_heads
+    if head_dim * num_heads != embed_dim:
+        raise AssertionError(f"embed_dim {embed_dim} not divisible by num_heads {num_heads}")
+    if use_separate_proj_weight:
+        bq = bk = bv = None
+        if in_proj_bias is not None:
+            bq, bk, bv = in_proj_bias.chunk(3)
+        q = nnf.linear(query, q_proj_weight, bq)
+        k = nnf.linear(key, k_proj_weight, bk)
+        v = nnf.linear(value, v_proj_weight, bv)
+    elif query is key and key is value:
+        q, k, v = nnf.linear(query, in_proj_weight, in_proj_bias).chunk(3, -1)
+    else:
+        wq, wk, wv = in_proj_weight.chunk(3)
+        bq = bk = bv = None
+        if in_proj_bias is not None:
+            bq, bk, bv = in_proj_bias.chunk(3)
+        q, k, v = nnf.linear(query, wq, bq), nnf.linear(key, wk, bk), nnf.linear(value, wv, bv)
+    if mask is not None:
+        want = (tgt_len, src_len) if mask.dim() == 2 else (bsz * num_heads, tgt_len, src_len)
+        if mask.dim() not in (2, 3):
+            raise RuntimeError(f"attn_mask's dimension {mask.dim()} is not supported")
+        if tuple(mask.shape) != want:
+            raise RuntimeError(
+                f"The shape of the {mask.dim()}D attn_mask is {mask.shape}, but should be "
+                f"{want}."
+            )
+        mask = mask.reshape((-1, num_heads, tgt_len, src_len)) if mask.dim() == 3 else mask
+    if kpm is not None:
+        if tuple(kpm.shape) != (bsz, src_len):
+            raise AssertionError(
+                f"expecting key_padding_mask shape of {(bsz, src_len)}, but got {kpm.shape}"
+            )
+        kpm = kpm.reshape((bsz, 1, 1, src_len))
+        mask = kpm if mask is None else mask + kpm
+    # (L, N, E) -> (N, heads, L, head_dim)
+    q = q.reshape((tgt_len, bsz, num_heads, head_dim)).permute(1, 2, 0, 3)
+    k = k.reshape((src_len, bsz, num_heads, head_dim)).permute(1, 2, 0, 3)
+    v = v.reshape((src_len, bsz, num_heads, head_dim)).permute(1, 2, 0, 3)
+    out, weights = _attend(q, k, v, mask, dropout_p, 1.0 / math.sqrt(head_dim), training)
+    out = out.permute(2, 0, 1, 3).reshape((tgt_len * bsz, embed_dim))
+    out = nnf.linear(out, out_proj_weight, out_proj_bias).reshape((tgt_len, bsz, -1))
+    if not batched:
+        out = out.reshape((tgt_len, out.shape[-1]))
+    if not need_weights:
+        return out, None
+    if average_attn_weights:
+        weights = weights.mean(1)
+    if not batched:
+        weights = weights.reshape(tuple(weights.shape)[1:])
+    return out, weights

@@ -1,2 +1,226 @@
-"""nn.modules.rnn."""
-__all__ = []
+"""nn.modules.rnn: RNN (tanh/relu), LSTM and GRU, multi-layer and bidirectional.
+
+Composed from chainrule ops: each layer and direction projects the whole input sequence
+with one ``linear`` (a single matmul), then steps through time with the hidden-to-hidden
+product and the cell's gates. Parameter names, shapes, gate order and initialisation are
+PyTorch's, so state dicts load either way.
+"""
+import math
+import warnings
+
+from ... import ops
+from ..._backend import xp
+from ..._tensor import Tensor
+from .. import _functional_layers as F
+from ._layer_utils import empty_param
+from .module import Module
+
+__all__ = ["GRU", "LSTM", "RNN", "RNNBase"]
+
+_GATES = {"LSTM": 4, "GRU": 3, "RNN_TANH": 1, "RNN_RELU": 1}
+
+
+def _linear(x, w, b):
+    y = x.matmul(w.transpose(0, 1))
+    return y if b is None else y + b
+
+
+class RNNBase(Module):
+    """proj_size (LSTM projections) is not supported."""
+
+    def __init__(self, mode, input_size, hidden_size, num_layers=1, bias=True,
+                 batch_first=False, dropout=0.0, bidirectional=False, proj_size=0,
+                 device=None, dtype=None):
+        super().__init__()
+        if proj_size:
+            raise NotImplementedError("chainrule: LSTM proj_size is not supported")
+        if not isinstance(dropout, (int, float)) or not 0 <= dropout <= 1 or \
+                isinstance(dropout, bool):
+            raise ValueError(
+                "dropout should be a number in range [0, 1] representing the probability of an "
+                "element being zeroed"
+            )
+        if dropout > 0 and num_layers == 1:
+            warnings.warn(
+                "dropout option adds dropout after all but last recurrent layer, so non-zero "
+                f"dropout expects num_layers greater than 1, but got dropout={dropout} and "
+                f"num_layers={num_layers}", stacklevel=2,
+            )
+        if not isinstance(hidden_size, int) or isinstance(hidden_size, bool):
+            raise TypeError(
+                f"hidden_size should be of type int, got: {type(hidden_size).__name__}"
+            )
+        if hidden_size <= 0:
+            raise ValueError("hidden_size must be greater than zero")
+        if num_layers <= 0:
+            raise ValueError("num_layers must be greater than zero")
+        self.mode = mode
+        self.input_size = input_size
+        self.hidden_size = hidden_size
+        self.num_layers = num_layers
+        self.bias = bias
+        self.batch_first = batch_first
+        self.dropout = float(dropout)
+        self.bidirectional = bidirectional
+        self.proj_size = proj_size
+        dirs = 2 if bidirectional else 1
+        gate_size = _GATES[mode] * hidden_size
+        self._flat_weights_names = []
+        self._all_weights = []
+        for layer in range(num_layers):
+            for direction in range(dirs):
+                in_size = input_size if layer == 0 else hidden_size * dirs
+                suffix = "_reverse" if direction == 1 else ""
+                names = [f"weight_ih_l{layer}{suffix}", f"weight_hh_l{layer}{suffix}"]
+                shapes = [(gate_size, in_size), (gate_size, hidden_size)]
+                if bias:
+                    names += [f"bias_ih_l{layer}{suffix}", f"bias_hh_l{layer}{suffix}"]
+                    shapes += [(gate_size,), (gate_size,)]
+                for name, shape in zip(names, shapes):
+                    setattr(self, name, empty_param(shape, dtype))
+                self._flat_weights_names.extend(names)
+                self._all_weights.append(names)
+        self.reset_parameters()
+
+    @property
+    def all_weights(self):
+        return [[getattr(self, n) for n in names] for names in self._all_weights]
+
+    @property
+    def _flat_weights(self):
+        return [getattr(self, n) for n in self._flat_weights_names]
+
+    def flatten_parameters(self):
+        """A no-op (there is no cuDNN weight buffer to compact)."""
+
+    def reset_parameters(self):
+        from .. import init
+
+        stdv = 1.0 / math.sqrt(self.hidden_size) if self.hidden_size > 0 else 0
+        for w in self.parameters():
+            init.uniform_(w, -stdv, stdv)
+
+    def extra_repr(self):
+        s = f"{self.input_size}, {self.hidden_size}"
+        if self.num_layers != 1:
+            s += f", num_layers={self.num_layers}"
+        if self.bias is not True:
+            s += f", bias={self.bias}"
+        if self.batch_first is not False:
+            s += f", batch_first={self.batch_first}"
+        if self.dropout != 0:
+            s += f", dropout={self.dropout}"
+        if self.bidirectional is not False:
+            s += f", bidirectional={self.bidirectional}"
+        return s
+
+    # ---- forward ------------------------------------------------------------------------
+    def _check_hidden(self, h, expected, what="hidden"):
+        if tuple(h.shape) != expected:
+            raise RuntimeError(f"Expected {what} size {expected}, got {list(h.shape)}")
+
+    def forward(self, input, hx=None):
+        lstm = self.mode == "LSTM"
+        batched = input.dim() == 3
+        if input.dim() not in (2, 3):
+            raise ValueError(
+                f"{type(self).__name__}: Expected input to be 2D or 3D, got {input.dim()}D "
+                "tensor instead"
+            )
+        if input.shape[-1] != self.input_size:
+            raise RuntimeError(
+                f"input.size(-1) must be equal to input_size. Expected {self.input_size}, "
+                f"got {input.shape[-1]}"
+            )
+        x = input
+        if not batched:
+            x = x.reshape((x.shape[0], 1, x.shape[1]))
+        elif self.batch_first:
+            x = x.transpose(0, 1)
+        steps, n = x.shape[0], x.shape[1]
+        dirs = 2 if self.bidirectional else 1
+        expected = (self.num_layers * dirs, n, self.hidden_size)
+        if hx is None:
+            zeros = Tensor._make(xp.zeros(expected, dtype=x._data.dtype))
+            hx = (zeros, zeros) if lstm else zeros
+        else:
+            if lstm:
+                hx = tuple(h if batched else h.reshape((h.shape[0], 1, h.shape[1])) for h in hx)
+                self._check_hidden(hx[0], expected)
+                self._check_hidden(hx[1], expected, "hidden[1]")
+            else:
+                hx = hx if batched else hx.reshape((hx.shape[0], 1, hx.shape[1]))
+                self._check_hidden(hx, expected)
+        h0 = hx[0].unbind(0) if lstm else hx.unbind(0)
+        c0 = hx[1].unbind(0) if lstm else None
+        h_n, c_n = [], []
+        for layer in range(self.num_layers):
+            outs = []
+            for d in range(dirs):
+                i = layer * dirs + d
+                params = [getattr(self, n) for n in self._all_weights[i]]
+                w_ih, w_hh = params[0], params[1]
+                b_ih, b_hh = (params[2], params[3]) if self.bias else (None, None)
+                xs = _linear(x, w_ih, b_ih).unbind(0)  # every step's input projection at once
+                order = range(steps - 1, -1, -1) if d == 1 else range(steps)
+                h, c = h0[i], (c0[i] if lstm else None)
+                seq = [None] * steps
+                for t in order:
+                    h, c = self._cell(xs[t], h, c, w_hh, b_hh)
+                    seq[t] = h
+                outs.append(ops.stack(seq, 0))
+                h_n.append(h)
+                c_n.append(c)
+            x = outs[0] if dirs == 1 else ops.cat(outs, 2)
+            if self.dropout and self.training and layer < self.num_layers - 1:
+                x = F.dropout(x, self.dropout, True)
+        output = x
+        h_n = ops.stack(h_n, 0)
+        c_n = ops.stack(c_n, 0) if lstm else None
+        if not batched:
+            output = output.reshape((steps, output.shape[-1]))
+            h_n = h_n.reshape((h_n.shape[0], h_n.shape[-1]))
+            c_n = c_n.reshape((c_n.shape[0], c_n.shape[-1])) if lstm else None
+        elif self.batch_first:
+            output = output.transpose(0, 1)
+        return (output, (h_n, c_n)) if lstm else (output, h_n)
+
+
+class RNN(RNNBase):
+    def __init__(self, *args, **kwargs):
+        names = ("input_size", "hidden_size", "num_layers", "nonlinearity", "bias",
+                 "batch_first", "dropout", "bidirectional")
+        kw = dict(zip(names, args))
+        kw.update(kwargs)
+        nl = kw.pop("nonlinearity", "tanh")
+        if nl not in ("tanh", "relu"):
+            raise ValueError(f"Unknown nonlinearity '{nl}'. Select from 'tanh' or 'relu'.")
+        self.nonlinearity = nl
+        super().__init__("RNN_TANH" if nl == "tanh" else "RNN_RELU", **kw)
+
+    def _cell(self, xi, h, c, w_hh, b_hh):
+        g = xi + _linear(h, w_hh, b_hh)
+        return (g.tanh() if self.nonlinearity == "tanh" else g.relu()), None
+
+
+class LSTM(RNNBase):
+    def __init__(self, *args, **kwargs):
+        super().__init__("LSTM", *args, **kwargs)
+
+    def _cell(self, xi, h, c, w_hh, b_hh):
+        i, f, g, o = (xi + _linear(h, w_hh, b_hh)).chunk(4, 1)
+        c = f.sigmoid() * c + i.sigmoid() * g.tanh()
+        return o.sigmoid() * c.tanh(), c
+
+
+class GRU(RNNBase):
+    def __init__(self, *args, **kwargs):
+        super().__init__("GRU", *args, **kwargs)
+
+    def _cell(self, xi, h, c, w_hh, b_hh):
+        i_r, i_z, i_n = xi.chunk(3, 1)
+        h_r, h_z, h_n = _linear(h, w_hh, b_hh).chunk(3, 1)
+        r = (i_r + h_r).sigmoid()
+        z = (i_z + h_z).sigmoid()
+        n = (i_n + r * h_n).tanh()
+        return n + z * (h - n), None  # = (1 - z) * n + z * h
