@@ -1,2 +1,3 @@
 """chainrule.utils: data loading and activation checkpointing."""
 from . import checkpoint  # noqa: F401
+from . import data  # noqa: F401

@@ -122,7 +122,7 @@ def random_split(dataset, lengths, generator=None):
         for i, frac in enumerate(lengths):
             if frac < 0 or frac > 1:
                 raise ValueError(f"Fraction at index {i} is not between 0 and 1")
-            sizes.append(int(math.floor(n * frac)))
+            sizes.append(math.floor(n * frac))
         for i in range(n - sum(sizes)):
             sizes[i % len(sizes)] += 1
         for i, s in enumerate(sizes):

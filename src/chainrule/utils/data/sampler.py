@@ -91,7 +91,7 @@ class WeightedRandomSampler(Sampler):
                 f"num_samples should be a positive integer value, but got num_samples={num_samples}"
             )
         if not isinstance(replacement, bool):
-            raise ValueError(
+            raise ValueError(  # noqa: TRY004 (PyTorch raises ValueError)
                 f"replacement should be a boolean value, but got replacement={replacement}"
             )
         w = xp.asarray(getattr(weights, "_data", weights), dtype=xp.float64)
@@ -121,7 +121,7 @@ class BatchSampler(Sampler):
                 f"batch_size should be a positive integer value, but got batch_size={batch_size}"
             )
         if not isinstance(drop_last, bool):
-            raise ValueError(
+            raise ValueError(  # noqa: TRY004 (PyTorch raises ValueError)
                 f"drop_last should be a boolean value, but got drop_last={drop_last}"
             )
         self.sampler = sampler
