@@ -1,10 +1,62 @@
-"""Shape and indexing ops: views and copies that move elements without changing them."""
-from .._backend import xp
-from .._tensor import Tensor
-from ..autograd.graph import apply
-from ._core import Op, method
+"""Shape ops: views and copies that move elements without changing them, plus joining
+(cat, stack) and splitting (split, chunk, unbind).
 
-__all__ = ["reshape", "broadcast_to"]
+Views (reshape when possible, squeeze, permute, transpose, expand, select, slice, diagonal,
+unfold, split outputs) return NumPy views marked ``is_view``: they share storage and the
+version counter with their base, as PyTorch's do. Everything else returns fresh memory.
+"""
+import math
+import warnings
+
+from .. import _dtype
+from .._backend import xp
+from .._tensor import Tensor, _wrap_dim
+from ..autograd import anomaly_mode
+from ..autograd.grad_mode import state
+from ..autograd.graph import Node, _mark_view, apply, grad_edge
+from ._core import Op, broadcast_error, method
+
+__all__ = [
+    "adjoint",
+    "broadcast_shapes",
+    "broadcast_tensors",
+    "broadcast_to",
+    "cat",
+    "chunk",
+    "concat",
+    "concatenate",
+    "diag",
+    "diag_embed",
+    "diagonal",
+    "flatten",
+    "flip",
+    "fliplr",
+    "flipud",
+    "hstack",
+    "moveaxis",
+    "movedim",
+    "narrow",
+    "permute",
+    "ravel",
+    "reshape",
+    "roll",
+    "select",
+    "split",
+    "squeeze",
+    "stack",
+    "swapaxes",
+    "swapdims",
+    "t",
+    "tensor_split",
+    "tile",
+    "transpose",
+    "tril",
+    "triu",
+    "unbind",
+    "unflatten",
+    "unsqueeze",
+    "vstack",
+]
 
 
 def _size_args(size):
@@ -13,7 +65,7 @@ def _size_args(size):
     return tuple(size)
 
 
-def _infer_shape(shape, numel, opname="view"):
+def _infer_shape(shape, numel):
     shape = tuple(int(s) for s in shape)
     if shape.count(-1) > 1:
         raise RuntimeError("only one dimension can be inferred")
@@ -24,7 +76,14 @@ def _infer_shape(shape, numel, opname="view"):
                 raise RuntimeError(f"invalid shape dimension {s}")
             known *= s
     if -1 in shape:
-        if known == 0 or numel % known:
+        if known == 0:
+            if numel:
+                raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size {numel}")
+            raise RuntimeError(
+                f"cannot reshape tensor of 0 elements into shape {list(shape)} because the "
+                "unspecified dimension size -1 can be any value and is ambiguous"
+            )
+        if numel % known:
             raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size {numel}")
         shape = tuple(numel // known if s == -1 else s for s in shape)
     elif known != numel:
@@ -32,8 +91,17 @@ def _infer_shape(shape, numel, opname="view"):
     return shape
 
 
-class Reshape(Op):
-    node_name = "ViewBackward0"
+def _unregistered(cls, name):
+    """Give an op class a second grad_fn name without claiming that name in the registry
+    (PyTorch reuses e.g. UnsqueezeBackward0 for ``x[None]``)."""
+    cls.node_name = name
+    return cls
+
+
+# ---- reshaping views --------------------------------------------------------------------
+class _Reshaping(Op):
+    """Same elements, new shape (a view whenever NumPy's strides allow it)."""
+
     formulas = {"self": "1 (reshaped)"}
     is_view = True
 
@@ -44,28 +112,269 @@ class Reshape(Op):
         return grad.reshape(ctx.metas[0][0])
 
 
-class ReshapeAlias(Reshape):
+class View(_Reshaping):
+    node_name = "ViewBackward0"
+
+
+Reshape = View  # the name the engine's first version used
+
+
+class ReshapeAlias(_Reshaping):
+    """reshape of a non-contiguous tensor whose strides still allow a view."""
+
+    node_name = "ReshapeAliasBackward0"
+
+
+class UnsafeView(_Reshaping):
+    """reshape that had to copy."""
+
     node_name = "UnsafeViewBackward0"
+    is_view = False
+
+    def forward(ctx, a, shape):
+        return xp.reshape(a, shape, copy=True)
+
+
+class SqueezeAll(_Reshaping):
+    node_name = "SqueezeBackward0"
+
+
+class SqueezeDim(_Reshaping):
+    node_name = "SqueezeBackward1"
+
+
+class SqueezeDims(_Reshaping):
+    node_name = "SqueezeBackward2"
+
+
+class Unsqueeze(_Reshaping):
+    node_name = "UnsqueezeBackward0"
+
+
+def _viewable(a, shape):
+    try:
+        xp.reshape(a, shape, copy=False)
+        return True
+    except ValueError:
+        return False
 
 
 def reshape(input, *shape):
-    shape = _infer_shape(_size_args(shape), input._data.size)
-    op = Reshape if input._data.flags.c_contiguous else ReshapeAlias
-    return apply(op, (input,), (input._data,), (shape,))
+    a = input._data
+    shape = _infer_shape(_size_args(shape), a.size)
+    if a.flags.c_contiguous:
+        op = View
+    else:
+        op = ReshapeAlias if _viewable(a, shape) else UnsafeView
+    return apply(op, (input,), (a,), (shape,))
 
 
 def view(self, *shape):
     if len(shape) == 1 and not isinstance(shape[0], (tuple, list, int)):
-        return self.to(shape[0])  # view(dtype) reinterprets in PyTorch; we convert
-    shape = _infer_shape(_size_args(shape), self._data.size)
-    if not self._data.flags.c_contiguous and self._data.size > 1:
+        return self.to(shape[0])  # view(dtype) reinterprets bits in PyTorch; we convert
+    a = self._data
+    shape = _infer_shape(_size_args(shape), a.size)
+    if not a.flags.c_contiguous and not _viewable(a, shape):
         raise RuntimeError(
             "view size is not compatible with input tensor's size and stride (at least one "
             "dimension spans across two contiguous subspaces). Use .reshape(...) instead."
         )
-    return apply(Reshape, (self,), (self._data,), (shape,))
+    return apply(View, (self,), (a,), (shape,))
 
 
+def view_as(self, other):
+    return view(self, other._data.shape)
+
+
+def reshape_as(self, other):
+    return reshape(self, other._data.shape)
+
+
+def flatten(input, start_dim=0, end_dim=-1):
+    a = input._data
+    if a.ndim == 0:
+        return reshape(input, 1)
+    s = _wrap_dim(start_dim, a.ndim)
+    e = _wrap_dim(end_dim, a.ndim)
+    if s > e:
+        raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
+    if s == e:
+        return input
+    n = 1
+    for d in a.shape[s:e + 1]:
+        n *= d
+    return reshape(input, a.shape[:s] + (n,) + a.shape[e + 1:])
+
+
+def unflatten(input, dim, sizes):
+    a = input._data
+    d = _wrap_dim(dim, a.ndim)
+    sizes = tuple(sizes)
+    try:
+        inner = _infer_shape(sizes, a.shape[d])
+    except RuntimeError:
+        raise RuntimeError(
+            f"unflatten: Provided sizes {list(sizes)} don't multiply up to the size of dim {dim} "
+            f"({a.shape[d]}) in the input tensor"
+        ) from None
+    return reshape(input, a.shape[:d] + inner + a.shape[d + 1:])
+
+
+def ravel(input):
+    if input._data.flags.c_contiguous:
+        return reshape(input, -1)
+    return input.contiguous().view(-1)  # PyTorch: contiguous() then view
+
+
+def squeeze(input, dim=None):
+    shape = input._data.shape
+    if dim is None:
+        op, keep = SqueezeAll, tuple(s for s in shape if s != 1)
+    else:
+        if isinstance(dim, (tuple, list)):
+            op = SqueezeDims
+            dims = {_wrap_dim(d, len(shape)) for d in dim}
+        else:
+            op = SqueezeDim
+            dims = {_wrap_dim(dim, len(shape))}
+        keep = tuple(s for i, s in enumerate(shape) if s != 1 or i not in dims)
+    return apply(op, (input,), (input._data,), (keep,))
+
+
+def unsqueeze(input, dim):
+    shape = input._data.shape
+    d = _wrap_dim(dim, len(shape) + 1)
+    return apply(Unsqueeze, (input,), (input._data,), (shape[:d] + (1,) + shape[d:],))
+
+
+# ---- axis permutations ------------------------------------------------------------------
+class Permute(Op):
+    node_name = "PermuteBackward0"
+    formulas = {"self": "1 (axes permuted back)"}
+    is_view = True
+
+    def forward(ctx, a, dims):
+        return a.transpose(dims)
+
+    def backward(ctx, grad):
+        dims = ctx.args[0]
+        inv = [0] * len(dims)
+        for i, d in enumerate(dims):
+            inv[d] = i
+        return grad.permute(inv)
+
+
+class Transpose(Op):
+    node_name = "TransposeBackward0"
+    formulas = {"self": "1 (axes swapped back)"}
+    is_view = True
+
+    def forward(ctx, a, d0, d1):
+        return a.swapaxes(d0, d1)
+
+    def backward(ctx, grad):
+        return grad.transpose(*ctx.args)
+
+
+class TransposeT(Transpose):
+    node_name = "TBackward0"
+
+
+def permute(input, *dims):
+    dims = _size_args(dims)
+    nd = input._data.ndim
+    if len(dims) != nd:
+        raise RuntimeError(
+            "permute(sparse_coo): number of dimensions in the tensor input does not match the "
+            "length of the desired ordering of dimensions i.e. input.dim() = "
+            f"{nd} is not equal to len(dims) = {len(dims)}"
+        )
+    dims = tuple(_wrap_dim(d, nd) for d in dims)
+    if len(set(dims)) != nd:
+        raise RuntimeError("permute(): duplicate dims are not allowed.")
+    return apply(Permute, (input,), (input._data,), (dims,))
+
+
+def transpose(input, dim0, dim1):
+    nd = input._data.ndim
+    return apply(Transpose, (input,), (input._data,), (_wrap_dim(dim0, nd), _wrap_dim(dim1, nd)))
+
+
+swapaxes = swapdims = transpose
+
+
+def t(input):
+    nd = input._data.ndim
+    if nd > 2:
+        raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {nd}D")
+    if nd < 2:
+        return apply(TransposeT, (input,), (input._data,), (0, 0))
+    return apply(TransposeT, (input,), (input._data,), (0, 1))
+
+
+def _T(self):
+    nd = self._data.ndim
+    if nd > 2:
+        warnings.warn(
+            "The use of `x.T` on tensors of dimension other than 2 to reverse their shape is "
+            "deprecated and it will throw an error in a future release. Consider `x.mT` to "
+            "transpose batches of matrices or `x.permute(*torch.arange(x.ndim - 1, -1, -1))` to "
+            "reverse the dimensions of a tensor.",
+            UserWarning,
+            stacklevel=2,
+        )
+    return apply(Permute, (self,), (self._data,), (tuple(range(nd - 1, -1, -1)),))
+
+
+def _mT(self):
+    nd = self._data.ndim
+    if nd < 2:
+        raise RuntimeError(
+            f"tensor.mT is only supported on matrices or batches of matrices. Got {nd}-D tensor."
+        )
+    return transpose(self, -2, -1)
+
+
+def _H(self):
+    nd = self._data.ndim
+    if nd != 2 and nd != 0:
+        raise RuntimeError(
+            f"tensor.H is only supported on matrices (2-D tensors). Got {nd}-D tensor."
+            + (" For batches of matrices, consider using tensor.mH" if nd > 2 else "")
+        )
+    return transpose(self, 0, 1) if nd == 2 else self
+
+
+def adjoint(input):
+    """Conjugate transpose of the last two dims (chainrule is real-valued: a transpose)."""
+    return _mT(input)
+
+
+def movedim(input, source, destination):
+    nd = input._data.ndim
+    src = (source,) if isinstance(source, int) else tuple(source)
+    dst = (destination,) if isinstance(destination, int) else tuple(destination)
+    if len(src) != len(dst):
+        raise RuntimeError(
+            f"movedim: Invalid source or destination dims: source ({list(src)} dims) should "
+            f"contain the same number of dims as destination ({list(dst)} dims)"
+        )
+    src = [_wrap_dim(d, nd) for d in src]
+    dst = [_wrap_dim(d, nd) for d in dst]
+    if len(set(src)) != len(src):
+        raise RuntimeError(f"movedim: repeated dim in `source` ({list(source)})")
+    if len(set(dst)) != len(dst):
+        raise RuntimeError(f"movedim: repeated dim in `destination` ({list(destination)})")
+    order = [d for d in range(nd) if d not in src]
+    for d, s in sorted(zip(dst, src)):
+        order.insert(d, s)
+    return apply(Permute, (input,), (input._data,), (tuple(order),))
+
+
+moveaxis = movedim
+
+
+# ---- broadcasting -----------------------------------------------------------------------
 class Expand(Op):
     node_name = "ExpandBackward0"
     formulas = {"self": "1 (summed over broadcast dims)"}
@@ -83,7 +392,7 @@ def expand(self, *sizes):
     a = self._data
     if len(sizes) < a.ndim:
         raise RuntimeError(
-            f"expand(torch.FloatTensor{{{list(a.shape)}}}, size={list(sizes)}): the number of "
+            f"expand({self.type()}{{{list(a.shape)}}}, size={list(sizes)}): the number of "
             f"sizes provided ({len(sizes)}) must be greater or equal to the number of dimensions "
             f"in the tensor ({a.ndim})"
         )
@@ -104,16 +413,699 @@ def expand(self, *sizes):
             )
         shape.append(s)
     shape = tuple(shape)
-    if shape == a.shape:
-        return apply(Expand, (self,), (a,), (shape,)) if self._requires_grad else self
+    if shape == a.shape and not self._requires_grad:
+        return self
     return apply(Expand, (self,), (a,), (shape,))
+
+
+def expand_as(self, other):
+    return expand(self, other._data.shape)
 
 
 def broadcast_to(input, size):
     return expand(input, *size)
 
 
-method("reshape")(reshape)
-method("view")(view)
-method("expand")(expand)
-method("broadcast_to")(broadcast_to)
+def broadcast_shapes(*shapes):
+    shapes = [(s,) if isinstance(s, int) else tuple(s) for s in shapes]
+    out = ()
+    for s in shapes:
+        try:
+            out = xp.broadcast_shapes(out, s)
+        except ValueError:
+            raise broadcast_error(out, s) from None
+    from .._tensor import Size
+
+    return Size(out)
+
+
+def broadcast_tensors(*tensors):
+    tensors = _size_args(tensors)
+    shape = broadcast_shapes(*(x._data.shape for x in tensors))
+    return tuple(x if x._data.shape == shape else expand(x, shape) for x in tensors)
+
+
+# ---- copies that rearrange elements -------------------------------------------------------
+class Repeat(Op):
+    node_name = "RepeatBackward0"
+    formulas = {"self": "1 (summed over the repeats)"}
+
+    def forward(ctx, a, reps):
+        return xp.tile(a, reps)
+
+    def backward(ctx, grad):
+        reps = ctx.args[0]
+        shape = ctx.metas[0][0]
+        shape = (1,) * (len(reps) - len(shape)) + tuple(shape)
+        split = []
+        for r, s in zip(reps, shape):
+            split += [r, s]
+        # (r0*s0, r1*s1, ...) -> (r0, s0, r1, s1, ...), summed over the r axes
+        return grad.reshape(split).sum(tuple(range(0, 2 * len(reps), 2)))
+
+
+def repeat(self, *sizes):
+    reps = _size_args(sizes)
+    if len(reps) < self._data.ndim:
+        raise RuntimeError(
+            "Number of dimensions of repeat dims can not be smaller than number of dimensions of tensor"
+        )
+    return apply(Repeat, (self,), (self._data,), (tuple(int(r) for r in reps),))
+
+
+def tile(input, dims):
+    dims = tuple(dims)
+    nd = input._data.ndim
+    if len(dims) < nd:
+        dims = (1,) * (nd - len(dims)) + dims
+    return repeat(input, dims)
+
+
+class Flip(Op):
+    node_name = "FlipBackward0"
+    formulas = {"self": "1 (flipped back)"}
+
+    def forward(ctx, a, dims):
+        return xp.flip(a, dims).copy()  # NumPy's flip is a view; PyTorch's is a copy
+
+    def backward(ctx, grad):
+        return grad.flip(ctx.args[0])
+
+
+def flip(input, *dims):
+    from ._core import dims_tuple
+
+    dims = _size_args(dims)
+    return apply(Flip, (input,), (input._data,), (dims_tuple(dims, input._data.ndim),))
+
+
+def fliplr(input):
+    if input._data.ndim < 2:
+        raise RuntimeError("Input must be >= 2-d.")
+    return flip(input, 1)
+
+
+def flipud(input):
+    if input._data.ndim < 1:
+        raise RuntimeError("Input must be >= 1-d.")
+    return flip(input, 0)
+
+
+class Roll(Op):
+    node_name = "RollBackward0"
+    formulas = {"self": "1 (rolled back)"}
+
+    def forward(ctx, a, shifts, dims):
+        if dims is None:
+            return xp.roll(a.reshape(-1), shifts).reshape(a.shape)
+        return xp.roll(a, shifts, dims)
+
+    def backward(ctx, grad):
+        shifts, dims = ctx.args
+        return grad.roll(tuple(-s for s in shifts) if dims is not None else -shifts, dims)
+
+
+def roll(input, shifts, dims=None):
+    nd = input._data.ndim
+    if dims is None:
+        if not isinstance(shifts, int):
+            shifts = tuple(shifts)
+            if len(shifts) != 1:
+                raise RuntimeError(f"shifts and dimensions must align. shifts: {len(shifts)}, dims:0")
+            shifts = shifts[0]
+        return apply(Roll, (input,), (input._data,), (int(shifts), None))
+    shifts = (shifts,) if isinstance(shifts, int) else tuple(shifts)
+    dims = (dims,) if isinstance(dims, int) else tuple(dims)
+    if len(shifts) != len(dims):
+        raise RuntimeError(f"shifts and dimensions must align. shifts: {len(shifts)}, dims:{len(dims)}")
+    dims = tuple(_wrap_dim(d, nd) for d in dims)
+    return apply(Roll, (input,), (input._data,), (shifts, dims))
+
+
+class Tril(Op):
+    node_name = "TrilBackward0"
+    formulas = {"self": "1 on and below the k-th diagonal, else 0"}
+
+    def forward(ctx, a, k):
+        return xp.tril(a, k)
+
+    def backward(ctx, grad):
+        return grad.tril(ctx.args[0])
+
+
+class Triu(Op):
+    node_name = "TriuBackward0"
+    formulas = {"self": "1 on and above the k-th diagonal, else 0"}
+
+    def forward(ctx, a, k):
+        return xp.triu(a, k)
+
+    def backward(ctx, grad):
+        return grad.triu(ctx.args[0])
+
+
+def _triangle(op, name):
+    def fn(input, diagonal=0):
+        if input._data.ndim < 2:
+            raise RuntimeError(f"{name}: input tensor must have at least 2 dimensions")
+        return apply(op, (input,), (input._data,), (int(diagonal),))
+
+    fn.__name__ = name
+    return fn
+
+
+tril = _triangle(Tril, "tril")
+triu = _triangle(Triu, "triu")
+
+
+# ---- diagonals and windows (strided views) ----------------------------------------------
+def _diag_view(a, offset, d1, d2):
+    """A writable view of a diagonal (NumPy's own ``diagonal`` view is read-only)."""
+    n1, n2 = a.shape[d1], a.shape[d2]
+    if offset >= 0:
+        n, start = max(0, min(n1, n2 - offset)), (0, offset)
+    else:
+        n, start = max(0, min(n1 + offset, n2)), (-offset, 0)
+    if n:
+        idx = [slice(None)] * a.ndim
+        idx[d1], idx[d2] = slice(start[0], None), slice(start[1], None)
+        a = a[tuple(idx)]
+    rest = [i for i in range(a.ndim) if i != d1 and i != d2]
+    shape = tuple(a.shape[i] for i in rest) + (n,)
+    strides = tuple(a.strides[i] for i in rest) + (a.strides[d1] + a.strides[d2],)
+    return xp.lib.stride_tricks.as_strided(a, shape, strides, writeable=a.flags.writeable)
+
+
+class Diagonal(Op):
+    node_name = "DiagonalBackward0"
+    formulas = {"self": "1 on the diagonal, else 0"}
+    is_view = True
+
+    def forward(ctx, a, offset, d1, d2):
+        return _diag_view(a, offset, d1, d2)
+
+    def backward(ctx, grad):
+        return apply(DiagonalScatter, (grad,), (grad._data,), (ctx.metas[0][0], *ctx.args))
+
+
+class DiagonalCopy(Diagonal):
+    node_name = "DiagonalBackward0_copy"  # what PyTorch's diag(2-D) records
+    is_view = False
+
+    def forward(ctx, a, offset, d1, d2):
+        return _diag_view(a, offset, d1, d2).copy()
+
+
+class DiagonalScatter(Op):
+    """The gradient of a diagonal: zeros with ``src`` written along the diagonal."""
+
+    node_name = "DiagonalBackwardBackward0"
+    formulas = {"self": "1 (the diagonal taken back out)"}
+
+    def forward(ctx, g, shape, offset, d1, d2):
+        out = xp.zeros(shape, g.dtype)
+        _diag_view(out, offset, d1, d2)[...] = g
+        return out
+
+    def backward(ctx, grad):
+        _, offset, d1, d2 = ctx.args
+        return grad.diagonal(offset, d1, d2)
+
+
+class DiagEmbed(Op):
+    node_name = "DiagEmbedBackward0"
+    formulas = {"self": "1 (the diagonal taken back out)"}
+
+    def forward(ctx, a, offset, d1, d2):
+        n = a.shape[-1] + abs(offset)
+        shape = list(a.shape[:-1])
+        lo, hi = sorted((d1, d2))
+        shape.insert(lo, n)
+        shape.insert(hi, n)
+        out = xp.zeros(shape, a.dtype)
+        _diag_view(out, offset, d1, d2)[...] = a
+        return out
+
+    def backward(ctx, grad):
+        return grad.diagonal(*ctx.args)
+
+
+def diagonal(input, offset=0, dim1=0, dim2=1):
+    nd = input._data.ndim
+    d1, d2 = _wrap_dim(dim1, nd), _wrap_dim(dim2, nd)
+    if d1 == d2:
+        raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
+    return apply(Diagonal, (input,), (input._data,), (int(offset), d1, d2))
+
+
+def diag_embed(input, offset=0, dim1=-2, dim2=-1):
+    nd = input._data.ndim + 1
+    d1, d2 = _wrap_dim(dim1, nd), _wrap_dim(dim2, nd)
+    if d1 == d2:
+        raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
+    return apply(DiagEmbed, (input,), (input._data,), (int(offset), d1, d2))
+
+
+def diag(input, diagonal=0):
+    nd = input._data.ndim
+    if nd == 1:
+        return apply(DiagEmbed, (input,), (input._data,), (int(diagonal), 0, 1))
+    if nd == 2:
+        return apply(DiagonalCopy, (input,), (input._data,), (int(diagonal), 0, 1))
+    raise RuntimeError(f"diag(): Supports 1D or 2D tensors. Got {nd}D")
+
+
+class Unfold(Op):
+    node_name = "UnfoldBackward0"
+    formulas = {"self": "1 per window containing the element (summed)"}
+    is_view = True
+
+    def forward(ctx, a, dim, size, step):
+        n = (a.shape[dim] - size) // step + 1 if a.ndim else 1
+        if a.ndim == 0:
+            return a.reshape(1)
+        shape = a.shape[:dim] + (n,) + a.shape[dim + 1:] + (size,)
+        st = a.strides
+        strides = st[:dim] + (st[dim] * step,) + st[dim + 1:] + (st[dim],)
+        # Windows overlap, so the view is read-only (PyTorch refuses such in-place writes too).
+        return xp.lib.stride_tricks.as_strided(a, shape, strides, writeable=False)
+
+    def backward(ctx, grad):
+        return apply(UnfoldScatter, (grad,), (grad._data,), (ctx.metas[0][0], *ctx.args))
+
+
+class UnfoldScatter(Op):
+    """The gradient of unfold: every window adds its slice back into place."""
+
+    node_name = "UnfoldBackwardBackward0"
+    formulas = {"self": "1 (re-unfolded)"}
+
+    def forward(ctx, g, shape, dim, size, step):
+        out = xp.zeros(shape, g.dtype)
+        if not shape:
+            return g.reshape(())
+        n = g.shape[dim]
+        for j in range(size):
+            idx = (slice(None),) * dim + (slice(j, j + step * (n - 1) + 1, step),)
+            out[idx] += g[..., j]
+        return out
+
+    def backward(ctx, grad):
+        _, dim, size, step = ctx.args
+        return grad.unfold(dim, size, step)
+
+
+def unfold(self, dimension, size, step):
+    nd = self._data.ndim
+    d = _wrap_dim(dimension, nd)
+    n = self._data.shape[d] if nd else 1
+    if size > n:
+        raise RuntimeError(
+            f"maximum size for tensor at dimension {d} is {n} but size is {size}"
+        )
+    if step <= 0:
+        raise RuntimeError(f"step is {step} but must be > 0")
+    return apply(Unfold, (self,), (self._data,), (d, int(size), int(step)))
+
+
+# ---- select / narrow (basic-index views with their own grad_fn names) -------------------
+class BasicIndex(Op):
+    """A view through a basic index (ints, slices, None): ``a[idx]``. Its grad_fn name is
+    that of the last view PyTorch would chain (select, slice, unsqueeze or alias)."""
+
+    formulas = {"self": "1 at the indexed positions, else 0"}
+    is_view = True
+
+    def forward(ctx, a, idx):
+        return a[idx]  # idx ends with Ellipsis, so even a full int index gives a 0-d view
+
+    def backward(ctx, grad):
+        return put(grad, ctx.metas[0][0], ctx.args[0], False, False)
+
+
+def _basic_variant(name):
+    return _unregistered(type(name, (BasicIndex,), {}), name)
+
+
+BASIC_INDEX = {n: _basic_variant(n) for n in (
+    "SelectBackward0", "SliceBackward0", "UnsqueezeBackward0", "AliasBackward0"
+)}
+Select, Slice = BASIC_INDEX["SelectBackward0"], BASIC_INDEX["SliceBackward0"]
+
+
+def write(out, idx, advanced, v, accumulate):
+    """``out[idx] = v`` (or ``+=`` with repeats accumulating) for a parsed index: a basic
+    tuple, or for advanced indices ``(pre, post)`` meaning ``out[pre][post]``."""
+    if advanced:
+        pre, post = idx
+        view = out if pre is None else out[pre]
+        if accumulate:
+            xp.add.at(view, post, v)
+        else:
+            view[post] = v
+    elif accumulate:
+        out[idx] += v
+    else:
+        out[idx] = v
+
+
+class IndexPutImpl(Op):
+    """The gradient of an index: zeros of the operand's shape with ``g`` put (or, for
+    advanced indices that may repeat, scatter-added) at ``idx``. Its own gradient is the
+    index again."""
+
+    node_name = "IndexPutImplBackward0"
+    formulas = {"self": "1 at the indexed positions"}
+
+    def forward(ctx, g, shape, idx, advanced, accumulate):
+        out = xp.zeros(shape, g.dtype)
+        write(out, idx, advanced, g, accumulate)
+        return out
+
+    def backward(ctx, grad):
+        _, idx, advanced, _ = ctx.args
+        return index_with(grad, idx, advanced)
+
+
+def put(g, shape, idx, advanced=True, accumulate=True):
+    """zeros(shape) with ``g`` written or added (``accumulate``) at a parsed index."""
+    return apply(IndexPutImpl, (g,), (g._data,), (shape, idx, advanced, accumulate))
+
+
+def index_with(x, idx, advanced):
+    """``x[idx]`` for an already-validated index (the backward of ``put``)."""
+    if advanced:
+        from .indexing import Index
+
+        return apply(Index, (x,), (x._data,), (idx,))
+    return apply(Slice, (x,), (x._data,), (idx,))
+
+
+def select(input, dim, index):
+    a = input._data
+    if a.ndim == 0:
+        raise IndexError("select() cannot be applied to a 0-dim tensor.")
+    d = _wrap_dim(dim, a.ndim)
+    n = a.shape[d]
+    if not -n <= index < n:
+        raise IndexError(
+            f"select(): index {index} out of range for tensor of size {list(a.shape)} at dimension {d}"
+        )
+    return apply(Select, (input,), (a,), ((slice(None),) * d + (int(index), Ellipsis),))
+
+
+def narrow(input, dim, start, length):
+    a = input._data
+    d = _wrap_dim(dim, a.ndim)
+    n = a.shape[d]
+    start = int(start)
+    if not -n <= start <= n:
+        raise IndexError(f"start out of range (expected to be in range of [{-n}, {n}], but got {start})")
+    if start < 0:
+        start += n
+    if start + length > n:
+        raise RuntimeError(f"start ({start}) + length ({length}) exceeds dimension size ({n}).")
+    return apply(Slice, (input,), (a,), ((slice(None),) * d + (slice(start, start + length),),))
+
+
+# ---- several outputs from one node: split, chunk, unbind ----------------------------------
+class _MultiNode(Node):
+    __slots__ = ("n_outputs",)
+
+
+def apply_multi(op, input, outs, args=()):
+    """Record one node for ``outs`` (views of ``input`` from ``op``), every output
+    differentiable: output i reaches the node through the edge ``(node, i)``."""
+    results = tuple(Tensor._make(o) for o in outs)
+    for r in results:
+        _mark_view(r, input)
+    if not (state.enabled and input._requires_grad):
+        return results
+    node = _MultiNode(op)
+    node.args = args
+    node.n_outputs = len(results)
+    node.edges = [grad_edge(input)]
+    node.metas = [(input._data.shape, input._data.dtype)]
+    node.extra = [r._data.shape for r in results]
+    if anomaly_mode.state.enabled:
+        anomaly_mode.record(node)
+    for i, r in enumerate(results):
+        r._requires_grad = True
+        r.grad_fn = node
+        r._extra = {"output_nr": i}
+    return results
+
+
+def _filled(ctx, grads):
+    """The output gradients, zeros where an output got none."""
+    dtype = ctx.metas[0][1]
+    return [g if g is not None else Tensor._make(xp.zeros(s, dtype)) for g, s in zip(grads, ctx.extra)]
+
+
+class Split(Op):
+    node_name = "SplitBackward0"
+    formulas = {"self": "1 (the pieces' gradients concatenated)"}
+    is_view = True
+    multi_output = True
+
+    def backward(ctx, grads):
+        return cat(_filled(ctx, grads), ctx.args[0])
+
+
+class SplitWithSizes(Split):
+    node_name = "SplitWithSizesBackward0"
+
+
+class Unbind(Op):
+    node_name = "UnbindBackward0"
+    formulas = {"self": "1 (the slices' gradients stacked)"}
+    is_view = True
+    multi_output = True
+
+    def backward(ctx, grads):
+        return stack(_filled(ctx, grads), ctx.args[0])
+
+
+def _pieces(a, d, sizes):
+    out, start, lead = [], 0, (slice(None),) * d
+    for s in sizes:
+        out.append(a[lead + (slice(start, start + s),)])
+        start += s
+    return out
+
+
+def split(tensor, split_size_or_sections, dim=0):
+    a = tensor._data
+    d = _wrap_dim(dim, a.ndim)
+    n = a.shape[d]
+    if isinstance(split_size_or_sections, int):
+        size = split_size_or_sections
+        if size < 0:
+            raise RuntimeError(f"split expects split_size be non-negative, but got split_size={size}")
+        if size == 0:
+            if n:
+                raise RuntimeError(
+                    f"split_size can only be 0 if dimension size is 0, but got dimension size of {n}"
+                )
+            sizes = [0]
+        else:
+            sizes = [size] * (n // size) + ([n % size] if n % size else [])
+            if not sizes:
+                sizes = [0]
+        op = Split
+    else:
+        sizes = [int(s) for s in split_size_or_sections]
+        if sum(sizes) != n or any(s < 0 for s in sizes):
+            raise RuntimeError(
+                f"split_with_sizes expects split_sizes to sum exactly to {n} (input tensor's size "
+                f"at dimension {d}), but got split_sizes={sizes}"
+            )
+        op = SplitWithSizes
+    return apply_multi(op, tensor, _pieces(a, d, sizes), (d,))
+
+
+def chunk(input, chunks, dim=0):
+    if chunks <= 0:
+        raise RuntimeError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
+    a = input._data
+    d = _wrap_dim(dim, a.ndim)
+    n = a.shape[d]
+    return split(input, max(1, math.ceil(n / chunks)) if n else 0, d)
+
+
+def unbind(input, dim=0):
+    a = input._data
+    if a.ndim == 0:
+        raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions")
+    d = _wrap_dim(dim, a.ndim)
+    lead = (slice(None),) * d
+    return apply_multi(Unbind, input, [a[lead + (i,)] for i in range(a.shape[d])], (d,))
+
+
+def tensor_split(input, indices_or_sections, dim=0):
+    """Each piece is its own slice (PyTorch records SliceBackward0 for each)."""
+    a = input._data
+    d = _wrap_dim(dim, a.ndim)
+    n = a.shape[d]
+    if isinstance(indices_or_sections, Tensor):
+        indices_or_sections = indices_or_sections.tolist()
+    if isinstance(indices_or_sections, int):
+        k = indices_or_sections
+        if k <= 0:
+            raise RuntimeError(f"number of sections must be larger than 0, got {k}")
+        q, r = divmod(n, k)
+        bounds, start = [], 0
+        for i in range(k):
+            start += q + (i < r)
+            bounds.append(start)
+        bounds = bounds[:-1]
+    else:
+        bounds = [int(i) for i in indices_or_sections]
+    lead = (slice(None),) * d
+    edges = [0] + bounds + [n]
+    out = []
+    for i in range(len(edges) - 1):
+        lo = min(max(edges[i], 0), n)
+        hi = max(min(edges[i + 1], n), lo)  # out-of-order indices give empty pieces
+        out.append(apply(Slice, (input,), (a,), (lead + (slice(lo, hi),),)))
+    return tuple(out)
+
+
+# ---- joining ----------------------------------------------------------------------------
+class Cat(Op):
+    node_name = "CatBackward0"
+    operands = ("tensors",)
+    formulas = {"tensors": "1 (the matching slice of the gradient)"}
+
+    def forward(ctx, *arrays):
+        *arrays, dim, _sizes = arrays
+        return xp.concatenate(arrays, axis=dim)
+
+    def backward(ctx, grad):
+        dim, sizes = ctx.args
+        pieces = iter(split(grad, [s for s in sizes if s is not None], dim))
+        empty = grad._data.dtype
+        return tuple(
+            next(pieces) if s is not None else Tensor._make(xp.zeros((0,), empty)) for s in sizes
+        )
+
+
+def _tensor_list(tensors, name):
+    if isinstance(tensors, Tensor):
+        raise TypeError(
+            f"{name}(): argument 'tensors' (position 1) must be tuple of Tensors, not Tensor"
+        )
+    tensors = list(tensors)
+    for i, x in enumerate(tensors):
+        if not isinstance(x, Tensor):
+            raise TypeError(
+                f"{name}(): argument 'tensors' (position 1) must be tuple of Tensors, but found "
+                f"element of type {type(x).__name__} at pos {i}"
+            )
+    return tensors
+
+
+def _legacy_empty(x):
+    return x._data.ndim == 1 and x._data.shape[0] == 0
+
+
+def cat(tensors, dim=0, *, out=None):
+    tensors = _tensor_list(tensors, "cat")
+    if not tensors:
+        raise ValueError("torch.cat(): expected a non-empty list of Tensors")
+    for i, x in enumerate(tensors):
+        if x._data.ndim == 0:
+            raise RuntimeError(f"zero-dimensional tensor (at position {i}) cannot be concatenated")
+    npd = (_dtype.result_type(*tensors) if len(tensors) > 1 else tensors[0].dtype).np
+    # PyTorch still skips 1-D empty tensors whatever the other shapes (a legacy rule).
+    real = [x for x in tensors if not _legacy_empty(x)]
+    if not real:
+        real, d, sizes = tensors, 0, [0] * len(tensors)
+    else:
+        ref = real[0]._data.shape
+        d = _wrap_dim(dim, len(ref))
+        sizes = []
+        for i, x in enumerate(tensors):
+            s = x._data.shape
+            if _legacy_empty(x):
+                sizes.append(None)
+                continue
+            if len(s) != len(ref):
+                raise RuntimeError(
+                    f"Tensors must have same number of dimensions: got {len(ref)} and {len(s)}"
+                )
+            for k in range(len(ref)):
+                if k != d and s[k] != ref[k]:
+                    raise RuntimeError(
+                        f"Sizes of tensors must match except in dimension {d}. Expected size "
+                        f"{ref[k]} but got size {s[k]} for tensor number {i} in the list."
+                    )
+            sizes.append(s[d])
+    arrays = [x._data if x._data.dtype == npd else x._data.astype(npd) for x in real]
+    return apply(Cat, tensors, arrays, (d, sizes))
+
+
+concat = concatenate = cat
+
+
+class Stack(Op):
+    node_name = "StackBackward0"
+    operands = ("tensors",)
+    formulas = {"tensors": "1 (the matching slice of the gradient)"}
+
+    def forward(ctx, *arrays):
+        *arrays, dim = arrays
+        return xp.stack(arrays, axis=dim)
+
+    def backward(ctx, grad):
+        return grad.unbind(ctx.args[0])
+
+
+def stack(tensors, dim=0, *, out=None):
+    tensors = _tensor_list(tensors, "stack")
+    if not tensors:
+        raise RuntimeError("stack expects a non-empty TensorList")
+    ref = tensors[0]._data.shape
+    for i, x in enumerate(tensors):
+        if x._data.shape != ref:
+            raise RuntimeError(
+                f"stack expects each tensor to be equal size, but got {list(ref)} at entry 0 and "
+                f"{list(x._data.shape)} at entry {i}"
+            )
+    d = _wrap_dim(dim, len(ref) + 1)
+    npd = (_dtype.result_type(*tensors) if len(tensors) > 1 else tensors[0].dtype).np
+    arrays = [x._data if x._data.dtype == npd else x._data.astype(npd) for x in tensors]
+    return apply(Stack, tensors, arrays, (d,))
+
+
+def hstack(tensors, *, out=None):
+    tensors = _tensor_list(tensors, "hstack")
+    if tensors and all(x._data.ndim == 1 for x in tensors):
+        return cat(tensors, 0)
+    return cat([x if x._data.ndim else reshape(x, 1) for x in tensors], 1)
+
+
+def vstack(tensors, *, out=None):
+    tensors = _tensor_list(tensors, "vstack")
+    return cat([x if x._data.ndim >= 2 else reshape(x, 1, -1) for x in tensors], 0)
+
+
+# ---- Tensor methods ---------------------------------------------------------------------
+for _name, _fn in [
+    ("reshape", reshape), ("view", view), ("view_as", view_as), ("reshape_as", reshape_as),
+    ("flatten", flatten), ("unflatten", unflatten), ("ravel", ravel), ("squeeze", squeeze),
+    ("unsqueeze", unsqueeze), ("permute", permute), ("transpose", transpose),
+    ("swapaxes", transpose), ("swapdims", transpose), ("t", t), ("adjoint", adjoint),
+    ("movedim", movedim), ("moveaxis", movedim), ("expand", expand), ("expand_as", expand_as),
+    ("broadcast_to", broadcast_to), ("repeat", repeat), ("tile", tile), ("flip", flip),
+    ("fliplr", fliplr), ("flipud", flipud), ("roll", roll), ("tril", tril), ("triu", triu),
+    ("diagonal", diagonal), ("diag", diag), ("diag_embed", diag_embed), ("unfold", unfold),
+    ("select", select), ("narrow", narrow), ("split", split), ("chunk", chunk),
+    ("unbind", unbind), ("tensor_split", tensor_split),
+]:
+    method(_name)(_fn)
+
+Tensor.T = property(_T)
+Tensor.mT = property(_mT)
+Tensor.mH = property(_mT)  # real-valued: the conjugate is the tensor itself
+Tensor.H = property(_H)
