@@ -79,7 +79,19 @@ def formula(edge):
     if not subs:
         return f
     pat = re.compile(r"\b(" + "|".join(re.escape(k) for k in sorted(subs, key=len, reverse=True)) + r")\b")
-    return pat.sub(lambda m: subs[m.group(1)], f)
+    return _simplify(pat.sub(lambda m: subs[m.group(1)], f))
+
+
+_POW = re.compile(r"\^\((-?\d+(?:\.\d+)?) − 1\)")
+
+
+def _simplify(f):
+    """'2 · s^(2 − 1)' -> '2 · s': fold a known exponent."""
+    def fold(m):
+        e = float(m.group(1)) - 1
+        return "" if e == 1 else "^" + num(e)
+
+    return _POW.sub(fold, f)
 
 
 def kind_word(v):

@@ -114,9 +114,12 @@ def render_svg(ex, collapse=None, max_boxes=150, edge_labels=None, ids=True, dra
         f"<style>{STYLE}</style>",
     ]
     append = out.append
+    parallel = {}  # a*a: the second edge between the same boxes is drawn beside the first
     for k, (a, b, e) in enumerate(edges):
-        x0, y0 = a.x + a.w, a.y + a.h / 2
-        x1, y1 = b.x, b.y + b.h / 2
+        n = parallel[(a.id, b.id)] = parallel.get((a.id, b.id), -1) + 1
+        off = min(n, 2) * 10
+        x0, y0 = a.x + a.w, a.y + a.h / 2 + off
+        x1, y1 = b.x, b.y + b.h / 2 + off
         pts = [(x0, y0), *bends[k], (x1, y1)]
         d = [f"M{x0:.1f},{y0:.1f}"]
         for (px, py), (qx, qy) in itertools.pairwise(pts):

@@ -29,7 +29,8 @@ def local_line(e):
         parts.append(f)
     val = fmt.local(e)
     if val is not None:
-        parts.append(val)
+        if val != f:
+            parts.append(val)
     elif e.dst.shape is not None and e.src.shape is not None:
         parts.append(f"Jacobian {fmt.shape(e.dst.shape)}×{fmt.shape(e.src.shape)}")
     return " = ".join(parts)
