@@ -1,4 +1,5 @@
 """Arithmetic: add, sub, mul, div, pow, neg and their operators (forward beside backward)."""
+# ruff: noqa: RUF012, RUF022  (Op classes declare formulas as class dicts; __all__ is grouped)
 import math
 
 from .. import _dtype
@@ -177,10 +178,10 @@ class PowTensor(Op):
         a, b = ctx.saved
         ga = gb = None
         if ctx.edges[0] is not None:
-            ga = grad * (b * a ** (b - 1)).masked_fill((b == 0), 0.0)
+            ga = grad * (b * a ** (b - 1)).where(b != 0, 0.0)
         if ctx.edges[1] is not None:
             # d/db a^b = a^b ln a; PyTorch defines it as 0 where a == 0 and b >= 0.
-            gb = grad * (ctx.output * a.log()).masked_fill((a == 0) & (b >= 0), 0.0)
+            gb = grad * (ctx.output * a.log()).where((a != 0) | (b < 0), 0.0)
         return ga, gb
 
 
@@ -214,15 +215,21 @@ class Neg(Op):
 
 
 # ---- public functions -----------------------------------------------------------------
-def _nonbool_sub(a, b, what):
-    if isinstance(a, Tensor) and a._data.dtype.kind == "b" and (
-        not isinstance(b, Tensor) or b._data.dtype.kind == "b"
-    ) and (isinstance(b, Tensor) or isinstance(b, bool)):
+def _is_bool(x):
+    return x._data.dtype.kind == "b" if isinstance(x, Tensor) else isinstance(x, bool)
+
+
+def _check_sub(a, b):
+    """PyTorch refuses subtraction with any bool operand (a Python bool counts as one)."""
+    ba, bb = _is_bool(a), _is_bool(b)
+    if ba and bb:
         raise RuntimeError(
             "Subtraction, the `-` operator, with two bool tensors is not supported. "
             "Use the `^` or `logical_xor()` operator instead."
-            if what == "sub"
-            else "Subtraction, the `-` operator, with a bool tensor is not supported. "
+        )
+    if ba or bb:
+        raise RuntimeError(
+            "Subtraction, the `-` operator, with a bool tensor is not supported. "
             "If you are trying to invert a mask, use the `~` or `logical_not()` operator instead."
         )
 
@@ -247,7 +254,7 @@ def _with_alpha(op, a, b, alpha):
 
 def sub(input, other, *, alpha=1, out=None):
     check_operand(other, "sub")
-    _nonbool_sub(input, other, "sub")
+    _check_sub(input, other)
     if alpha == 1:
         return binary(Sub, input, other)
     return _with_alpha(Sub, input, other, alpha)
@@ -258,6 +265,7 @@ subtract = sub
 
 def rsub(input, other, *, alpha=1):
     """other - alpha * input."""
+    _check_sub(input, other)
     if isinstance(other, Tensor):
         return _with_alpha(RSubTensor, input, other, alpha)
     return _with_alpha(RSub, input, other, alpha)
@@ -368,12 +376,30 @@ method("pow")(pow)
 method("float_power")(float_power)
 method("neg", "negative")(neg)
 
-for _name, _fn in [
-    ("add_", add), ("sub_", sub), ("subtract_", sub), ("mul_", mul), ("multiply_", mul),
-    ("div_", div), ("divide_", div), ("true_divide_", div), ("floor_divide_", floor_divide),
-    ("remainder_", remainder), ("fmod_", fmod), ("pow_", pow), ("neg_", neg), ("negative_", neg),
+
+def inplace_op(name, fn, copy_input=True):
+    """The ``x.name_(...)`` form of ``fn`` (see ``_core.inplace``).
+
+    When x requires grad and fn's backward reads x itself, fn runs on a copy of x: x's
+    storage is about to be overwritten, and PyTorch's in-place ops keep the original too.
+    """
+    if not copy_input:
+        return inplace(name, fn)
+
+    def on_copy(self, *args, **kwargs):
+        return fn(self.clone() if self._requires_grad else self, *args, **kwargs)
+
+    return inplace(name, on_copy)
+
+
+for _name, _fn, _copy in [
+    ("add_", add, False), ("sub_", sub, False), ("subtract_", sub, False), ("mul_", mul, True),
+    ("multiply_", mul, True), ("div_", div, True), ("divide_", div, True),
+    ("true_divide_", div, True), ("floor_divide_", floor_divide, False),
+    ("remainder_", remainder, True), ("fmod_", fmod, True), ("pow_", pow, True),
+    ("neg_", neg, False), ("negative_", neg, False),
 ]:
-    inplace(_name, _fn)
+    globals()[_name] = inplace_op(_name, _fn, _copy)
 
 
 def _r(fn):

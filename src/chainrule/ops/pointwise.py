@@ -1,10 +1,139 @@
-"""Pointwise math and activations (forward beside backward)."""
+"""Pointwise math and activations (forward beside backward).
+
+Each op is one ``Op`` class; public functions check dtypes the way PyTorch's kernels do
+(floating ops promote integers to the default float, float-only kernels refuse integers with
+PyTorch's ``NotImplementedError``). Backward rules are written with chainrule ops so that
+higher derivatives work; masks (relu, clamp, hardtanh, ...) are plain constant arrays
+because they are piecewise constant.
+
+``__all_functional__`` lists every activation with its ``torch.nn.functional`` signature;
+``__all__`` exports at the top level only what ``torch`` itself has there.
+"""
+# ruff: noqa: RUF012, RUF022  (Op classes declare formulas as class dicts; __all__ is grouped)
+import math
+
+from .. import _dtype
 from .._backend import xp
-from ._core import Op, method, unary
+from .._tensor import Tensor
+from ..autograd.graph import apply
+from ._core import Op, broadcast_error, inplace, method, unary
+from .arithmetic import inplace_op
+from .arithmetic import pow as _pow
 
-__all__ = ["exp", "tanh"]
+__all__ = [
+    "abs", "absolute", "sign", "exp", "exp2", "log", "log2", "log10", "log1p", "expm1", "sqrt",
+    "rsqrt", "reciprocal", "square", "sin", "cos", "tan", "tanh", "sinh", "cosh", "asin",
+    "acos", "atan", "asinh", "acosh", "atanh", "arcsin", "arccos", "arctan", "arcsinh",
+    "arccosh", "arctanh", "atan2", "arctan2", "erf", "sigmoid", "relu", "floor", "ceil",
+    "round", "trunc", "fix", "frac", "clamp", "clip", "maximum", "minimum", "where", "lerp",
+    "addcmul", "addcdiv", "selu", "celu",
+    # in-place functions torch has at top level
+    "abs_", "exp_", "exp2_", "log_", "log2_", "log10_", "log1p_", "expm1_", "sqrt_", "rsqrt_",
+    "reciprocal_", "square_", "sin_", "cos_", "tan_", "tanh_", "sinh_", "cosh_", "asin_",
+    "acos_", "atan_", "arcsin_", "arccos_", "arctan_", "erf_", "sigmoid_", "relu_", "floor_",
+    "ceil_", "round_", "trunc_", "fix_", "frac_", "clamp_", "clip_", "selu_", "celu_",
+]
+
+__all_functional__ = [
+    "relu", "relu_", "relu6", "leaky_relu", "leaky_relu_", "elu", "elu_", "selu", "selu_",
+    "celu", "celu_", "gelu", "silu", "mish", "softplus", "hardtanh", "hardtanh_",
+    "hardsigmoid", "hardswish", "logsigmoid", "softsign", "tanhshrink", "sigmoid", "tanh",
+]
+
+_SQRT1_2 = math.sqrt(0.5)
+_INV_SQRT_2PI = 1 / math.sqrt(2 * math.pi)
+_SQRT_2_OVER_PI = math.sqrt(2 / math.pi)
+_GELU_K = 0.044715
+_LN2 = math.log(2.0)
+_LN10 = math.log(10.0)
+_SELU_ALPHA = 1.6732632423543772848170429916717
+_SELU_SCALE = 1.0507009873554804934193349852946
+
+try:  # NumPy has no erf; SciPy's is vectorised (CuPy has cupyx.scipy.special.erf).
+    from scipy.special import erf as _erf_array
+except ImportError:  # pragma: no cover - exact but slower fallback
+    _erf_ufunc = xp.frompyfunc(math.erf, 1, 1)
+
+    def _erf_array(a):
+        return _erf_ufunc(a).astype(a.dtype)
 
 
+# ---- shared helpers ------------------------------------------------------------------------
+def _const(a):
+    return Tensor._make(a)
+
+
+def _where(cond, x, y):
+    """where on a constant boolean array, x/y Tensors or Python scalars (differentiable)."""
+    xa = x._data if isinstance(x, Tensor) else x
+    ya = y._data if isinstance(y, Tensor) else y
+    return apply(Where, (x, y), (xa, ya), (cond,))
+
+
+def _mask(grad, cond):
+    """The gradient where ``cond`` holds, 0 elsewhere (cond: a constant bool array)."""
+    return apply(Where, (grad, 0.0), (grad._data, 0.0), (cond,))
+
+
+def _zeros(grad):
+    return _const(xp.zeros_like(grad._data))
+
+
+def _not_implemented(x, kernel):
+    raise NotImplementedError(
+        f"\"{kernel}\" not implemented for '{_dtype._FROM_NP[x._data.dtype]._short}'"
+    )
+
+
+def _check_tensor(op, x):
+    if not isinstance(x, Tensor):
+        unary(op, x)  # raises PyTorch's TypeError
+
+
+def _float_only(op, x, kernel, *args):
+    """Kernels PyTorch only has for floating types (the activations)."""
+    _check_tensor(op, x)
+    if x._data.dtype.kind != "f":
+        _not_implemented(x, kernel)
+    return apply(op, (x,), (x._data,), args)
+
+
+def _broadcast_failure(*operands):
+    """PyTorch's error for the first pair of shapes (left to right) that do not broadcast."""
+    acc = ()
+    for o in operands:
+        s = o._data.shape if isinstance(o, Tensor) else ()
+        try:
+            acc = xp.broadcast_shapes(acc, s)
+        except ValueError:
+            return broadcast_error(acc, s)
+    return None
+
+
+def _apply_n(op, operands, arrays, args=()):
+    try:
+        return apply(op, operands, arrays, args)
+    except ValueError:
+        err = _broadcast_failure(*operands)
+        if err is None:
+            raise
+        raise err from None
+
+
+def _cast_all(dt, operands):
+    npd = dt.np
+    return tuple(
+        (o._data if o._data.dtype == npd else o._data.astype(npd))
+        if isinstance(o, Tensor) else o
+        for o in operands
+    )
+
+
+def _needs_float(dt):
+    return dt if dt.is_floating_point else _dtype.defaults.float
+
+
+# ---- exponentials and logarithms -----------------------------------------------------------
 class Exp(Op):
     node_name = "ExpBackward0"
     formulas = {"self": "exp(self)"}
@@ -15,6 +144,154 @@ class Exp(Op):
 
     def backward(ctx, grad):
         return grad * ctx.output
+
+
+class Exp2(Op):
+    node_name = "Exp2Backward0"
+    formulas = {"self": "2^self · ln 2"}
+    saves_output = True
+
+    def forward(ctx, a):
+        return xp.exp2(a)
+
+    def backward(ctx, grad):
+        return grad * (ctx.output * _LN2)
+
+
+class Expm1(Op):
+    node_name = "Expm1Backward0"
+    formulas = {"self": "exp(self)"}
+    saves_output = True
+
+    def forward(ctx, a):
+        return xp.expm1(a)
+
+    def backward(ctx, grad):
+        return grad * (ctx.output + 1)
+
+
+class Log(Op):
+    node_name = "LogBackward0"
+    formulas = {"self": "1 / self"}
+    saves = (0,)
+
+    def forward(ctx, a):
+        return xp.log(a)
+
+    def backward(ctx, grad):
+        return grad / ctx.saved[0]
+
+
+class Log2(Op):
+    node_name = "Log2Backward0"
+    formulas = {"self": "1 / (self · ln 2)"}
+    saves = (0,)
+
+    def forward(ctx, a):
+        return xp.log2(a)
+
+    def backward(ctx, grad):
+        return grad / (ctx.saved[0] * _LN2)
+
+
+class Log10(Op):
+    node_name = "Log10Backward0"
+    formulas = {"self": "1 / (self · ln 10)"}
+    saves = (0,)
+
+    def forward(ctx, a):
+        return xp.log10(a)
+
+    def backward(ctx, grad):
+        return grad / (ctx.saved[0] * _LN10)
+
+
+class Log1p(Op):
+    node_name = "Log1PBackward0"
+    formulas = {"self": "1 / (1 + self)"}
+    saves = (0,)
+
+    def forward(ctx, a):
+        return xp.log1p(a)
+
+    def backward(ctx, grad):
+        return grad / (ctx.saved[0] + 1)
+
+
+class Sqrt(Op):
+    node_name = "SqrtBackward0"
+    formulas = {"self": "1 / (2 · sqrt(self))"}
+    saves_output = True
+
+    def forward(ctx, a):
+        return xp.sqrt(a)
+
+    def backward(ctx, grad):
+        return grad / (ctx.output * 2)
+
+
+class Rsqrt(Op):
+    node_name = "RsqrtBackward0"
+    formulas = {"self": "-1/2 · rsqrt(self)³"}
+    saves_output = True
+
+    def forward(ctx, a):
+        return 1 / xp.sqrt(a)
+
+    def backward(ctx, grad):
+        y = ctx.output
+        return grad * (y * y * y * -0.5)
+
+
+class Reciprocal(Op):
+    node_name = "ReciprocalBackward0"
+    formulas = {"self": "-1 / self²"}
+    saves_output = True
+
+    def forward(ctx, a):
+        return 1 / a
+
+    def backward(ctx, grad):
+        y = ctx.output
+        return grad * -(y * y)
+
+
+# ---- trigonometric and hyperbolic ----------------------------------------------------------
+class Sin(Op):
+    node_name = "SinBackward0"
+    formulas = {"self": "cos(self)"}
+    saves = (0,)
+
+    def forward(ctx, a):
+        return xp.sin(a)
+
+    def backward(ctx, grad):
+        return grad * ctx.saved[0].cos()
+
+
+class Cos(Op):
+    node_name = "CosBackward0"
+    formulas = {"self": "-sin(self)"}
+    saves = (0,)
+
+    def forward(ctx, a):
+        return xp.cos(a)
+
+    def backward(ctx, grad):
+        return grad * -ctx.saved[0].sin()
+
+
+class Tan(Op):
+    node_name = "TanBackward0"
+    formulas = {"self": "1 + tan²(self)"}
+    saves_output = True
+
+    def forward(ctx, a):
+        return xp.tan(a)
+
+    def backward(ctx, grad):
+        y = ctx.output
+        return grad * (y * y + 1)
 
 
 class Tanh(Op):
@@ -30,13 +307,1032 @@ class Tanh(Op):
         return grad * (1 - y * y)
 
 
-def exp(input, *, out=None):
-    return unary(Exp, input, floating=True)
+class Sinh(Op):
+    node_name = "SinhBackward0"
+    formulas = {"self": "cosh(self)"}
+    saves = (0,)
+
+    def forward(ctx, a):
+        return xp.sinh(a)
+
+    def backward(ctx, grad):
+        return grad * ctx.saved[0].cosh()
 
 
-def tanh(input, *, out=None):
-    return unary(Tanh, input, floating=True)
+class Cosh(Op):
+    node_name = "CoshBackward0"
+    formulas = {"self": "sinh(self)"}
+    saves = (0,)
+
+    def forward(ctx, a):
+        return xp.cosh(a)
+
+    def backward(ctx, grad):
+        return grad * ctx.saved[0].sinh()
 
 
-method("exp")(exp)
-method("tanh")(tanh)
+class Asin(Op):
+    node_name = "AsinBackward0"
+    formulas = {"self": "1 / sqrt(1 − self²)"}
+    saves = (0,)
+
+    def forward(ctx, a):
+        return xp.arcsin(a)
+
+    def backward(ctx, grad):
+        x = ctx.saved[0]
+        return grad * (1 - x * x).rsqrt()
+
+
+class Acos(Asin):
+    node_name = "AcosBackward0"
+    formulas = {"self": "-1 / sqrt(1 − self²)"}
+
+    def forward(ctx, a):
+        return xp.arccos(a)
+
+    def backward(ctx, grad):
+        x = ctx.saved[0]
+        return grad * -(1 - x * x).rsqrt()
+
+
+class Atan(Op):
+    node_name = "AtanBackward0"
+    formulas = {"self": "1 / (1 + self²)"}
+    saves = (0,)
+
+    def forward(ctx, a):
+        return xp.arctan(a)
+
+    def backward(ctx, grad):
+        x = ctx.saved[0]
+        return grad / (x * x + 1)
+
+
+class Asinh(Op):
+    node_name = "AsinhBackward0"
+    formulas = {"self": "1 / sqrt(self² + 1)"}
+    saves = (0,)
+
+    def forward(ctx, a):
+        return xp.arcsinh(a)
+
+    def backward(ctx, grad):
+        x = ctx.saved[0]
+        return grad * (x * x + 1).rsqrt()
+
+
+class Acosh(Op):
+    node_name = "AcoshBackward0"
+    formulas = {"self": "1 / sqrt(self² − 1)"}
+    saves = (0,)
+
+    def forward(ctx, a):
+        return xp.arccosh(a)
+
+    def backward(ctx, grad):
+        x = ctx.saved[0]
+        return grad * (x * x - 1).rsqrt()
+
+
+class Atanh(Op):
+    node_name = "AtanhBackward0"
+    formulas = {"self": "1 / (1 − self²)"}
+    saves = (0,)
+
+    def forward(ctx, a):
+        return xp.arctanh(a)
+
+    def backward(ctx, grad):
+        x = ctx.saved[0]
+        return grad / (1 - x * x)
+
+
+class Atan2(Op):
+    node_name = "Atan2Backward0"
+    operands = ("self", "other")
+    formulas = {"self": "other / (self² + other²)", "other": "-self / (self² + other²)"}
+    saves = (0, 1)
+
+    def forward(ctx, a, b):
+        return xp.arctan2(a, b)
+
+    def backward(ctx, grad):
+        a, b = ctx.saved
+        g = grad / (a * a + b * b)
+        return (
+            g * b if ctx.edges[0] is not None else None,
+            g * -a if ctx.edges[1] is not None else None,
+        )
+
+
+class Erf(Op):
+    node_name = "ErfBackward0"
+    formulas = {"self": "2/√π · exp(−self²)"}
+    saves = (0,)
+
+    def forward(ctx, a):
+        return _erf_array(a)
+
+    def backward(ctx, grad):
+        x = ctx.saved[0]
+        return grad * ((x * x * -1.0).exp() * (2 / math.sqrt(math.pi)))
+
+
+# ---- sign, rounding, abs -------------------------------------------------------------------
+class Abs(Op):
+    node_name = "AbsBackward0"
+    formulas = {"self": "sign(self)"}
+    saves = (0,)
+
+    def forward(ctx, a):
+        return xp.abs(a)
+
+    def backward(ctx, grad):
+        return grad * ctx.saved[0].sign()
+
+
+class Sign(Op):
+    """sign(nan) is 0, as in PyTorch (NumPy gives nan)."""
+
+    node_name = "SignBackward0"
+    formulas = {"self": "0"}
+
+    def forward(ctx, a):
+        if a.dtype.kind == "b":
+            return a.copy()
+        s = (a > 0).astype(a.dtype)
+        s -= a < 0
+        return s
+
+    def backward(ctx, grad):
+        return _zeros(grad)
+
+
+class Floor(Op):
+    node_name = "FloorBackward0"
+    formulas = {"self": "0"}
+
+    def forward(ctx, a):
+        return xp.floor(a) if a.dtype.kind == "f" else a.copy()
+
+    backward = Sign.backward
+
+
+class Ceil(Floor):
+    node_name = "CeilBackward0"
+
+    def forward(ctx, a):
+        return xp.ceil(a) if a.dtype.kind == "f" else a.copy()
+
+
+class Trunc(Floor):
+    node_name = "TruncBackward0"
+
+    def forward(ctx, a):
+        return xp.trunc(a) if a.dtype.kind == "f" else a.copy()
+
+
+class Round(Floor):
+    """Half to even, like PyTorch."""
+
+    node_name = "RoundBackward0"
+
+    def forward(ctx, a):
+        return xp.round(a) if a.dtype.kind == "f" else a.copy()
+
+
+class RoundDecimals(Floor):
+    node_name = "RoundBackward1"
+
+    def forward(ctx, a, decimals):
+        return xp.round(a, decimals)
+
+
+class Frac(Op):
+    node_name = "FracBackward0"
+    formulas = {"self": "1"}
+
+    def forward(ctx, a):
+        return a - xp.trunc(a)
+
+    def backward(ctx, grad):
+        return grad
+
+
+# ---- clamp, maximum, minimum, where, lerp, addcmul, addcdiv ---------------------------------
+class Clamp(Op):
+    """Number bounds. Gradient 1 where min <= self <= max (bounds included, as PyTorch)."""
+
+    node_name = "ClampBackward1"
+    formulas = {"self": "1 if min ≤ self ≤ max else 0"}
+    saves = (0,)
+
+    def forward(ctx, a, lo, hi):
+        if lo is not None:
+            a = xp.maximum(a, lo)
+        if hi is not None:
+            a = xp.minimum(a, hi)
+        return a
+
+    def backward(ctx, grad):
+        x = ctx.saved[0]._data
+        lo, hi = ctx.args
+        if lo is None:
+            return _mask(grad, x <= hi)
+        if hi is None:
+            return _mask(grad, x >= lo)
+        return _mask(grad, (x >= lo) & (x <= hi))
+
+
+class ClampTensor(Op):
+    """Tensor bounds (either may be None): each bound gets the gradient where it is active."""
+
+    node_name = "ClampBackward0"
+    operands = ("self", "min", "max")
+    formulas = {
+        "self": "1 if min ≤ self ≤ max else 0",
+        "min": "1 if self < min (and min < max) else 0",
+        "max": "1 if self > max (or max < min) else 0",
+    }
+    saves = (0, 1, 2)
+
+    forward = Clamp.forward
+
+    def backward(ctx, grad):
+        x, lo, hi = (s._data if isinstance(s, Tensor) else None for s in ctx.saved)
+        if lo is None:
+            return _mask(grad, x <= hi), None, _mask(grad, x > hi)
+        if hi is None:
+            return _mask(grad, x >= lo), _mask(grad, x < lo), None
+        return (
+            _mask(grad, (x >= lo) & (x <= hi)) if ctx.edges[0] is not None else None,
+            _mask(grad, (x < lo) & (lo < hi)) if ctx.edges[1] is not None else None,
+            _mask(grad, (x > hi) | (hi < lo)) if ctx.edges[2] is not None else None,
+        )
+
+
+class Maximum(Op):
+    """Ties split the gradient in half between the operands, as PyTorch does."""
+
+    node_name = "MaximumBackward0"
+    operands = ("self", "other")
+    formulas = {"self": "1 if self > other, ½ if equal, else 0",
+                "other": "1 if other > self, ½ if equal, else 0"}
+    saves = (0, 1)
+
+    def forward(ctx, a, b):
+        return xp.maximum(a, b)
+
+    def backward(ctx, grad):
+        a, b = ctx.saved[0]._data, ctx.saved[1]._data
+        return _split(ctx, grad, a, b, a < b, a > b)
+
+
+class Minimum(Maximum):
+    node_name = "MinimumBackward0"
+    formulas = {"self": "1 if self < other, ½ if equal, else 0",
+                "other": "1 if other < self, ½ if equal, else 0"}
+
+    def forward(ctx, a, b):
+        return xp.minimum(a, b)
+
+    def backward(ctx, grad):
+        a, b = ctx.saved[0]._data, ctx.saved[1]._data
+        return _split(ctx, grad, a, b, a > b, a < b)
+
+
+def _split(ctx, grad, a, b, a_loses, b_loses):
+    g = _where(a == b, grad * 0.5, grad)
+    return (
+        _mask(g, ~a_loses) if ctx.edges[0] is not None else None,
+        _mask(g, ~b_loses) if ctx.edges[1] is not None else None,
+    )
+
+
+class Where(Op):
+    node_name = "WhereBackward0"
+    operands = ("self", "other")
+    formulas = {"self": "1 where condition else 0", "other": "0 where condition else 1"}
+
+    def forward(ctx, x, y, cond):
+        return xp.where(cond, x, y)
+
+    def backward(ctx, grad):
+        cond = ctx.args[0]
+        return (
+            _where(cond, grad, 0.0) if ctx.edges[0] is not None else None,
+            _where(cond, 0.0, grad) if ctx.edges[1] is not None else None,
+        )
+
+
+class Lerp(Op):
+    node_name = "LerpBackward0"
+    operands = ("self", "end")
+    formulas = {"self": "1 − weight", "end": "weight"}
+
+    def forward(ctx, a, b, w):
+        # PyTorch's form: exact at both ends (w = 0 gives self, w = 1 gives end).
+        if abs(w) < 0.5:
+            return a + w * (b - a)
+        return b - (b - a) * (1 - w)
+
+    def backward(ctx, grad):
+        w = ctx.args[0]
+        return grad * (1 - w), grad * w
+
+
+class LerpTensor(Op):
+    node_name = "LerpBackward1"
+    operands = ("self", "end", "weight")
+    formulas = {"self": "1 − weight", "end": "weight", "weight": "end − self"}
+    saves = (0, 1, 2)
+
+    def forward(ctx, a, b, w):
+        return xp.where(xp.abs(w) < 0.5, a + w * (b - a), b - (b - a) * (1 - w))
+
+    def backward(ctx, grad):
+        a, b, w = ctx.saved
+        e = ctx.edges
+        return (
+            grad * (1 - w) if e[0] is not None else None,
+            grad * w if e[1] is not None else None,
+            grad * (b - a) if e[2] is not None else None,
+        )
+
+
+class Addcmul(Op):
+    node_name = "AddcmulBackward0"
+    operands = ("self", "tensor1", "tensor2")
+    formulas = {"self": "1", "tensor1": "value · tensor2", "tensor2": "value · tensor1"}
+    saves = (1, 2)
+
+    def forward(ctx, a, t1, t2, value):
+        return a + value * t1 * t2 if value != 1 else a + t1 * t2
+
+    def backward(ctx, grad):
+        t1, t2 = ctx.saved
+        v = ctx.args[0]
+        gv = grad if v == 1 else grad * v
+        return (
+            grad,
+            gv * t2 if ctx.edges[1] is not None else None,
+            gv * t1 if ctx.edges[2] is not None else None,
+        )
+
+
+class Addcdiv(Addcmul):
+    node_name = "AddcdivBackward0"
+    formulas = {"self": "1", "tensor1": "value / tensor2", "tensor2": "-value · tensor1 / tensor2²"}
+
+    def forward(ctx, a, t1, t2, value):
+        return a + value * (t1 / t2) if value != 1 else a + t1 / t2
+
+    def backward(ctx, grad):
+        t1, t2 = ctx.saved
+        v = ctx.args[0]
+        gv = (grad if v == 1 else grad * v) / t2
+        return (
+            grad,
+            gv if ctx.edges[1] is not None else None,
+            gv * -t1 / t2 if ctx.edges[2] is not None else None,
+        )
+
+
+# ---- activations ---------------------------------------------------------------------------
+def _sigmoid_array(a):
+    # exp(-|a|) never overflows; both branches are exact where they are used.
+    e = xp.exp(-xp.abs(a))
+    r = 1 / (1 + e)
+    return xp.where(a >= 0, r, e * r)
+
+
+class Sigmoid(Op):
+    node_name = "SigmoidBackward0"
+    formulas = {"self": "sigmoid(self) · (1 − sigmoid(self))"}
+    saves_output = True
+
+    def forward(ctx, a):
+        return _sigmoid_array(a)
+
+    def backward(ctx, grad):
+        y = ctx.output
+        return grad * (y * (1 - y))
+
+
+class Relu(Op):
+    node_name = "ReluBackward0"
+    formulas = {"self": "1 if self > 0 else 0"}
+    saves_output = True  # result > 0 exactly where self > 0, and it survives relu_()
+
+    def forward(ctx, a):
+        return xp.maximum(a, 0)
+
+    def backward(ctx, grad):
+        return _mask(grad, ctx.out > 0)
+
+
+class Hardtanh(Op):
+    node_name = "HardtanhBackward0"
+    formulas = {"self": "1 if min_val < self < max_val else 0"}
+    saves_output = True  # min < result < max exactly where min < self < max
+
+    def forward(ctx, a, lo, hi):
+        return xp.minimum(xp.maximum(a, lo), hi)
+
+    def backward(ctx, grad):
+        y = ctx.out
+        lo, hi = ctx.args
+        return _mask(grad, (y > lo) & (y < hi))
+
+
+class LeakyRelu(Op):
+    node_name = "LeakyReluBackward0"
+    formulas = {"self": "1 if self > 0 else negative_slope"}
+    saves = (0,)
+
+    def forward(ctx, a, slope):
+        return xp.where(a > 0, a, a * slope)
+
+    def backward(ctx, grad):
+        return _where(ctx.saved[0]._data > 0, grad, grad * ctx.args[0])
+
+
+_NEG_SLOPE_MSG = (
+    "In-place {} backward calculation is triggered with a negative slope which is not supported. "
+    "This is caused by calling in-place forward function with a negative slope, please call "
+    "out-of-place version instead."
+)
+
+
+class LeakyReluInplace(LeakyRelu):
+    """leaky_relu_: the input is overwritten, so the rule reads the sign from the result."""
+
+    node_name = "LeakyReluBackward1"
+    saves = ()
+    saves_output = True
+
+    def backward(ctx, grad):
+        slope = ctx.args[0]
+        if slope < 0:
+            raise RuntimeError(
+                _NEG_SLOPE_MSG.format("leakyReLu") + " File an issue at "
+                "https://github.com/pytorch/pytorch if you do require supporting in-place "
+                "leakRelu backward calculation with negative slope"
+            )
+        return _where(ctx.out > 0, grad, grad * slope)
+
+
+class Elu(Op):
+    """scale·self for self > 0, else alpha·scale·(exp(input_scale·self) − 1) (ELU/SELU/CELU)."""
+
+    node_name = "EluBackward0"
+    formulas = {"self": "scale if self > 0 else alpha·scale·input_scale·exp(input_scale·self)"}
+    saves = (0,)
+
+    def forward(ctx, a, alpha, scale, iscale):
+        neg = xp.expm1(xp.minimum(a, 0) * iscale) * (alpha * scale)
+        return xp.where(a > 0, a * scale if scale != 1 else a, neg)
+
+    def backward(ctx, grad):
+        x = ctx.saved[0]
+        alpha, scale, iscale = ctx.args
+        # clamp keeps exp finite on the unused side, so no inf·0 in higher derivatives
+        neg = grad * ((x.clamp(max=0) * iscale).exp() * (alpha * scale * iscale))
+        return _where(x._data > 0, grad * scale, neg)
+
+
+class EluInplace(Elu):
+    node_name = "EluBackward1"
+    formulas = {"self": "scale if result > 0 else input_scale·(result + alpha·scale)"}
+    saves = ()
+    saves_output = True
+
+    def backward(ctx, grad):
+        alpha, scale, iscale = ctx.args
+        if alpha < 0:
+            raise RuntimeError(_NEG_SLOPE_MSG.format("elu"))
+        y = ctx.output
+        return _where(ctx.out > 0, grad * scale, grad * ((y + alpha * scale) * iscale))
+
+
+class Celu(Elu):
+    node_name = "CeluBackward0"
+
+
+class CeluInplace(EluInplace):
+    node_name = "CeluBackward1"
+
+
+class Gelu(Op):
+    """One fused node for both forms; the backward is exact (erf or tanh form)."""
+
+    node_name = "GeluBackward0"
+    formulas = {"self": "Φ(self) + self·φ(self)  (tanh form: its derivative)"}
+    saves = (0,)
+
+    def forward(ctx, a, approximate):
+        if approximate == "tanh":
+            inner = (a + _GELU_K * (a * a * a)) * _SQRT_2_OVER_PI
+            return a * 0.5 * (1 + xp.tanh(inner))
+        return a * 0.5 * (1 + _erf_array(a * _SQRT1_2))
+
+    def backward(ctx, grad):
+        x = ctx.saved[0]
+        if ctx.args[0] == "tanh":
+            x2 = x * x
+            t = ((x + x2 * x * _GELU_K) * _SQRT_2_OVER_PI).tanh()
+            left = (t + 1) * 0.5
+            right = x * 0.5 * (1 - t * t) * ((x2 * (3 * _GELU_K) + 1) * _SQRT_2_OVER_PI)
+            return grad * (left + right)
+        cdf = (x * _SQRT1_2).erf() * 0.5 + 0.5
+        pdf = (x * x * -0.5).exp() * _INV_SQRT_2PI
+        return grad * (cdf + x * pdf)
+
+
+class Silu(Op):
+    node_name = "SiluBackward0"
+    formulas = {"self": "sigmoid(self) · (1 + self · (1 − sigmoid(self)))"}
+    saves = (0,)
+
+    def forward(ctx, a):
+        return a * _sigmoid_array(a)
+
+    def backward(ctx, grad):
+        x = ctx.saved[0]
+        s = x.sigmoid()
+        return grad * (s * (x * (1 - s) + 1))
+
+
+class Mish(Op):
+    node_name = "MishBackward0"
+    formulas = {"self": "tanh(softplus(self)) + self·sigmoid(self)·(1 − tanh²(softplus(self)))"}
+    saves = (0,)
+
+    def forward(ctx, a):
+        return a * xp.tanh(xp.logaddexp(0, a))
+
+    def backward(ctx, grad):
+        x = ctx.saved[0]
+        t = softplus(x).tanh()
+        return grad * (t + x * x.sigmoid() * (1 - t * t))
+
+
+class Softplus(Op):
+    """log(1 + exp(beta·x)) / beta, computed as logaddexp (no overflow); linear past threshold."""
+
+    node_name = "SoftplusBackward0"
+    formulas = {"self": "sigmoid(beta · self) (1 past threshold)"}
+    saves = (0,)
+
+    def forward(ctx, a, beta, threshold):
+        bx = a * beta if beta != 1 else a
+        sp = xp.logaddexp(0, bx)
+        if beta != 1:
+            sp = sp / beta
+        return xp.where(bx > threshold, a, sp)
+
+    def backward(ctx, grad):
+        x = ctx.saved[0]
+        beta, threshold = ctx.args
+        bx = x * beta if beta != 1 else x
+        return _where(bx._data > threshold, grad, grad * bx.sigmoid())
+
+
+class LogSigmoid(Op):
+    node_name = "LogSigmoidBackward0"
+    formulas = {"self": "1 − sigmoid(self)"}
+    saves = (0,)
+
+    def forward(ctx, a):
+        return -xp.logaddexp(0, -a)
+
+    def backward(ctx, grad):
+        return grad * (-ctx.saved[0]).sigmoid()
+
+
+class Hardsigmoid(Op):
+    node_name = "HardsigmoidBackward0"
+    formulas = {"self": "1/6 if -3 < self < 3 else 0"}
+    saves = (0,)
+
+    def forward(ctx, a):
+        return xp.minimum(xp.maximum(a + 3, 0), 6) / 6
+
+    def backward(ctx, grad):
+        x = ctx.saved[0]._data
+        return _mask(grad / 6, (x > -3) & (x < 3))
+
+
+class Hardswish(Op):
+    node_name = "HardswishBackward0"
+    formulas = {"self": "0 if self < -3, self/3 + 1/2 if self ≤ 3, else 1"}
+    saves = (0,)
+
+    def forward(ctx, a):
+        return a * xp.minimum(xp.maximum(a + 3, 0), 6) / 6
+
+    def backward(ctx, grad):
+        x = ctx.saved[0]
+        xa = x._data
+        mid = grad * (x / 3 + 0.5)
+        return _mask(_where(xa <= 3, mid, grad), xa >= -3)
+
+
+# ---- public functions: math ----------------------------------------------------------------
+def _floating(op):
+    """A function computing ``op`` in floating point (integers promote to the default float)."""
+
+    def fn(input, *, out=None):
+        return unary(op, input, floating=True)
+
+    return fn
+
+
+exp = _floating(Exp)
+exp2 = _floating(Exp2)
+expm1 = _floating(Expm1)
+log = _floating(Log)
+log2 = _floating(Log2)
+log10 = _floating(Log10)
+log1p = _floating(Log1p)
+sqrt = _floating(Sqrt)
+rsqrt = _floating(Rsqrt)
+reciprocal = _floating(Reciprocal)
+sin = _floating(Sin)
+cos = _floating(Cos)
+tan = _floating(Tan)
+tanh = _floating(Tanh)
+sinh = _floating(Sinh)
+cosh = _floating(Cosh)
+asin = arcsin = _floating(Asin)
+acos = arccos = _floating(Acos)
+atan = arctan = _floating(Atan)
+asinh = arcsinh = _floating(Asinh)
+acosh = arccosh = _floating(Acosh)
+atanh = arctanh = _floating(Atanh)
+erf = _floating(Erf)
+sigmoid = _floating(Sigmoid)
+for _f, _n in [(exp, "exp"), (exp2, "exp2"), (expm1, "expm1"), (log, "log"), (log2, "log2"),
+               (log10, "log10"), (log1p, "log1p"), (sqrt, "sqrt"), (rsqrt, "rsqrt"),
+               (reciprocal, "reciprocal"), (sin, "sin"), (cos, "cos"), (tan, "tan"),
+               (tanh, "tanh"), (sinh, "sinh"), (cosh, "cosh"), (asin, "asin"), (acos, "acos"),
+               (atan, "atan"), (asinh, "asinh"), (acosh, "acosh"), (atanh, "atanh"),
+               (erf, "erf"), (sigmoid, "sigmoid")]:
+    _f.__name__ = _f.__qualname__ = _n
+
+
+def abs(input, *, out=None):
+    if isinstance(input, Tensor) and input._data.dtype.kind == "b":
+        _not_implemented(input, "abs_cpu")
+    return unary(Abs, input)
+
+
+absolute = abs
+
+
+def sign(input, *, out=None):
+    return unary(Sign, input)
+
+
+def _rounding(op, kernel):
+    def fn(input, *, out=None):
+        if isinstance(input, Tensor) and input._data.dtype.kind == "b":
+            _not_implemented(input, kernel)
+        return unary(op, input)
+
+    fn.__name__ = fn.__qualname__ = kernel.split("_")[0]
+    return fn
+
+
+floor = _rounding(Floor, "floor_vml_cpu")
+ceil = _rounding(Ceil, "ceil_vml_cpu")
+trunc = fix = _rounding(Trunc, "trunc_vml_cpu")
+_round0 = _rounding(Round, "round_vml_cpu")
+
+
+def round(input, *, decimals=0, out=None):
+    if decimals == 0:
+        return _round0(input)
+    if isinstance(input, Tensor) and input._data.dtype.kind != "f":
+        _not_implemented(input, "round_cpu")
+    return unary(RoundDecimals, input, decimals)
+
+
+def frac(input, *, out=None):
+    if isinstance(input, Tensor) and input._data.dtype.kind != "f":
+        _not_implemented(input, "frac_cpu")
+    return unary(Frac, input)
+
+
+def square(input, *, out=None):
+    """PyTorch computes square as pow(self, 2): the node is PowBackward0."""
+    return _pow(input, 2)
+
+
+def atan2(input, other, *, out=None):
+    for name, t, pos in (("input", input, 1), ("other", other, 2)):
+        if not isinstance(t, Tensor):
+            raise TypeError(
+                f"atan2(): argument '{name}' (position {pos}) must be Tensor, not {type(t).__name__}"
+            )
+    dt = _needs_float(_dtype.result_type(input, other))
+    return _apply_n(Atan2, (input, other), _cast_all(dt, (input, other)))
+
+
+arctan2 = atan2
+
+
+def clamp(input, min=None, max=None, *, out=None):
+    """clamp with Number or Tensor bounds (not one of each, as in PyTorch)."""
+    if min is None and max is None:
+        raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
+    tmin, tmax = isinstance(min, Tensor), isinstance(max, Tensor)
+    if tmin or tmax:
+        if (min is not None and not tmin) or (max is not None and not tmax):
+            kinds = ", ".join(
+                "Tensor" if isinstance(v, Tensor) else type(v).__name__ for v in (input, min, max)
+            )
+            raise TypeError(
+                f"clamp() received an invalid combination of arguments - got ({kinds}), but "
+                "expected one of:\n * (Tensor input, Tensor min = None, Tensor max = None, *, "
+                "Tensor out = None)\n * (Tensor input, Number min = None, Number max = None, *, "
+                "Tensor out = None)\n"
+            )
+        ops = (input, min, max)
+        dt = _dtype.result_type(*(o for o in ops if o is not None))
+        arrays = _cast_all(dt, ops)
+        return _apply_n(ClampTensor, ops, arrays, ())
+    if isinstance(input, Tensor) and input._data.dtype.kind == "b":
+        _not_implemented(input, "clamp_scalar_cpu")
+    dt = _dtype.result_type(input, *(b for b in (min, max) if b is not None))
+    a = input._data if input._data.dtype == dt.np else input._data.astype(dt.np)
+    return apply(Clamp, (input,), (a,), (min, max))
+
+
+clip = clamp
+
+
+def _binary_tensors(op, name, input, other):
+    if not isinstance(other, Tensor):
+        raise TypeError(
+            f"{name}(): argument 'other' (position 2) must be Tensor, not {type(other).__name__}"
+        )
+    dt = _dtype.result_type(input, other)
+    return _apply_n(op, (input, other), _cast_all(dt, (input, other)))
+
+
+def maximum(input, other, *, out=None):
+    return _binary_tensors(Maximum, "maximum", input, other)
+
+
+def minimum(input, other, *, out=None):
+    return _binary_tensors(Minimum, "minimum", input, other)
+
+
+def where(condition, input=None, other=None, *, out=None):
+    """where(cond, x, y); x and y may be Python scalars. where(cond) is nonzero(as_tuple)."""
+    if input is None and other is None:
+        c = condition._data
+        return tuple(Tensor._make(i.astype(xp.int64)) for i in xp.nonzero(c if c.ndim else c[None]))
+    cd = condition._data
+    if cd.dtype.kind != "b":
+        raise RuntimeError(
+            "where expected condition to be a boolean tensor, but got a tensor with dtype "
+            f"{_dtype._FROM_NP[cd.dtype]._short}"
+        )
+    dt = _dtype.result_type(input, other)
+    xa, ya = _cast_all(dt, (input, other))
+    if not isinstance(input, Tensor):
+        xa = xp.asarray(xa, dtype=dt.np)  # two scalars: the result takes their promoted dtype
+    try:
+        return apply(Where, (input, other), (xa, ya), (cd,))
+    except ValueError:
+        err = _broadcast_failure(condition, input, other)
+        if err is None:
+            raise
+        raise err from None
+
+
+def lerp(input, end, weight, *, out=None):
+    if input._data.dtype.kind != "f":
+        _not_implemented(input, "lerp_kernel_tensor" if isinstance(weight, Tensor)
+                         else "lerp_kernel_scalar")
+    for name, t in (("end", end), ("weight", weight)):
+        if isinstance(t, Tensor) and t._data.dtype != input._data.dtype:
+            raise RuntimeError(
+                f"expected dtype {_c10_name(input)} for `{name}` but got dtype {_c10_name(t)}"
+            )
+    if isinstance(weight, Tensor):
+        ops = (input, end, weight)
+        return _apply_n(LerpTensor, ops, tuple(o._data for o in ops))
+    return _apply_n(Lerp, (input, end), (input._data, end._data), (weight,))
+
+
+def _c10_name(t):
+    return {"float32": "float", "float64": "double", "float16": "c10::Half"}.get(
+        t.dtype.name, t.dtype.name)
+
+
+def addcmul(input, tensor1, tensor2, *, value=1, out=None):
+    ops = (input, tensor1, tensor2)
+    dt = _dtype.result_type(*ops)
+    return _apply_n(Addcmul, ops, _cast_all(dt, ops), (value,))
+
+
+def addcdiv(input, tensor1, tensor2, *, value=1, out=None):
+    ops = (input, tensor1, tensor2)
+    if tensor1._data.dtype.kind in "iub" and tensor2._data.dtype.kind in "iub":
+        raise RuntimeError(
+            "Integer division with addcdiv is no longer supported, and in a future  release "
+            "addcdiv will perform a true division of tensor1 and tensor2. The historic addcdiv "
+            "behavior can be implemented as (input + value * torch.trunc(tensor1 / tensor2))"
+            ".to(input.dtype) for integer inputs and as (input + value * tensor1 / tensor2) for "
+            "float inputs. The future addcdiv behavior is just the latter implementation: "
+            "(input + value * tensor1 / tensor2), for all dtypes."
+        )
+    dt = _dtype.result_type(*ops)
+    return _apply_n(Addcdiv, ops, _cast_all(dt, ops), (value,))
+
+
+# ---- public functions: activations ---------------------------------------------------------
+def relu(input, inplace=False):
+    _check_tensor(Relu, input)
+    if input._data.dtype.kind == "b":
+        raise RuntimeError("Boolean inputs not supported for relu")
+    if inplace:
+        return input.relu_()
+    return apply(Relu, (input,), (input._data,))
+
+
+def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
+    _check_tensor(Hardtanh, input)
+    k = input._data.dtype.kind
+    if k == "b":
+        raise RuntimeError("Bool inputs not supported for hardtanh")
+    if k == "u" and (min_val < 0 or max_val < 0):
+        raise RuntimeError("cannot do hardtanh on an unsigned type with negative limits")
+    if inplace:
+        return hardtanh_(input, min_val, max_val)
+    return apply(Hardtanh, (input,), (input._data,), (min_val, max_val))
+
+
+def relu6(input, inplace=False):
+    """PyTorch computes relu6 as hardtanh(0, 6): the node is HardtanhBackward0."""
+    return hardtanh(input, 0.0, 6.0, inplace)
+
+
+def leaky_relu(input, negative_slope=0.01, inplace=False):
+    if inplace:
+        return leaky_relu_(input, negative_slope)
+    return _float_only(LeakyRelu, input, "leaky_relu_cpu", negative_slope)
+
+
+def _elu(op, input, inplace, name, alpha, scale, iscale):
+    r = _float_only(op, input, "elu_cpu", alpha, scale, iscale)
+    return input._inplace(r, name + "_") if inplace else r
+
+
+def elu(input, alpha=1.0, inplace=False):
+    return _elu(EluInplace if inplace else Elu, input, inplace, "elu", alpha, 1.0, 1.0)
+
+
+def selu(input, inplace=False):
+    return _elu(EluInplace if inplace else Elu, input, inplace, "selu",
+                _SELU_ALPHA, _SELU_SCALE, 1.0)
+
+
+def celu(input, alpha=1.0, inplace=False):
+    if alpha == 0:
+        raise RuntimeError("ZeroDivisionError: alpha cannot be 0 for CELU")
+    return _elu(CeluInplace if inplace else Celu, input, inplace, "celu",
+                alpha, 1.0, 1.0 / alpha)
+
+
+def elu_(input, alpha=1.0):
+    return elu(input, alpha, True)
+
+
+def selu_(input):
+    return selu(input, True)
+
+
+def celu_(input, alpha=1.0):
+    return celu(input, alpha, True)
+
+
+def leaky_relu_(input, negative_slope=0.01):
+    r = _float_only(LeakyReluInplace, input, "leaky_relu_cpu", negative_slope)
+    return input._inplace(r, "leaky_relu_")
+
+
+def hardtanh_(input, min_val=-1.0, max_val=1.0):
+    return input._inplace(hardtanh(input, min_val, max_val), "hardtanh_")
+
+
+def gelu(input, approximate="none"):
+    if approximate not in ("none", "tanh"):
+        raise RuntimeError("approximate argument must be either none or tanh.")
+    return _float_only(Gelu, input, "GeluKernelImpl", approximate)
+
+
+def silu(input, inplace=False):
+    r = _float_only(Silu, input, "silu_cpu")
+    return input._inplace(r, "silu_") if inplace else r
+
+
+def mish(input, inplace=False):
+    r = _float_only(Mish, input, "mish_cpu")
+    return input._inplace(r, "mish_") if inplace else r
+
+
+def softplus(input, beta=1.0, threshold=20.0):
+    return _float_only(Softplus, input, "softplus_cpu", beta, threshold)
+
+
+def hardsigmoid(input, inplace=False):
+    r = _float_only(Hardsigmoid, input, "hardsigmoid_cpu")
+    return input._inplace(r, "hardsigmoid_") if inplace else r
+
+
+def hardswish(input, inplace=False):
+    r = _float_only(Hardswish, input, "hardswish_cpu")
+    return input._inplace(r, "hardswish_") if inplace else r
+
+
+def logsigmoid(input):
+    return _float_only(LogSigmoid, input, "log_sigmoid_cpu")
+
+
+def softsign(input):
+    """Composed as in PyTorch: input / (1 + |input|) (nodes DivBackward0, AddBackward0)."""
+    return input / (1 + input.abs())
+
+
+def tanhshrink(input):
+    """Composed as in PyTorch: input − tanh(input) (SubBackward0)."""
+    return input - input.tanh()
+
+
+# ---- Tensor methods and in-place forms -----------------------------------------------------
+for _name in (
+    "abs", "absolute", "sign", "exp", "exp2", "expm1", "log", "log2", "log10", "log1p", "sqrt",
+    "rsqrt", "reciprocal", "square", "sin", "cos", "tan", "tanh", "sinh", "cosh", "asin",
+    "acos", "atan", "asinh", "acosh", "atanh", "arcsin", "arccos", "arctan", "arcsinh",
+    "arccosh", "arctanh", "atan2", "arctan2", "erf", "sigmoid", "floor", "ceil", "round",
+    "trunc", "fix", "frac", "clamp", "clip", "maximum", "minimum", "lerp", "addcmul",
+    "addcdiv",
+):
+    method(_name)(globals()[_name])
+method("relu")(lambda self: relu(self))
+method("where")(lambda self, condition, other: where(condition, self, other))
+
+# In-place forms. Ops whose backward reads only the result need no copy of the overwritten
+# input; the others run on a copy of it when it requires grad (see arithmetic.inplace_op).
+def _result_only(name, fn):
+    return inplace_op(name, fn, copy_input=False)
+
+
+abs_ = absolute_ = inplace_op("abs_", abs)
+Tensor.absolute_ = abs_
+sign_ = _result_only("sign_", sign)
+exp_ = _result_only("exp_", exp)
+exp2_ = _result_only("exp2_", exp2)
+expm1_ = _result_only("expm1_", expm1)
+log_ = inplace_op("log_", log)
+log2_ = inplace_op("log2_", log2)
+log10_ = inplace_op("log10_", log10)
+log1p_ = inplace_op("log1p_", log1p)
+sqrt_ = _result_only("sqrt_", sqrt)
+rsqrt_ = _result_only("rsqrt_", rsqrt)
+reciprocal_ = _result_only("reciprocal_", reciprocal)
+sin_ = inplace_op("sin_", sin)
+cos_ = inplace_op("cos_", cos)
+tan_ = _result_only("tan_", tan)
+tanh_ = _result_only("tanh_", tanh)
+sinh_ = inplace_op("sinh_", sinh)
+cosh_ = inplace_op("cosh_", cosh)
+asin_ = arcsin_ = inplace_op("asin_", asin)
+acos_ = arccos_ = inplace_op("acos_", acos)
+atan_ = arctan_ = inplace_op("atan_", atan)
+asinh_ = arcsinh_ = inplace_op("asinh_", asinh)
+acosh_ = arccosh_ = inplace_op("acosh_", acosh)
+atanh_ = arctanh_ = inplace_op("atanh_", atanh)
+atan2_ = arctan2_ = inplace_op("atan2_", atan2)
+erf_ = inplace_op("erf_", erf)
+sigmoid_ = _result_only("sigmoid_", sigmoid)
+floor_ = _result_only("floor_", floor)
+ceil_ = _result_only("ceil_", ceil)
+round_ = _result_only("round_", round)
+trunc_ = fix_ = _result_only("trunc_", trunc)
+frac_ = _result_only("frac_", frac)
+clamp_ = clip_ = inplace_op("clamp_", clamp)
+lerp_ = inplace_op("lerp_", lerp)
+addcmul_ = inplace_op("addcmul_", addcmul)
+addcdiv_ = inplace_op("addcdiv_", addcdiv)
+for _name, _fn in [("arcsin_", asin_), ("arccos_", acos_), ("arctan_", atan_),
+                   ("arcsinh_", asinh_), ("arccosh_", acosh_), ("arctanh_", atanh_),
+                   ("arctan2_", atan2_), ("fix_", fix_), ("clip_", clip_)]:
+    setattr(Tensor, _name, _fn)
+relu_ = inplace("relu_", relu)  # relu's rule reads only the result
+square_ = inplace_op("square_", square)
