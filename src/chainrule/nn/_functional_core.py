@@ -1,2 +1,146 @@
-"""Functional forms: activations, linear, losses (nn core)."""
-__all__ = []
+"""Functional forms: activations, linear, losses and small tensor utilities (nn core).
+
+Activations, softmax, linear and pad live in their op families (``ops.pointwise``,
+``ops.softmax``, ``ops.linalg``, ``ops.indexing``, each listing them in
+``__all_functional__``); they are re-exported here, never re-implemented. The fused losses
+are in ``ops.loss``.
+"""
+import warnings
+
+from .._backend import xp
+from .._tensor import Tensor
+from ..ops.indexing import pad
+from ..ops.linalg import bilinear, linear
+from ..ops.loss import (
+    binary_cross_entropy,
+    binary_cross_entropy_with_logits,
+    cross_entropy,
+    huber_loss,
+    mse_loss,
+    nll_loss,
+    reduction_of,
+    smooth_l1_loss,
+)
+from ..ops.pointwise import (
+    celu,
+    celu_,
+    elu,
+    elu_,
+    gelu,
+    hardsigmoid,
+    hardswish,
+    hardtanh,
+    hardtanh_,
+    leaky_relu,
+    leaky_relu_,
+    logsigmoid,
+    mish,
+    relu,
+    relu6,
+    relu_,
+    selu,
+    selu_,
+    sigmoid,
+    silu,
+    softplus,
+    softsign,
+    tanh,
+    tanhshrink,
+)
+from ..ops.softmax import log_softmax, softmax, softmin
+
+__all__ = [
+    "bilinear", "binary_cross_entropy", "binary_cross_entropy_with_logits", "celu", "celu_",
+    "cosine_similarity", "cross_entropy", "elu", "elu_", "gelu", "hardsigmoid", "hardswish",
+    "hardtanh", "hardtanh_", "huber_loss", "kl_div", "l1_loss", "leaky_relu", "leaky_relu_",
+    "linear", "log_softmax", "logsigmoid", "mish", "mse_loss", "nll_loss", "normalize",
+    "one_hot", "pad", "pairwise_distance", "relu", "relu6", "relu_", "selu", "selu_",
+    "sigmoid", "silu", "smooth_l1_loss", "softmax", "softmin", "softplus", "softsign", "tanh",
+    "tanhshrink",
+]
+
+
+def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
+    """Composite, as in PyTorch: ``|input − target|`` then the reduction."""
+    reduction = reduction_of(reduction, size_average, reduce)
+    if input.shape != target.shape:
+        warnings.warn(
+            f"Using a target size ({target.shape}) that is different to the input size "
+            f"({input.shape}). This will likely lead to incorrect results due to "
+            "broadcasting. Please ensure they have the same size.",
+            UserWarning,
+            stacklevel=2,
+        )
+    loss = (input - target).abs()
+    return _apply_reduction(loss, reduction)
+
+
+def _apply_reduction(loss, reduction):
+    if reduction == "mean":
+        return loss.mean()
+    if reduction == "sum":
+        return loss.sum()
+    return loss
+
+
+def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_target=False):
+    """Composite, as in PyTorch; ``xlogy(t, t)`` is written as ``t·log(t or 1)`` so that a
+    zero target contributes 0 (and a finite gradient)."""
+    if size_average is not None or reduce is not None:
+        reduction = reduction_of(reduction, size_average, reduce)
+    elif reduction == "mean":
+        warnings.warn(
+            "reduction: 'mean' divides the total loss by both the batch size and the support "
+            "size.'batchmean' divides only by the batch size, and aligns with the KL div math "
+            "definition.'mean' will be changed to behave the same as 'batchmean' in the next "
+            "major release.",
+            UserWarning,
+            stacklevel=2,
+        )
+    elif reduction != "batchmean":
+        reduction_of(reduction)
+    if log_target:
+        loss = target.exp() * (target - input)
+    else:
+        pos = Tensor._make((target._data > 0).astype(target._data.dtype))
+        loss = target * (target * pos + (1 - pos)).log() - target * input
+    if reduction == "batchmean":
+        s = loss.sum()
+        return s / input.shape[0] if input.dim() != 0 else s
+    return _apply_reduction(loss, reduction)
+
+
+def one_hot(tensor, num_classes=-1):
+    if not isinstance(tensor, Tensor) or tensor._data.dtype != xp.int64:
+        raise RuntimeError("one_hot is only applicable to index tensor of type LongTensor.")
+    a = tensor._data
+    if a.size and a.min() < 0:
+        raise RuntimeError("Class values must be non-negative.")
+    if num_classes == -1:
+        if a.size == 0:
+            raise RuntimeError("Can not infer total number of classes from empty tensor.")
+        num_classes = int(a.max()) + 1
+    elif a.size and a.max() >= num_classes:
+        raise RuntimeError("Class values must be smaller than num_classes.")
+    out = (a[..., None] == xp.arange(num_classes)).astype(xp.int64)
+    return Tensor._make(out)
+
+
+def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
+    """``input / max(‖input‖_p, eps)`` along ``dim`` (PyTorch's composite)."""
+    denom = input.norm(p, dim, keepdim=True).clamp(min=eps).expand_as(input)
+    return input / denom
+
+
+def cosine_similarity(x1, x2, dim=1, eps=1e-8):
+    """PyTorch's formula: each input divided by its norm clamped at ``eps`` (the clamp is
+    not differentiated), then the dot product along ``dim``."""
+    n1 = x1.norm(2, dim, keepdim=True)
+    n2 = x2.norm(2, dim, keepdim=True)
+    n1 = n1 + Tensor._make(xp.maximum(n1._data, eps) - n1._data)
+    n2 = n2 + Tensor._make(xp.maximum(n2._data, eps) - n2._data)
+    return ((x1 / n1) * (x2 / n2)).sum(dim)
+
+
+def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
+    return (x1 - x2 + eps).norm(p, -1, keepdim=keepdim)

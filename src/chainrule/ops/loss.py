@@ -438,13 +438,13 @@ class BinaryCrossEntropy(Op):
         gx = gt = None
         if ctx.edges[0] is not None:
             if state.enabled:
-                gx = G * (x - t) / ((1 - x) * x).clamp_min(1e-12)
+                gx = G * (x - t) / ((1 - x) * x).clamp(min=1e-12)
             else:
                 xa = x._data
                 gx = G * _const((xa - t._data) / xp.maximum((1 - xa) * xa, xa.dtype.type(1e-12)))
         if ctx.edges[1] is not None:
             if state.enabled:
-                gt = G * ((-x).log1p().clamp_min(-100) - x.log().clamp_min(-100))
+                gt = G * ((-x).log1p().clamp(min=-100) - x.log().clamp(min=-100))
             else:
                 lx, l1x = ctx.extra
                 gt = G * _const(l1x - lx)
