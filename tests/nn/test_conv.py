@@ -103,3 +103,41 @@ def test_conv_errors_like_torch(rng, xs, ws, call):
 def test_conv_bias_size_error(rng):
     x, w, b = _arr(rng, *X), _arr(rng, *W), _arr(rng, 3)
     raises_like(RuntimeError, *both(lambda F, x, w, b: F.conv2d(x, w, b), x, w, b))
+
+
+# ---- modules ------------------------------------------------------------------------------
+from layer_oracle import compare, twin  # noqa: E402
+
+
+@pytest.mark.parametrize("name,args,kwargs,shape", [
+    ("Conv2d", (4, 6, 3), dict(padding="same", groups=2, bias=False), (2, 4, 6, 5)),
+    ("Conv2d", (3, 5, (3, 2)), dict(stride=2, padding=1, dilation=(1, 2)), (2, 3, 7, 7)),
+    ("Conv1d", (3, 4, 3), dict(stride=2), (2, 3, 9)),
+    ("ConvTranspose2d", (4, 3, 3), dict(stride=2, padding=1, output_padding=1), (2, 4, 4, 3)),
+    ("ConvTranspose1d", (4, 2, 3), dict(stride=3, groups=2), (2, 4, 5)),
+])
+def test_conv_modules_match_torch(rng, name, args, kwargs, shape):
+    c, t = twin(name, *args, **kwargs)
+    assert repr(c) == repr(t)
+    compare(c, t, _arr(rng, *shape))
+
+
+def test_conv_transpose_output_size(rng):
+    c, t = twin("ConvTranspose2d", 2, 3, 3, stride=2)
+    compare(c, t, _arr(rng, 1, 2, 4, 4), output_size=(10, 10))
+
+
+def test_conv_default_init_bounds():
+    m = chainrule.nn.Conv2d(4, 8, 3)
+    bound = 1 / np.sqrt(4 * 9)  # kaiming_uniform_(a=√5) gives U(±1/√fan_in)
+    w, b = m.weight.detach().numpy(), m.bias.detach().numpy()
+    assert np.abs(w).max() <= bound and np.abs(w).max() > 0.8 * bound
+    assert np.abs(b).max() <= bound
+    assert tuple(m.weight.shape) == (8, 4, 3, 3)
+
+
+def test_conv_module_errors_like_torch():
+    for kwargs in (dict(groups=3), dict(padding="full"), dict(padding="same", stride=2),
+                   dict(padding_mode="mirror")):
+        raises_like(ValueError, lambda: chainrule.nn.Conv2d(4, 6, 3, **kwargs),
+                    lambda: torch.nn.Conv2d(4, 6, 3, **kwargs))

@@ -64,3 +64,21 @@ def test_dropout_inplace():
 def test_dropout_bad_p_like_torch(fn):
     raises_like(ValueError, lambda: getattr(F, fn)(chainrule.ones(2, 2, 2), 1.5),
                 lambda: getattr(torch.nn.functional, fn)(torch.ones(2, 2, 2), 1.5))
+
+
+def test_dropout_modules_train_and_eval():
+    from layer_oracle import compare, twin
+
+    for name in ("Dropout", "Dropout1d", "Dropout2d", "AlphaDropout"):
+        c, t = twin(name, 0.25)
+        assert repr(c) == repr(t)
+        x = np.random.default_rng(0).standard_normal((2, 3, 4)).astype(np.float32)
+        c.eval()
+        t.eval()
+        compare(c, t, x)  # eval: identity, exactly
+        c.train()
+        t.train()
+        c0, t0 = twin(name, 0.0)
+        compare(c0, t0, x)  # p=0 in training: identity too
+        assert (c(chainrule.tensor(x)).numpy() != x).any()  # training with p>0 drops
+    raises_like(ValueError, lambda: chainrule.nn.Dropout(-0.1), lambda: torch.nn.Dropout(-0.1))

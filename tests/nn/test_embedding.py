@@ -39,3 +39,19 @@ def test_embedding_errors_like_torch(rng):
     w = rng.standard_normal((5, 3)).astype(np.float32)
     raises_like(IndexError, *_both(lambda F, i, w: F.embedding(i, w), np.array([7]), w))
     raises_like(RuntimeError, *_both(lambda F, i, w: F.embedding(i, w), np.array([1.0]), w))
+
+
+def test_embedding_module_and_from_pretrained(rng):
+    from layer_oracle import compare, twin
+
+    for kwargs in ({}, dict(padding_idx=1), dict(padding_idx=-2, max_norm=1.5)):
+        c, t = twin("Embedding", 6, 3, **kwargs)
+        assert repr(c) == repr(t)
+        compare(c, t, IDX)
+    m = chainrule.nn.Embedding(5, 2, padding_idx=0)
+    assert (m.weight.detach().numpy()[0] == 0).all()
+    pre = rng.standard_normal((4, 3)).astype(np.float32)
+    ce = chainrule.nn.Embedding.from_pretrained(chainrule.tensor(pre))
+    te = torch.nn.Embedding.from_pretrained(torch.tensor(pre))
+    assert not ce.weight.requires_grad and repr(ce) == repr(te)
+    assert_same(ce(chainrule.tensor(IDX[:, :2] % 4)), te(torch.tensor(IDX[:, :2] % 4)))

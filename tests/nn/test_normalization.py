@@ -100,3 +100,48 @@ def test_norm_errors_like_torch(rng, exc, call):
 def test_batch_norm_single_value_error(rng):
     raises_like(ValueError, *both(lambda F, x: F.batch_norm(x, None, None, training=True),
                                   _arr(rng, 1, 3)))
+
+
+# ---- modules ------------------------------------------------------------------------------
+from layer_oracle import compare, twin  # noqa: E402
+
+
+@pytest.mark.parametrize("name,args,kwargs,shape", [
+    ("BatchNorm1d", (3,), {}, (4, 3)),
+    ("BatchNorm1d", (3,), dict(affine=False, momentum=None), (4, 3, 5)),
+    ("BatchNorm2d", (3,), dict(track_running_stats=False), (2, 3, 4, 4)),
+    ("BatchNorm2d", (3,), dict(bias=False, eps=1e-3), (2, 3, 2, 3)),
+])
+def test_batch_norm_modules_train_eval_and_buffers(rng, name, args, kwargs, shape):
+    c, t = twin(name, *args, **kwargs)
+    assert repr(c) == repr(t)
+    for step in range(3):  # running statistics after several steps, then eval mode
+        compare(c, t, _arr(rng, *shape) * (step + 1) + step, seed=step)
+    for (cn, cb), (tn, tb) in zip(c.named_buffers(), t.named_buffers()):
+        assert cn == tn
+        assert_same(cb, tb, **TOL)
+    c.eval()
+    t.eval()
+    compare(c, t, _arr(rng, *shape))
+
+
+@pytest.mark.parametrize("name,args,kwargs,shape", [
+    ("LayerNorm", (4,), {}, (2, 3, 4)),
+    ("LayerNorm", ((3, 4),), dict(bias=False, eps=1e-3), (2, 3, 4)),
+    ("LayerNorm", (4,), dict(elementwise_affine=False), (5, 4)),
+    ("GroupNorm", (2, 4), {}, (3, 4, 5)),
+    ("GroupNorm", (4, 4), dict(affine=False), (3, 4, 2, 2)),
+    ("InstanceNorm1d", (3,), dict(affine=True), (2, 3, 6)),
+    ("InstanceNorm2d", (3,), {}, (2, 3, 3, 3)),
+])
+def test_norm_modules_match_torch(rng, name, args, kwargs, shape):
+    c, t = twin(name, *args, **kwargs)
+    assert repr(c) == repr(t)
+    compare(c, t, _arr(rng, *shape) * 3 + 1)
+
+
+def test_norm_module_input_checks_like_torch():
+    raises_like(ValueError, lambda: chainrule.nn.BatchNorm2d(3)(chainrule.ones(2, 3)),
+                lambda: torch.nn.BatchNorm2d(3)(torch.ones(2, 3)))
+    raises_like(ValueError, lambda: chainrule.nn.GroupNorm(3, 4),
+                lambda: torch.nn.GroupNorm(3, 4))

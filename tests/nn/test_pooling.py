@@ -102,3 +102,24 @@ def both(fn, *arrays):
 ])
 def test_pool_errors_like_torch(rng, shape, call):
     raises_like(RuntimeError, *both(call, _arr(rng, *shape)))
+
+
+# ---- modules ------------------------------------------------------------------------------
+from layer_oracle import compare, twin  # noqa: E402
+
+
+@pytest.mark.parametrize("name,args,kwargs,shape", [
+    ("MaxPool2d", (3, 2), dict(padding=1, ceil_mode=True), (2, 3, 7, 6)),
+    ("MaxPool2d", (2,), dict(return_indices=True), (2, 3, 6, 6)),
+    ("MaxPool1d", (3,), dict(stride=2, dilation=2), (2, 3, 11)),
+    ("AvgPool2d", (3,), dict(stride=2, padding=1, count_include_pad=False), (2, 3, 7, 6)),
+    ("AvgPool2d", (2,), dict(divisor_override=3, ceil_mode=True), (2, 3, 5, 5)),
+    ("AvgPool1d", (3,), dict(stride=1, padding=1), (2, 3, 8)),
+    ("AdaptiveAvgPool2d", ((2, None),), {}, (2, 3, 7, 5)),
+    ("AdaptiveAvgPool2d", (1,), {}, (2, 3, 4, 4)),
+    ("AdaptiveAvgPool1d", (3,), {}, (2, 3, 8)),
+])
+def test_pool_modules_match_torch(rng, name, args, kwargs, shape):
+    c, t = twin(name, *args, **kwargs)
+    assert repr(c) == repr(t)
+    compare(c, t, _arr(rng, *shape))

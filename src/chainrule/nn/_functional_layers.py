@@ -495,7 +495,7 @@ def alpha_dropout(input, p=0.5, training=False, inplace=False):
     alpha = 1.7580993408473766
     keep = (_keep_mask(input._data.shape, p, input._data.dtype) != 0).astype(input._data.dtype)
     a = 1.0 / math.sqrt((alpha * alpha * p + 1) * (1 - p))
-    b = Tensor._make((1.0 - keep) * (alpha * a * p) + 0.0)
+    b = Tensor._make((keep - 1.0 + p) * (alpha * a))  # dropped units end at -alpha·a·(1-p)
     out = input * Tensor._make(keep * a)
     out = out + b
     return input.copy_(out) if inplace else out

@@ -7,7 +7,8 @@ from .module import Module
 
 __all__ = ["Conv1d", "Conv2d", "ConvTranspose1d", "ConvTranspose2d"]
 
-_PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
+# A set, as in PyTorch: its error message prints this set.
+_PADDING_MODES = {"zeros", "reflect", "replicate", "circular"}
 
 
 class _ConvNd(Module):
