@@ -1,20 +1,104 @@
-"""Reductions: sum, mean, ... (forward beside backward)."""
+"""Reductions: sum, mean, prod, max/min, var/std, norm, logsumexp, cumulative ops, all/any.
+
+Gradients of selections (max, amax, norm ∞) are the upstream gradient times a mask computed
+in the forward pass: the mask is piecewise constant, so keeping it as a constant array is
+exact for every derivative order, and the backward never re-compares floats.
+"""
+import builtins
+import math
+
 from .. import _dtype
 from .._backend import xp
 from .._tensor import Tensor
 from ..autograd.graph import apply
-from ._core import Op, dims_tuple, method
+from ._core import Op, method, wrap_dim
 
-__all__ = ["sum", "mean", "sum_to_size"]
+__all__ = [
+    "all",
+    "amax",
+    "amin",
+    "any",
+    "argmax",
+    "argmin",
+    "count_nonzero",
+    "cumprod",
+    "cumsum",
+    "logsumexp",
+    "max",
+    "mean",
+    "min",
+    "nanmean",
+    "nansum",
+    "norm",
+    "prod",
+    "std",
+    "std_mean",
+    "sum",
+    "sum_to_size",
+    "var",
+    "var_mean",
+]
+
+_NAMES = {
+    "bool": "Bool", "uint8": "Byte", "int8": "Char", "int16": "Short", "int32": "Int",
+    "int64": "Long", "float16": "Half", "float32": "Float", "float64": "Double",
+}
 
 
-def _expand_back(grad, shape, axes, keepdim):
-    """Broadcast a reduced gradient back over the reduced axes."""
+def _tname(npd):
+    return _NAMES.get(str(npd), str(npd))
+
+
+# ---- dims ---------------------------------------------------------------------------------
+def _axes(dim, ndim):
+    """``dim`` (None, int, tuple/list) → sorted tuple of axes; None and () mean every axis.
+
+    A 0-d tensor accepts dim 0 / -1 and reduces over nothing, as in PyTorch.
+    """
+    if dim is None:
+        return tuple(range(ndim))
+    if isinstance(dim, (list, tuple)):
+        if not dim:
+            return tuple(range(ndim))
+        seen = set()
+        for d in dim:
+            w = wrap_dim(d, ndim)
+            if w in seen:
+                raise RuntimeError(f"dim {w} appears multiple times in the list of dims")
+            seen.add(w)
+        return tuple(sorted(seen)) if ndim else ()
+    w = wrap_dim(dim, ndim)
+    return (w,) if ndim else ()
+
+
+def _kept_shape(shape, axes):
+    return tuple(1 if i in axes else s for i, s in enumerate(shape))
+
+
+def _unreduce(grad, shape, axes, keepdim):
+    """Broadcast a reduced gradient back over the reduced axes (a view, no copy)."""
     if not keepdim and axes:
-        grad = grad.reshape(tuple(1 if i in axes else s for i, s in enumerate(shape)))
+        grad = grad.reshape(_kept_shape(shape, axes))
     return grad.expand(shape)
 
 
+def _count(shape, axes):
+    n = 1
+    for i in axes:
+        n *= shape[i]
+    return n
+
+
+def _const(arr):
+    return Tensor._make(arr)
+
+
+def _require_float(x, opname):
+    if x._data.dtype.kind != "f":
+        raise RuntimeError(f"{opname} only support floating point and complex dtypes")
+
+
+# ---- sum / mean ---------------------------------------------------------------------------
 class Sum(Op):
     node_name = "SumBackward1"
     formulas = {"self": "1"}
@@ -24,7 +108,8 @@ class Sum(Op):
 
     def backward(ctx, grad):
         axes, keepdim, _ = ctx.args
-        return _expand_back(grad, ctx.metas[0][0], axes, keepdim)
+        shape = ctx.metas[0][0]
+        return _unreduce(grad, shape, range(len(shape)) if axes is None else axes, keepdim)
 
 
 class SumAll(Sum):
@@ -52,61 +137,700 @@ class SumToSize(Op):
 def _sum_dtype(x, dtype):
     if dtype is not None:
         return _dtype.to_dtype(dtype).np
-    k = x._data.dtype.kind
-    return xp.int64 if k in "biu" else None
+    return xp.int64 if x._data.dtype.kind in "biu" else None
 
 
-def sum(input, dim=None, keepdim=False, *, dtype=None):
-    nd = input._data.ndim
-    if dim is None or (isinstance(dim, (list, tuple)) and len(dim) == 0):
-        axes = tuple(range(nd))
-        op = SumAll if dim is None else Sum
-        return apply(op, (input,), (input._data,), (axes if dim is not None else None, False, _sum_dtype(input, dtype)))
-    axes = dims_tuple(dim, nd)
-    return apply(Sum, (input,), (input._data,), (axes, keepdim, _sum_dtype(input, dtype)))
+def sum(input, dim=None, keepdim=False, *, dtype=None, out=None):
+    npd = _sum_dtype(input, dtype)
+    if dim is None:
+        return apply(SumAll, (input,), (input._data,), (None, False, npd))
+    return apply(Sum, (input,), (input._data,), (_axes(dim, input._data.ndim), keepdim, npd))
 
 
 def sum_to_size(input, *size):
     shape = tuple(size[0]) if len(size) == 1 and isinstance(size[0], (tuple, list)) else size
-    if tuple(shape) == input._data.shape:
+    if shape == input._data.shape:
         return input
-    return apply(SumToSize, (input,), (input._data,), (tuple(shape),))
+    return apply(SumToSize, (input,), (input._data,), (shape,))
 
 
 class Mean(Op):
     node_name = "MeanBackward1"
     formulas = {"self": "1 / N"}
 
-    def forward(ctx, a, axes, keepdim, dtype):
-        return xp.mean(a, axis=axes, keepdims=keepdim, dtype=dtype)
+    def forward(ctx, a, axes, keepdim):
+        return xp.mean(a, axis=axes, keepdims=keepdim)
 
     def backward(ctx, grad):
-        axes, keepdim, _ = ctx.args
+        axes, keepdim = ctx.args
         shape = ctx.metas[0][0]
-        n = 1
-        for i in (axes if axes is not None else range(len(shape))):
-            n *= shape[i]
-        return _expand_back(grad, shape, axes or (), keepdim) / n
+        axes = range(len(shape)) if axes is None else axes
+        return _unreduce(grad, shape, axes, keepdim) / builtins.max(_count(shape, axes), 1)
 
 
 class MeanAll(Mean):
     node_name = "MeanBackward0"
 
 
-def mean(input, dim=None, keepdim=False, *, dtype=None):
-    d = _dtype.to_dtype(dtype) if dtype is not None else input.dtype
-    if not d.is_floating_point:
+def _float_input(input, dtype, opname):
+    """The data a float-only reduction works on, cast to ``dtype`` when given."""
+    if dtype is not None:
+        d = _dtype.to_dtype(dtype)
+        if not d.is_floating_point:
+            raise RuntimeError(
+                f"{opname}(): could not infer output dtype. Optional dtype must be either a "
+                f"floating point or complex dtype. Got: {_tname(d.np)}"
+            )
+        a = input._data
+        return a if a.dtype == d.np else a.astype(d.np)
+    a = input._data
+    if a.dtype.kind != "f":
         raise RuntimeError(
-            "mean(): could not infer output dtype. Input dtype must be either a floating point "
-            f"or complex dtype. Got: {d._short}"
+            f"{opname}(): could not infer output dtype. Input dtype must be either a floating "
+            f"point or complex dtype. Got: {_tname(a.dtype)}"
         )
-    data = input._data if input._data.dtype == d.np else input._data.astype(d.np)
+    return a
+
+
+def mean(input, dim=None, keepdim=False, *, dtype=None, out=None):
+    data = _float_input(input, dtype, "mean")
+    with _quiet():
+        if dim is None:
+            return apply(MeanAll, (input,), (data,), (None, False))
+        return apply(Mean, (input,), (data,), (_axes(dim, data.ndim), keepdim))
+
+
+def _quiet():
+    # Empty means are nan in PyTorch too; NumPy would also warn about them.
+    return xp.errstate(invalid="ignore", divide="ignore")
+
+
+class Nansum(Op):
+    node_name = "NansumBackward0"
+    formulas = {"self": "1 where self is not nan, else 0"}
+    saves = (0,)
+
+    def forward(ctx, a, axes, keepdim, dtype):
+        return xp.nansum(a, axis=axes, keepdims=keepdim, dtype=dtype)
+
+    def backward(ctx, grad):
+        axes, keepdim, _ = ctx.args
+        (x,) = ctx.saved
+        g = _unreduce(grad, ctx.metas[0][0], axes, keepdim)
+        return g * _const(~xp.isnan(x._data))
+
+
+def nansum(input, dim=None, keepdim=False, *, dtype=None):
+    a = input._data
+    return apply(Nansum, (input,), (a,), (_axes(dim, a.ndim), keepdim, _sum_dtype(input, dtype)))
+
+
+def nanmean(input, dim=None, keepdim=False, *, dtype=None):
+    """nansum / count of non-nan values, as PyTorch composes it (so grad_fn is DivBackward0)."""
+    if dtype is None and input._data.dtype.kind != "f":
+        raise RuntimeError(
+            "nanmean(): expected input to have floating point or complex dtype but got "
+            f"{_tname(input._data.dtype)}"
+        )
+    data = _float_input(input, dtype, "nanmean")
+    x = input if data is input._data else input.to(_dtype._FROM_NP[data.dtype])
+    axes = _axes(dim, data.ndim)
+    n = xp.sum(~xp.isnan(data), axis=axes, keepdims=keepdim).astype(data.dtype)
+    with _quiet():
+        return nansum(x, axes, keepdim) / _const(n)
+
+
+# ---- prod ---------------------------------------------------------------------------------
+class Prod(Op):
+    node_name = "ProdBackward1"
+    formulas = {"self": "product of the other elements"}
+    saves = (0,)
+    saves_output = True
+
+    def forward(ctx, a, axis, keepdim, dtype):
+        return xp.prod(a, axis=axis, keepdims=keepdim, dtype=dtype)
+
+    def backward(ctx, grad):
+        axis, keepdim, _ = ctx.args
+        (x,) = ctx.saved
+        shape = ctx.metas[0][0]
+        axes = () if axis is None and not shape else (tuple(range(len(shape))) if axis is None else (axis,))
+        g = _unreduce(grad, shape, axes, keepdim)
+        if not axes:
+            return g
+        if not (x._data == 0).any():
+            return g * _unreduce(ctx.output, shape, axes, keepdim) / x
+        if axis is None:  # whole-tensor product: the product-of-others of the flat vector
+            return g * _prod_others(x.reshape(-1), 0).reshape(shape)
+        return g * _prod_others(x, axis)
+
+
+class ProdAll(Prod):
+    node_name = "ProdBackward0"
+
+
+def _offdiag(n, axis, ndim, npd):
+    """Constants (1 − I, I) shaped to broadcast over axes (axis, axis + 1) of a ndim+1 tensor."""
+    eye = xp.eye(n, dtype=npd)
+    tail = (1,) * (ndim - axis - 1)
+    return _const((1 - eye).reshape((n, n) + tail)), _const(eye.reshape((n, n) + tail))
+
+
+def _prod_others(x, axis):
+    """∏_{j≠i} x_j along ``axis``, exact with zeros: a product over an n×n copy whose
+    diagonal is 1 (built from chainrule ops, so it differentiates again)."""
+    shape = x._data.shape
+    n = shape[axis]
+    off, eye = _offdiag(n, axis, len(shape), x._data.dtype)
+    xu = x.reshape(shape[:axis] + (1,) + shape[axis:])  # [..., k=1, j, ...]
+    return prod(xu * off + eye, axis + 1)
+
+
+def prod(input, dim=None, keepdim=False, *, dtype=None):
+    a = input._data
+    npd = _sum_dtype(input, dtype)
     if dim is None:
-        return apply(MeanAll, (input,), (data,), (None, False, None))
-    axes = dims_tuple(dim, input._data.ndim)
-    return apply(Mean, (input,), (data,), (axes, keepdim, None))
+        return apply(ProdAll, (input,), (a,), (None, False, npd))
+    if isinstance(dim, (tuple, list)):
+        raise TypeError(
+            "prod() received an invalid combination of arguments - dim must be an int, got tuple"
+        )
+    axes = _axes(dim, a.ndim)
+    return apply(Prod, (input,), (a,), (axes[0] if axes else None, keepdim and bool(axes), npd))
 
 
-method("sum")(sum)
-method("mean")(mean)
-method("sum_to_size")(sum_to_size)
+# ---- max / min / amax / amin / argmax / argmin ------------------------------------------
+class _ReturnType(tuple):
+    """torch.return_types.<name>: a (values, indices) tuple with names, printed like torch."""
+
+    __slots__ = ()
+    _name = "max"
+    n_fields = n_sequence_fields = 2
+    n_unnamed_fields = 0
+
+    def __new__(cls, values, indices):
+        return tuple.__new__(cls, (values, indices))
+
+    @property
+    def values(self):
+        return self[0]
+
+    @property
+    def indices(self):
+        return self[1]
+
+    def __repr__(self):
+        return f"torch.return_types.{self._name}(\nvalues={self[0]!r},\nindices={self[1]!r})"
+
+    __str__ = __repr__
+
+
+def _return_type(name):
+    return type(name, (_ReturnType,), {"__slots__": (), "_name": name, "__module__": "torch.return_types"})
+
+
+class return_types:
+    max = _return_type("max")
+    min = _return_type("min")
+
+
+class SelectAll(Op):
+    """max() / min() of a whole tensor: the gradient is split evenly among tied elements."""
+
+    node_name = "MaxBackward1"
+    formulas = {"self": "1 / (number of maxima) at the maxima, else 0"}
+
+    def forward(ctx, a, fn):
+        out = fn(a)
+        if ctx is not None:
+            mask = a == out
+            ctx.extra = mask / xp.count_nonzero(mask)
+        return out
+
+    def backward(ctx, grad):
+        return grad * _const(ctx.extra.astype(ctx.metas[0][1], copy=False))
+
+
+class SelectAllMin(SelectAll):
+    node_name = "MinBackward1"
+    formulas = {"self": "1 / (number of minima) at the minima, else 0"}
+
+
+class SelectDim(Op):
+    """max(dim) / min(dim): (values, indices); the gradient flows to the chosen index."""
+
+    node_name = "MaxBackward0"
+    formulas = {"self": "1 at argmax along dim, else 0"}
+    multi_output = True
+
+    def forward(ctx, a, axis, keepdim, argfn):
+        if axis is None:  # 0-d
+            return a.copy(), xp.zeros((), xp.int64)
+        idx = argfn(a, axis=axis, keepdims=True)
+        vals = xp.take_along_axis(a, idx, axis)
+        if ctx is not None:
+            ar = xp.arange(a.shape[axis]).reshape((-1,) + (1,) * (a.ndim - axis - 1))
+            ctx.extra = ar == idx
+        if not keepdim:
+            vals, idx = vals.squeeze(axis), idx.squeeze(axis)
+        return vals, idx
+
+    def backward(ctx, grad):
+        axis, keepdim, _ = ctx.args
+        if axis is None:
+            return grad
+        shape = ctx.metas[0][0]
+        return _unreduce(grad, shape, (axis,), keepdim) * _const(ctx.extra.astype(ctx.metas[0][1]))
+
+
+class SelectDimMin(SelectDim):
+    node_name = "MinBackward0"
+    formulas = {"self": "1 at argmin along dim, else 0"}
+
+
+class Amax(Op):
+    """amax/amin: the gradient is split evenly among the tied extrema, as in PyTorch."""
+
+    node_name = "AmaxBackward0"
+    formulas = {"self": "1 / (number of maxima) at the maxima, else 0"}
+
+    def forward(ctx, a, axes, keepdim, fn):
+        out = fn(a, axis=axes, keepdims=True)
+        if ctx is not None:
+            mask = a == out
+            ctx.extra = mask / xp.sum(mask, axis=axes, keepdims=True)
+        return out if keepdim else out.reshape([s for i, s in enumerate(out.shape) if i not in axes])
+
+    def backward(ctx, grad):
+        axes, keepdim, _ = ctx.args
+        g = _unreduce(grad, ctx.metas[0][0], axes, keepdim)
+        return g * _const(ctx.extra.astype(ctx.metas[0][1], copy=False))
+
+
+class Amin(Amax):
+    node_name = "AminBackward0"
+    formulas = {"self": "1 / (number of minima) at the minima, else 0"}
+
+
+def _check_nonempty(a, axes, opname, whole):
+    if a.size:
+        return
+    if whole:
+        raise RuntimeError(
+            f"{opname}(): Expected reduction dim to be specified for input.numel() == 0. Specify "
+            "the reduction dim with the 'dim' argument."
+        )
+    for ax in axes:
+        if a.shape[ax] == 0:
+            raise IndexError(f"{opname}(): Expected reduction dim {ax} to have non-zero size.")
+
+
+def _max_min(input, dim, keepdim, is_max, other=None):
+    name = "max" if is_max else "min"
+    if isinstance(dim, Tensor):
+        dim, other = None, dim
+    if other is not None:
+        if is_max:
+            return input.maximum(other)
+        return input.minimum(other)
+    a = input._data
+    if dim is None:
+        _check_nonempty(a, (), name, True)
+        op = SelectAll if is_max else SelectAllMin
+        return apply(op, (input,), (a,), (xp.max if is_max else xp.min,))
+    axes = _axes(dim, a.ndim)
+    _check_nonempty(a, axes, name, False)
+    op = SelectDim if is_max else SelectDimMin
+    argfn = xp.argmax if is_max else xp.argmin
+    vals, idx = apply(op, (input,), (a,), (axes[0] if axes else None, keepdim, argfn))
+    return getattr(return_types, name)(vals, idx)
+
+
+def max(input, dim=None, keepdim=False, *, other=None, out=None):
+    """max(input) → value; max(input, dim, keepdim) → (values, indices); max(a, b) → maximum."""
+    return _max_min(input, dim, keepdim, True, other)
+
+
+def min(input, dim=None, keepdim=False, *, other=None, out=None):
+    return _max_min(input, dim, keepdim, False, other)
+
+
+def _amax_amin(input, dim, keepdim, is_max):
+    a = input._data
+    axes = _axes(dim if dim != () else None, a.ndim)
+    name = "amax" if is_max else "amin"
+    _check_nonempty(a, axes, name, dim in (None, ()) or not a.ndim)
+    op = Amax if is_max else Amin
+    return apply(op, (input,), (a,), (axes, keepdim, xp.max if is_max else xp.min))
+
+
+def amax(input, dim=(), keepdim=False, *, out=None):
+    return _amax_amin(input, dim, keepdim, True)
+
+
+def amin(input, dim=(), keepdim=False, *, out=None):
+    return _amax_amin(input, dim, keepdim, False)
+
+
+def _arg(input, dim, keepdim, fn, name):
+    a = input._data
+    if dim is None:
+        if not a.size:
+            raise IndexError(
+                f"{name}(): Expected reduction dim to be specified for input.numel() == 0."
+            )
+        r = fn(a.reshape(-1))
+        return Tensor._make(xp.asarray(r, xp.int64).reshape((1,) * a.ndim if keepdim else ()))
+    axes = _axes(dim, a.ndim)
+    if not axes:
+        return Tensor._make(xp.zeros((), xp.int64))
+    _check_nonempty(a, axes, name, False)
+    return Tensor._make(fn(a, axis=axes[0], keepdims=keepdim).astype(xp.int64, copy=False))
+
+
+def argmax(input, dim=None, keepdim=False):
+    return _arg(input, dim, keepdim, xp.argmax, "argmax")
+
+
+def argmin(input, dim=None, keepdim=False):
+    return _arg(input, dim, keepdim, xp.argmin, "argmin")
+
+
+# ---- var / std ----------------------------------------------------------------------------
+class Var(Op):
+    node_name = "VarBackward0"
+    formulas = {"self": "2 (self − mean) / (N − correction)"}
+    saves = (0,)
+
+    def forward(ctx, a, axes, correction, keepdim):
+        return xp.var(a, axis=axes, ddof=correction, keepdims=keepdim)
+
+    def backward(ctx, grad):
+        axes, correction, keepdim = ctx.args
+        (x,) = ctx.saved
+        shape = ctx.metas[0][0]
+        scale = 2.0 / (_count(shape, axes) - correction)
+        return _unreduce(grad, shape, axes, keepdim) * (x - mean(x, axes, True)) * scale
+
+
+class Std(Op):
+    node_name = "StdBackward0"
+    formulas = {"self": "(self − mean) / ((N − correction) · std)"}
+    saves = (0,)
+    saves_output = True
+
+    def forward(ctx, a, axes, correction, keepdim):
+        return xp.std(a, axis=axes, ddof=correction, keepdims=keepdim)
+
+    def backward(ctx, grad):
+        axes, correction, keepdim = ctx.args
+        (x,) = ctx.saved
+        shape = ctx.metas[0][0]
+        std_ = ctx.output
+        zero = std_._data == 0
+        if zero.any():  # PyTorch's convention: no gradient where std is 0
+            grad = grad * _const(~zero) / (std_ + _const(zero.astype(std_._data.dtype)))
+        else:
+            grad = grad / std_
+        scale = 1.0 / (_count(shape, axes) - correction)
+        return _unreduce(grad, shape, axes, keepdim) * (x - mean(x, axes, True)) * scale
+
+
+def _var_args(input, dim, unbiased, keepdim, correction, name):
+    _require_float(input, "std and var")
+    if isinstance(dim, bool):  # var(input, unbiased) — the old positional overload
+        dim, unbiased = None, dim
+    if correction is None:
+        correction = 1 if unbiased in (None, True) else 0
+    elif unbiased is not None:
+        raise RuntimeError(f"{name}: can't specify both correction and unbiased arguments")
+    a = input._data
+    axes = _axes(dim, a.ndim)
+    if _count(a.shape, axes) - correction <= 0:
+        import warnings
+
+        warnings.warn(
+            f"{name}(): degrees of freedom is <= 0. Correction should be strictly less than the "
+            "reduction factor (input numel divided by output numel).",
+            UserWarning, stacklevel=3,
+        )
+    return a, (axes, correction, keepdim)
+
+
+def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None, out=None):
+    a, args = _var_args(input, dim, unbiased, keepdim, correction, "var")
+    with _quiet():
+        return apply(Var, (input,), (a,), args)
+
+
+def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None, out=None):
+    a, args = _var_args(input, dim, unbiased, keepdim, correction, "std")
+    with _quiet():
+        return apply(Std, (input,), (a,), args)
+
+
+def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    """(var, mean). Two graph nodes (PyTorch records one VarMeanBackward0)."""
+    v = var(input, dim, unbiased, keepdim, correction=correction)
+    return v, mean(input, v_dims(input, dim), keepdim)
+
+
+def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    """(std, mean). Two graph nodes (PyTorch records one StdMeanBackward0)."""
+    s = std(input, dim, unbiased, keepdim, correction=correction)
+    return s, mean(input, v_dims(input, dim), keepdim)
+
+
+def v_dims(input, dim):
+    return None if isinstance(dim, bool) or dim is None else dim
+
+
+# ---- norm ---------------------------------------------------------------------------------
+class VectorNorm(Op):
+    node_name = "LinalgVectorNormBackward0"
+    formulas = {"self": "self · |self|^(p−2) / norm^(p−1)  (p = 2: self / norm)"}
+    saves = (0,)
+    saves_output = True
+
+    def forward(ctx, a, p, axes, keepdim):
+        if p == 2:
+            out = xp.sqrt(xp.sum(a * a, axis=axes, keepdims=keepdim))
+        elif p == math.inf or p == -math.inf:
+            ab = xp.abs(a)
+            fn = xp.max if p > 0 else xp.min
+            if a.size == 0:
+                out = xp.zeros(_kept_shape(a.shape, axes) if keepdim else
+                               [s for i, s in enumerate(a.shape) if i not in axes], a.dtype)
+            else:
+                out = fn(ab, axis=axes, keepdims=True)
+                if ctx is not None:
+                    mask = ab == out
+                    ctx.extra = (xp.sign(a) * mask / xp.sum(mask, axis=axes, keepdims=True)).astype(a.dtype)
+                if not keepdim:
+                    out = out.reshape([s for i, s in enumerate(out.shape) if i not in axes])
+        elif p == 0:
+            out = xp.sum(a != 0, axis=axes, keepdims=keepdim).astype(a.dtype)
+        elif p == 1:
+            out = xp.sum(xp.abs(a), axis=axes, keepdims=keepdim)
+        else:
+            out = xp.sum(xp.abs(a) ** p, axis=axes, keepdims=keepdim) ** (1.0 / p)
+        return out.astype(a.dtype, copy=False)
+
+    def backward(ctx, grad):
+        p, axes, keepdim = ctx.args
+        (x,) = ctx.saved
+        shape = ctx.metas[0][0]
+        if p == 0:
+            return None
+        g = _unreduce(grad, shape, axes, keepdim)
+        sign = _const(xp.sign(x._data))
+        if p == 1:
+            return g * sign
+        if p == math.inf or p == -math.inf:
+            return g * _const(ctx.extra)
+        # p-norms: self·|self|^(p−2)·grad / norm^(p−1), zero where the norm is 0 (PyTorch).
+        nrm = ctx.output
+        zero = nrm._data == 0
+        if zero.any():
+            safe = nrm + _const(zero.astype(nrm._data.dtype))
+            g = g * _const(~_kept(zero, shape, axes, keepdim))
+        else:
+            safe = nrm
+        if p == 2:
+            return g * x / _unreduce(safe, shape, axes, keepdim)
+        # |x|^(p-1)·sign(x), with |x| = x·sign(x) so it differentiates again
+        local = (x * sign) ** (p - 1) * sign
+        return g * local / _unreduce(safe ** (p - 1), shape, axes, keepdim)
+
+
+def _kept(arr, shape, axes, keepdim):
+    if not keepdim:
+        arr = arr.reshape(_kept_shape(shape, axes))
+    return xp.broadcast_to(arr, shape)
+
+
+def _norm_p(ord):
+    if ord in ("fro", None):
+        return 2.0
+    if isinstance(ord, str):
+        raise TypeError(f"linalg.vector_norm: ord {ord!r} is a matrix norm; chainrule "
+                        "implements vector norms only ('nuc' is not supported)")
+    return float(ord)
+
+
+def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None, out=None):
+    """torch.linalg.vector_norm."""
+    a = x._data
+    if dtype is not None:
+        npd = _dtype.to_dtype(dtype).np
+        a = a.astype(npd, copy=False)
+    if a.dtype.kind != "f":
+        raise RuntimeError(
+            "linalg.vector_norm: Expected a floating point or complex tensor as input. "
+            f"Got {_tname(a.dtype)}"
+        )
+    p = _norm_p(ord)
+    axes = _axes(dim, a.ndim)
+    if (p < 0 or math.isinf(p)) and a.size == 0:
+        shown = f"{p:g}"
+        if dim is None:
+            raise RuntimeError(
+                f"linalg.vector_norm cannot compute the {shown} norm on an empty tensor because "
+                "the operation does not have an identity"
+            )
+        for i in axes:
+            if a.shape[i] == 0:
+                raise RuntimeError(
+                    f"linalg.vector_norm cannot compute the {shown} norm on the dimension {i}"
+                    "because this dimension is empty and the operation does not have an identity"
+                )
+    with _quiet():
+        return apply(VectorNorm, (x,), (a,), (p, axes, keepdim))
+
+
+def norm(input, p="fro", dim=None, keepdim=False, dtype=None, out=None):
+    """torch.norm: vector norms over ``dim`` (all elements by default); 'fro' is the 2-norm.
+    The matrix 'nuc' norm is not implemented."""
+    if isinstance(dim, int):
+        dim = (dim,)
+    return vector_norm(input, 2 if p is None else p, dim, keepdim, dtype=dtype)
+
+
+# ---- logsumexp ----------------------------------------------------------------------------
+class Logsumexp(Op):
+    node_name = "LogsumexpBackward0"
+    formulas = {"self": "exp(self − logsumexp(self))  (softmax)"}
+    saves = (0,)
+    saves_output = True
+
+    def forward(ctx, a, axes, keepdim):
+        if a.size == 0:
+            return xp.log(xp.sum(xp.exp(a), axis=axes, keepdims=keepdim))
+        m = xp.max(a, axis=axes, keepdims=True)
+        m = xp.where(xp.isfinite(m), m, 0)  # all -inf (or an inf) stays exact
+        out = xp.log(xp.sum(xp.exp(a - m), axis=axes, keepdims=True)) + m
+        return out if keepdim else out.reshape([s for i, s in enumerate(out.shape) if i not in axes])
+
+    def backward(ctx, grad):
+        axes, keepdim = ctx.args
+        (x,) = ctx.saved
+        shape = ctx.metas[0][0]
+        out = _unreduce(ctx.output, shape, axes, keepdim)
+        return _unreduce(grad, shape, axes, keepdim) * (x - out).exp()
+
+
+def logsumexp(input, dim, keepdim=False, *, out=None):
+    a = input._data
+    if a.dtype.kind != "f":
+        a = a.astype(_dtype.defaults.float.np)
+    with _quiet():
+        return apply(Logsumexp, (input,), (a,), (_axes(dim, a.ndim), keepdim))
+
+
+# ---- cumulative ---------------------------------------------------------------------------
+class Cumsum(Op):
+    node_name = "CumsumBackward0"
+    formulas = {"self": "1 for every later position (reverse cumsum of the gradient)"}
+
+    def forward(ctx, a, axis, dtype):
+        if axis is None:
+            return a.astype(dtype) if dtype is not None else a.copy()
+        return xp.cumsum(a, axis=axis, dtype=dtype)
+
+    def backward(ctx, grad):
+        axis = ctx.args[0]
+        return grad if axis is None else _apply_rev(grad, axis)
+
+
+class RevCumsum(Op):
+    """Cumsum from the end: the adjoint of cumsum (and cumsum is its adjoint)."""
+
+    node_name = "ReverseCumsumBackward0"
+    formulas = {"self": "1 for every earlier position"}
+
+    def forward(ctx, a, axis):
+        return xp.flip(xp.cumsum(xp.flip(a, axis), axis=axis), axis)
+
+    def backward(ctx, grad):
+        return cumsum(grad, ctx.args[0])
+
+
+def _apply_rev(t, axis):
+    return apply(RevCumsum, (t,), (t._data,), (axis,))
+
+
+class Cumprod(Op):
+    node_name = "CumprodBackward0"
+    formulas = {"self": "Σ_{i≥k} grad_i · ∏_{j≤i, j≠k} self_j"}
+    saves = (0,)
+    saves_output = True
+
+    def forward(ctx, a, axis, dtype):
+        if axis is None:
+            return a.astype(dtype) if dtype is not None else a.copy()
+        return xp.cumprod(a, axis=axis, dtype=dtype)
+
+    def backward(ctx, grad):
+        axis = ctx.args[0]
+        if axis is None:
+            return grad
+        (x,) = ctx.saved
+        if not (x._data == 0).any():
+            return _apply_rev(grad * ctx.output, axis) / x
+        return _cumprod_grad_with_zeros(x, grad, axis)
+
+
+def _cumprod_grad_with_zeros(x, grad, axis):
+    """∂/∂x_k = Σ_{i≥k} g_i ∏_{j≤i, j≠k} x_j, exact with zeros: for each k a cumprod of x
+    with x_k replaced by 1 (an n×n copy along a new axis; chainrule ops, so it nests)."""
+    shape = x._data.shape
+    n = shape[axis]
+    off, eye = _offdiag(n, axis, len(shape), x._data.dtype)
+    xu = x.reshape(shape[:axis] + (1,) + shape[axis:])  # [..., k, j, ...]
+    c = cumprod(xu * off + eye, axis + 1)  # [..., k, i, ...]
+    upper = _const(xp.triu(xp.ones((n, n), x._data.dtype)).reshape(off._data.shape))  # i ≥ k
+    gu = grad.reshape(shape[:axis] + (1,) + shape[axis:])
+    return sum(c * upper * gu, axis + 1)
+
+
+def _cum(op, input, dim, dtype):
+    a = input._data
+    axes = _axes(dim, a.ndim)
+    npd = _sum_dtype(input, dtype)
+    return apply(op, (input,), (a,), (axes[0] if axes else None, npd))
+
+
+def cumsum(input, dim, *, dtype=None, out=None):
+    return _cum(Cumsum, input, dim, dtype)
+
+
+def cumprod(input, dim, *, dtype=None, out=None):
+    return _cum(Cumprod, input, dim, dtype)
+
+
+# ---- logical reductions -------------------------------------------------------------------
+def _bool_reduce(fn, input, dim, keepdim):
+    a = input._data
+    if dim is None:
+        return Tensor._make(xp.asarray(fn(a)))
+    return Tensor._make(xp.asarray(fn(a, axis=_axes(dim, a.ndim), keepdims=keepdim)))
+
+
+def all(input, dim=None, keepdim=False, *, out=None):
+    return _bool_reduce(xp.all, input, dim, keepdim)
+
+
+def any(input, dim=None, keepdim=False, *, out=None):
+    return _bool_reduce(xp.any, input, dim, keepdim)
+
+
+def count_nonzero(input, dim=None):
+    a = input._data
+    r = xp.count_nonzero(a, axis=None if dim is None else _axes(dim, a.ndim))
+    return Tensor._make(xp.asarray(r, dtype=xp.int64))
+
+
+# ---- Tensor methods -----------------------------------------------------------------------
+for _fn in (sum, mean, nansum, nanmean, prod, max, min, amax, amin, argmax, argmin, var, std,
+            norm, logsumexp, cumsum, cumprod, all, any, count_nonzero, sum_to_size):
+    method(_fn.__name__)(_fn)
