@@ -9,6 +9,8 @@ import warnings
 
 from .._backend import xp
 from .._tensor import Tensor
+from ..autograd.graph import apply
+from ..ops._core import Op
 from ..ops.indexing import pad
 from ..ops.linalg import bilinear, linear
 from ..ops.loss import (
@@ -54,7 +56,7 @@ __all__ = [
     "cosine_similarity", "cross_entropy", "elu", "elu_", "gelu", "hardsigmoid", "hardswish",
     "hardtanh", "hardtanh_", "huber_loss", "kl_div", "l1_loss", "leaky_relu", "leaky_relu_",
     "linear", "log_softmax", "logsigmoid", "mish", "mse_loss", "nll_loss", "normalize",
-    "one_hot", "pad", "pairwise_distance", "relu", "relu6", "relu_", "selu", "selu_",
+    "one_hot", "pad", "pairwise_distance", "prelu", "relu", "relu6", "relu_", "selu", "selu_",
     "sigmoid", "silu", "smooth_l1_loss", "softmax", "softmin", "softplus", "softsign", "tanh",
     "tanhshrink",
 ]
@@ -144,3 +146,50 @@ def cosine_similarity(x1, x2, dim=1, eps=1e-8):
 
 def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
     return (x1 - x2 + eps).norm(p, -1, keepdim=keepdim)
+
+
+class Prelu(Op):
+    """``x if x > 0 else w·x`` with one slope per channel (dim 1)."""
+
+    node_name = "PreluKernelBackward0"
+    operands = ("self", "weight")
+    formulas = {"self": "1 if self > 0 else weight", "weight": "0 if self > 0 else self"}  # noqa: RUF012
+    saves = (0, 1)
+
+    def forward(ctx, x, w):
+        wb = _channel_view(w, x.ndim)
+        return xp.where(x > 0, x, wb * x)
+
+    def backward(ctx, grad):
+        x, w = ctx.saved
+        nd = x._data.ndim
+        neg = Tensor._make((x._data <= 0).astype(x._data.dtype))  # piecewise constant: exact
+        gx = gw = None
+        if ctx.edges[0] is not None:
+            gx = grad * (1 - neg + neg * w.reshape(_channel_view(w._data, nd).shape))
+        if ctx.edges[1] is not None:
+            gw = grad * x * neg
+            axes = tuple(i for i in range(nd) if i != 1 or w._data.shape[0] == 1)
+            gw = gw.sum(axes) if axes else gw
+            gw = gw.reshape(w._data.shape)
+        return gx, gw
+
+
+def _channel_view(w, ndim):
+    if ndim == 0:
+        return w.reshape(())
+    shape = [1] * ndim
+    shape[1 if ndim >= 2 else 0] = w.shape[0]
+    return w.reshape(shape)
+
+
+def prelu(input, weight):
+    channels = input._data.shape[1] if input._data.ndim >= 2 else 1
+    n = weight._data.size
+    if n != 1 and n != channels:
+        raise RuntimeError(
+            "Mismatch of parameter numbers and input channel size. Found parameter numbers = "
+            f"{n} and channel size = {channels}."
+        )
+    wa = weight._data if weight._data.dtype == input._data.dtype else weight._data.astype(input._data.dtype)
+    return apply(Prelu, (input, weight), (input._data, wa))
