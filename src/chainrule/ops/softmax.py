@@ -1,2 +1,122 @@
-"""softmax ops."""
-__all__ = []
+"""softmax and log_softmax: one fused, numerically stable node each.
+
+The forward subtracts the running maximum before exponentiating, so logits of ±1e4 neither
+overflow nor lose the answer. The backward rules use only the saved output and chainrule
+ops, so they differentiate again (double backward).
+"""
+import warnings
+
+from .. import _dtype
+from .._backend import xp
+from .._tensor import Tensor
+from ..autograd.graph import apply
+from ._core import Op, method, wrap_dim
+
+__all__ = ["log_softmax", "softmax"]
+__all_functional__ = ["softmax", "log_softmax", "softmin"]
+
+
+class Softmax(Op):
+    node_name = "SoftmaxBackward0"
+    formulas = {"self": "y · (δ − y)  with y = softmax(self)"}
+    saves_output = True
+
+    def forward(ctx, a, axis):
+        if axis is None:  # 0-d
+            return xp.ones_like(a)
+        e = xp.exp(a - xp.max(a, axis=axis, keepdims=True)) if a.size else a.copy()
+        e /= xp.sum(e, axis=axis, keepdims=True)
+        return e
+
+    def backward(ctx, grad):
+        axis = ctx.args[0]
+        y = ctx.output
+        if axis is None:
+            return grad * 0
+        return y * (grad - (grad * y).sum(axis, True))
+
+
+class LogSoftmax(Op):
+    node_name = "LogSoftmaxBackward0"
+    formulas = {"self": "δ − softmax(self)"}
+    saves_output = True
+
+    def forward(ctx, a, axis):
+        if axis is None:
+            return xp.zeros_like(a)
+        if not a.size:
+            return a.copy()
+        s = a - xp.max(a, axis=axis, keepdims=True)
+        s -= xp.log(xp.sum(xp.exp(s), axis=axis, keepdims=True))
+        return s
+
+    def backward(ctx, grad):
+        axis = ctx.args[0]
+        if axis is None:
+            return grad * 0
+        return grad - ctx.output.exp() * grad.sum(axis, True)
+
+
+def _prepare(input, dim, dtype, kernel):
+    if not isinstance(input, Tensor):
+        raise TypeError(
+            f"{kernel}(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}"
+        )
+    a = input._data
+    if dtype is not None:
+        npd = _dtype.to_dtype(dtype).np
+        if a.dtype != npd:
+            a = a.astype(npd)
+    ax = wrap_dim(dim, a.ndim)
+    if a.dtype.kind != "f":
+        where = "lastdim_" if ax == a.ndim - 1 or a.ndim == 0 else ""
+        raise NotImplementedError(
+            f'"{kernel}_{where}kernel_impl" not implemented for \'{_dtype._FROM_NP[a.dtype]._short}\''
+        )
+    return a, (ax if a.ndim else None)
+
+
+def _dim_dtype(name, input, dim, _stacklevel, dtype):
+    # One signature serves torch.softmax(input, dim, dtype) and nn.functional's
+    # softmax(input, dim=None, _stacklevel=3, dtype=None): a dtype in third place is a dtype.
+    if _stacklevel is not None and not isinstance(_stacklevel, int):
+        dtype, _stacklevel = _stacklevel, 3
+    if dim is None:
+        dim = _implicit_dim(name, input.ndim, (_stacklevel or 3) + 1)
+    return dim, dtype
+
+
+def softmax(input, dim=None, _stacklevel=3, dtype=None):
+    """torch.softmax, Tensor.softmax and nn.functional.softmax in one function.
+
+    Only nn.functional's form may omit ``dim`` in PyTorch; here any form may (with its
+    deprecation warning and legacy choice of dim).
+    """
+    dim, dtype = _dim_dtype("softmax", input, dim, _stacklevel, dtype)
+    a, axis = _prepare(input, dim, dtype, "softmax")
+    return apply(Softmax, (input,), (a,), (axis,))
+
+
+def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
+    dim, dtype = _dim_dtype("log_softmax", input, dim, _stacklevel, dtype)
+    a, axis = _prepare(input, dim, dtype, "log_softmax")
+    return apply(LogSoftmax, (input,), (a,), (axis,))
+
+
+def softmin(input, dim=None, _stacklevel=3, dtype=None):
+    dim, dtype = _dim_dtype("softmin", input, dim, _stacklevel, dtype)
+    return softmax(-input, dim, dtype=dtype)
+
+
+def _implicit_dim(name, ndim, stacklevel):
+    # nn.functional's legacy rule for a missing dim, with PyTorch's deprecation warning.
+    warnings.warn(
+        f"Implicit dimension choice for {name} has been deprecated. Change the call to include "
+        "dim=X as an argument.",
+        UserWarning, stacklevel=stacklevel,
+    )
+    return 0 if ndim in (0, 1, 3) else 1
+
+
+method("softmax")(softmax)
+method("log_softmax")(log_softmax)

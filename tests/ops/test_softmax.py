@@ -1,0 +1,106 @@
+"""softmax / log_softmax / softmin vs PyTorch: fused single nodes, stable, 1st and 2nd order."""
+import importlib
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as TF
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from oracle import assert_same, check, fd_check, raises_like, to_both
+
+import chainrule
+
+S = importlib.import_module("chainrule.ops.softmax")  # the package re-exports a function of that name
+F32 = np.float32
+BIG = np.array([[1e4, 0.0, -1e4], [-1e4, -1e4, -1e4], [3.0, 3.0, 3.0], [1e4, 1e4, -5.0]], F32)
+
+
+@pytest.mark.parametrize("name", ["softmax", "log_softmax"])
+@pytest.mark.parametrize("dim", [0, 1, -1])
+def test_values_and_two_orders(rng, name, dim):
+    x = rng.standard_normal((3, 4)).astype(F32)
+    check(lambda t, a: getattr(t, name)(a, dim), x)
+    check(lambda t, a: getattr(a, name)(dim) * a, x)  # second order non-trivial
+    fd_check(lambda t, a: getattr(t, name)(a, dim), x.astype(np.float64))
+
+
+@pytest.mark.parametrize("name", ["softmax", "log_softmax"])
+def test_big_logits_no_overflow(name):
+    for dim in (0, 1):
+        cout, _ = check(lambda t, a: getattr(t, name)(a, dim), BIG)
+        assert np.isfinite(cout.detach().numpy()).all()
+
+
+@pytest.mark.parametrize("name", ["softmax", "log_softmax"])
+def test_single_fused_node(name):
+    c, t = to_both(np.ones((2, 3), F32))
+    y = getattr(chainrule, name)(c, 1)
+    assert y.grad_fn.name() == getattr(torch, name)(t, 1).grad_fn.name()
+    # one node straight onto the leaf
+    assert len(y.grad_fn.next_functions) == 1
+    assert y.grad_fn.next_functions[0][0].name() == "torch::autograd::AccumulateGrad"
+
+
+@pytest.mark.parametrize("name", ["softmax", "log_softmax"])
+def test_shapes_0d_empty_noncontiguous_3d(rng, name):
+    check(lambda t, a: getattr(t, name)(a, 0), np.array(1.5, F32))
+    check(lambda t, a: getattr(t, name)(a, -1), np.zeros((2, 0), F32))
+    check(lambda t, a: getattr(t, name)(a, 0), np.zeros((0, 3), F32))
+    x = rng.standard_normal((4, 3)).astype(F32).T
+    check(lambda t, a: getattr(t, name)(a, 1), x)
+    check(lambda t, a: getattr(t, name)(a, 1), rng.standard_normal((2, 3, 4)).astype(F32))
+
+
+@pytest.mark.parametrize("name", ["softmax", "log_softmax"])
+def test_dtype_argument_and_int_errors(rng, name):
+    x = rng.standard_normal((2, 3)).astype(F32)
+    check(lambda t, a: getattr(t, name)(a, 1, dtype=t.float64), x)
+    check(lambda t, a: getattr(t, name)(a, 1, t.float64), x)  # torch.softmax(x, dim, dtype)
+    check(lambda t, a: getattr(a, name)(0, dtype=t.float64), x)
+    ci, ti = to_both(np.arange(6).reshape(2, 3))
+    assert_same(getattr(chainrule, name)(ci, 0, dtype=chainrule.float32),
+                getattr(torch, name)(ti, 0, dtype=torch.float32))
+    raises_like(NotImplementedError, lambda: getattr(chainrule, name)(ci, 1),
+                lambda: getattr(torch, name)(ti, 1))
+    raises_like(NotImplementedError, lambda: getattr(chainrule, name)(ci, 0),
+                lambda: getattr(torch, name)(ti, 0))
+    c, t = to_both(x)
+    raises_like(IndexError, lambda: getattr(chainrule, name)(c, 2), lambda: getattr(torch, name)(t, 2))
+
+
+def test_functional_signature_and_implicit_dim(rng):
+    x = rng.standard_normal((2, 3)).astype(F32)
+    assert S.__all_functional__ == ["softmax", "log_softmax", "softmin"]
+    check(lambda t, a: (S.softmax if t is chainrule else TF.softmax)(a, 1, 3, t.float64), x)
+    check(lambda t, a: (S.softmin if t is chainrule else TF.softmin)(a, dim=0), x)
+    check(lambda t, a: (S.log_softmax if t is chainrule else TF.log_softmax)(a, dim=-1, dtype=t.float64), x)
+    c, t = to_both(x)
+    with pytest.warns(UserWarning, match="Implicit dimension choice for softmax"):
+        y = S.softmax(c)
+    with pytest.warns(UserWarning):
+        assert_same(y, TF.softmax(t))
+    for shape in [(3,), (2, 3, 4), (2, 3, 4, 5)]:
+        c, t = to_both(rng.standard_normal(shape).astype(F32))
+        with pytest.warns(UserWarning, match="log_softmax"):
+            y = S.log_softmax(c)
+        with pytest.warns(UserWarning):
+            assert_same(y, TF.log_softmax(t))
+
+
+def test_cross_entropy_pattern_double_backward(rng):
+    # log_softmax → pick → mean, differentiated twice (Hessian-vector products of a loss)
+    x = rng.standard_normal((4, 5))
+    onehot = np.eye(5)[[0, 3, 1, 4]]
+    check(lambda t, a: -(t.log_softmax(a, 1) * t.tensor(onehot)).sum(1).mean(), x)
+    check(lambda t, a: (t.softmax(a, 0) ** 2).sum(), x)
+
+
+@settings(max_examples=25, deadline=None)
+@given(shape=st.lists(st.integers(1, 5), min_size=1, max_size=3), data=st.data(),
+       scale=st.sampled_from([1.0, 100.0, 1e4]))
+def test_random_shapes(shape, data, scale):
+    dim = data.draw(st.integers(-len(shape), len(shape) - 1))
+    x = np.random.default_rng(len(shape)).standard_normal(shape) * scale
+    check(lambda t, a: t.softmax(a, dim), x, rtol=1e-5, atol=1e-6)
+    check(lambda t, a: t.log_softmax(a, dim), x, rtol=1e-5, atol=1e-6)
