@@ -2,12 +2,12 @@
 import numpy as np
 import pytest
 import torch
+from oracle import raises_like
 
 import chainrule
 from chainrule.autograd.gradcheck import GradcheckError
 from chainrule.ops import Op
 from chainrule.ops._core import unary
-from oracle import raises_like
 
 
 class BadSquare(Op):
