@@ -34,8 +34,8 @@ def test_flat_round_trip_all_dtypes_shapes(tmp_path):
     chainrule.save(obj, path)
     back = chainrule.load(path)
     assert list(back) == list(obj)
-    for k in obj:
-        _eq(back[k], obj[k])
+    for k, v in obj.items():
+        _eq(back[k], v)
     # the file is an ordinary safetensors file
     plain = safetensors.numpy.load_file(str(path))
     np.testing.assert_array_equal(plain["noncontig"], obj["noncontig"].numpy())
