@@ -44,7 +44,7 @@ def test_embedding_errors_like_torch(rng):
 def test_embedding_module_and_from_pretrained(rng):
     from layer_oracle import compare, twin
 
-    for kwargs in ({}, dict(padding_idx=1), dict(padding_idx=-2, max_norm=1.5)):
+    for kwargs in ({}, {"padding_idx": 1}, {"padding_idx": -2, "max_norm": 1.5}):
         c, t = twin("Embedding", 6, 3, **kwargs)
         assert repr(c) == repr(t)
         compare(c, t, IDX)

@@ -6,7 +6,7 @@ from oracle import assert_same, check, fd_check, raises_like
 
 import chainrule
 
-TOL = dict(rtol=1e-4, atol=1e-5)
+TOL = {"rtol": 1e-4, "atol": 1e-5}
 
 
 def _arr(rng, *shape):
@@ -103,14 +103,14 @@ def test_batch_norm_single_value_error(rng):
 
 
 # ---- modules ------------------------------------------------------------------------------
-from layer_oracle import compare, twin  # noqa: E402
+from layer_oracle import compare, twin
 
 
 @pytest.mark.parametrize("name,args,kwargs,shape", [
     ("BatchNorm1d", (3,), {}, (4, 3)),
-    ("BatchNorm1d", (3,), dict(affine=False, momentum=None), (4, 3, 5)),
-    ("BatchNorm2d", (3,), dict(track_running_stats=False), (2, 3, 4, 4)),
-    ("BatchNorm2d", (3,), dict(bias=False, eps=1e-3), (2, 3, 2, 3)),
+    ("BatchNorm1d", (3,), {"affine": False, "momentum": None}, (4, 3, 5)),
+    ("BatchNorm2d", (3,), {"track_running_stats": False}, (2, 3, 4, 4)),
+    ("BatchNorm2d", (3,), {"bias": False, "eps": 1e-3}, (2, 3, 2, 3)),
 ])
 def test_batch_norm_modules_train_eval_and_buffers(rng, name, args, kwargs, shape):
     c, t = twin(name, *args, **kwargs)
@@ -127,11 +127,11 @@ def test_batch_norm_modules_train_eval_and_buffers(rng, name, args, kwargs, shap
 
 @pytest.mark.parametrize("name,args,kwargs,shape", [
     ("LayerNorm", (4,), {}, (2, 3, 4)),
-    ("LayerNorm", ((3, 4),), dict(bias=False, eps=1e-3), (2, 3, 4)),
-    ("LayerNorm", (4,), dict(elementwise_affine=False), (5, 4)),
+    ("LayerNorm", ((3, 4),), {"bias": False, "eps": 1e-3}, (2, 3, 4)),
+    ("LayerNorm", (4,), {"elementwise_affine": False}, (5, 4)),
     ("GroupNorm", (2, 4), {}, (3, 4, 5)),
-    ("GroupNorm", (4, 4), dict(affine=False), (3, 4, 2, 2)),
-    ("InstanceNorm1d", (3,), dict(affine=True), (2, 3, 6)),
+    ("GroupNorm", (4, 4), {"affine": False}, (3, 4, 2, 2)),
+    ("InstanceNorm1d", (3,), {"affine": True}, (2, 3, 6)),
     ("InstanceNorm2d", (3,), {}, (2, 3, 3, 3)),
 ])
 def test_norm_modules_match_torch(rng, name, args, kwargs, shape):

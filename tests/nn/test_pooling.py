@@ -12,11 +12,11 @@ def _arr(rng, *shape):
 
 
 MAX_CASES = [
-    dict(kernel_size=2),
-    dict(kernel_size=3, stride=2, padding=1),
-    dict(kernel_size=3, stride=2, padding=1, ceil_mode=True),
-    dict(kernel_size=(2, 3), stride=(1, 2), dilation=2),
-    dict(kernel_size=(3, 2), stride=2, padding=(1, 0), dilation=(1, 2), ceil_mode=True),
+    {"kernel_size": 2},
+    {"kernel_size": 3, "stride": 2, "padding": 1},
+    {"kernel_size": 3, "stride": 2, "padding": 1, "ceil_mode": True},
+    {"kernel_size": (2, 3), "stride": (1, 2), "dilation": 2},
+    {"kernel_size": (3, 2), "stride": 2, "padding": (1, 0), "dilation": (1, 2), "ceil_mode": True},
 ]
 
 
@@ -24,7 +24,7 @@ MAX_CASES = [
 def test_max_pool2d(rng, kw):
     x = _arr(rng, 2, 3, 7, 6)
     check(lambda t, x: t.nn.functional.max_pool2d(x, **kw), x)
-    c, t = check(lambda t, x: t.nn.functional.max_pool2d(x, return_indices=True, **kw), x)
+    c, _t = check(lambda t, x: t.nn.functional.max_pool2d(x, return_indices=True, **kw), x)
     assert c[1].dtype == chainrule.int64
 
 
@@ -40,19 +40,19 @@ def test_max_pool2d_ties_pick_first(rng):
     check(lambda t, x: t.nn.functional.max_pool2d(x, 2, return_indices=True), x)
 
 
-@pytest.mark.parametrize("kw", [dict(kernel_size=2), dict(kernel_size=3, stride=2, padding=1,
-                                ceil_mode=True, dilation=2)])
+@pytest.mark.parametrize("kw", [{"kernel_size": 2}, {"kernel_size": 3, "stride": 2, "padding": 1,
+                                "ceil_mode": True, "dilation": 2}])
 def test_max_pool1d(rng, kw):
     check(lambda t, x: t.nn.functional.max_pool1d(x, return_indices=True, **kw), _arr(rng, 2, 3, 9))
 
 
 AVG_CASES = [
-    dict(kernel_size=2),
-    dict(kernel_size=3, stride=2, padding=1),
-    dict(kernel_size=3, stride=2, padding=1, ceil_mode=True),
-    dict(kernel_size=3, stride=2, padding=1, ceil_mode=True, count_include_pad=False),
-    dict(kernel_size=(2, 3), stride=(1, 2), padding=(1, 1), count_include_pad=False),
-    dict(kernel_size=2, stride=1, divisor_override=3),
+    {"kernel_size": 2},
+    {"kernel_size": 3, "stride": 2, "padding": 1},
+    {"kernel_size": 3, "stride": 2, "padding": 1, "ceil_mode": True},
+    {"kernel_size": 3, "stride": 2, "padding": 1, "ceil_mode": True, "count_include_pad": False},
+    {"kernel_size": (2, 3), "stride": (1, 2), "padding": (1, 1), "count_include_pad": False},
+    {"kernel_size": 2, "stride": 1, "divisor_override": 3},
 ]
 
 
@@ -105,16 +105,16 @@ def test_pool_errors_like_torch(rng, shape, call):
 
 
 # ---- modules ------------------------------------------------------------------------------
-from layer_oracle import compare, twin  # noqa: E402
+from layer_oracle import compare, twin
 
 
 @pytest.mark.parametrize("name,args,kwargs,shape", [
-    ("MaxPool2d", (3, 2), dict(padding=1, ceil_mode=True), (2, 3, 7, 6)),
-    ("MaxPool2d", (2,), dict(return_indices=True), (2, 3, 6, 6)),
-    ("MaxPool1d", (3,), dict(stride=2, dilation=2), (2, 3, 11)),
-    ("AvgPool2d", (3,), dict(stride=2, padding=1, count_include_pad=False), (2, 3, 7, 6)),
-    ("AvgPool2d", (2,), dict(divisor_override=3, ceil_mode=True), (2, 3, 5, 5)),
-    ("AvgPool1d", (3,), dict(stride=1, padding=1), (2, 3, 8)),
+    ("MaxPool2d", (3, 2), {"padding": 1, "ceil_mode": True}, (2, 3, 7, 6)),
+    ("MaxPool2d", (2,), {"return_indices": True}, (2, 3, 6, 6)),
+    ("MaxPool1d", (3,), {"stride": 2, "dilation": 2}, (2, 3, 11)),
+    ("AvgPool2d", (3,), {"stride": 2, "padding": 1, "count_include_pad": False}, (2, 3, 7, 6)),
+    ("AvgPool2d", (2,), {"divisor_override": 3, "ceil_mode": True}, (2, 3, 5, 5)),
+    ("AvgPool1d", (3,), {"stride": 1, "padding": 1}, (2, 3, 8)),
     ("AdaptiveAvgPool2d", ((2, None),), {}, (2, 3, 7, 5)),
     ("AdaptiveAvgPool2d", (1,), {}, (2, 3, 4, 4)),
     ("AdaptiveAvgPool1d", (3,), {}, (2, 3, 8)),

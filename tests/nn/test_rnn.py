@@ -13,9 +13,9 @@ def _arr(rng, *shape):
 
 
 CONFIGS = [
-    dict(),
-    dict(num_layers=2, bidirectional=True, batch_first=True),
-    dict(num_layers=2, bias=False),
+    {},
+    {"num_layers": 2, "bidirectional": True, "batch_first": True},
+    {"num_layers": 2, "bias": False},
 ]
 
 

@@ -251,8 +251,7 @@ def _pooled(fn, x, nd):
 
 def _max_poolnd(nd, input, kernel_size, stride, padding, dilation, ceil_mode, return_indices):
     geo = _pool_args(nd, input, kernel_size, stride, padding, dilation, ceil_mode)
-    y, idx = _pooled(lambda x: _pool.max_pool(x, *geo), input, nd)
-    return (y, idx) if return_indices else y
+    return _pooled(lambda x: _pool.max_pool(x, *geo, return_indices), input, nd)
 
 
 def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,

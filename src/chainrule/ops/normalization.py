@@ -29,7 +29,7 @@ class Geometry:
     red_axes: the axes of x that weight/bias gradients sum over.
     """
 
-    __slots__ = ("stat_shape", "axes", "aff_shape", "red_axes", "eps")
+    __slots__ = ("aff_shape", "axes", "eps", "red_axes", "stat_shape")
 
     def __init__(self, stat_shape, axes, aff_shape, red_axes, eps):
         self.stat_shape, self.axes, self.aff_shape = stat_shape, axes, aff_shape
@@ -37,9 +37,16 @@ class Geometry:
 
 
 def _stats(xs, axes, eps):
-    mean = xs.mean(axes, keepdims=True)
+    # sum * (1/n) rather than mean(): same pairwise summation, without mean()'s Python layer
+    n = 1
+    for a in axes:
+        n *= xs.shape[a]
+    inv_n = 1.0 / max(n, 1)
+    mean = xs.sum(axes, keepdims=True)
+    mean *= inv_n
     xc = xs - mean
-    var = (xc * xc).mean(axes, keepdims=True)
+    var = (xc * xc).sum(axes, keepdims=True)
+    var *= inv_n
     return mean, var, xc
 
 

@@ -14,9 +14,7 @@ again: double backward works without any extra rules.
 from .._backend import xp
 from ..autograd.graph import apply
 from ._core import Op
-from .conv import _to4
-
-_as_strided = xp.lib.stride_tricks.as_strided
+from .conv import _as_strided, _to4
 
 __all__ = []
 
@@ -67,23 +65,25 @@ def _spread(g, in_shape, k, s, p, d, pads):
 
 
 # ---- max ---------------------------------------------------------------------------------
-def _max_pool(x, k, s, p, d, out):
+def _max_pool(x, k, s, p, d, out, want_idx):
     x4 = _to4(x)
     pads = _pad_for(x4.shape, k, s, p, d, out, None)
     low = -xp.inf if x4.dtype.kind == "f" else xp.iinfo(x4.dtype).min
     win = _windows(_padded(x4, pads, low), k, s, d, out)
     n, c, ho, wo = win.shape[:4]
     flat = win.reshape(n, c, ho, wo, k[0] * k[1])
+    y = flat.max(-1)  # NaN propagates, as in PyTorch (and argmax then points at it)
+    if x.ndim == 3:
+        y = y.reshape(n, c, wo)
+    if not want_idx:
+        return y, None
     arg = flat.argmax(-1)
-    y = xp.take_along_axis(flat, arg[..., None], -1)[..., 0]
     # Flat index into the (unpadded) input plane, as PyTorch returns it.
     ki, kj = xp.divmod(arg, k[1])
     rows = ki * d[0] + (xp.arange(ho) * s[0] - p[0])[:, None]
     cols = kj * d[1] + (xp.arange(wo) * s[1] - p[1])
     idx = rows * x4.shape[3] + cols
-    if x.ndim == 3:
-        return y.reshape(n, c, wo), idx.reshape(n, c, wo)
-    return y, idx
+    return y, (idx.reshape(n, c, wo) if x.ndim == 3 else idx)
 
 
 def _scatter(g, idx, in_shape):
@@ -101,17 +101,18 @@ def _gather(u, idx):
 
 
 class MaxPool(Op):
-    """args: (k, s, p, d, out); returns (values, indices)."""
+    """args: (k, s, p, d, out, return_indices); returns (values, indices or None).
+    Indices are only computed when asked for or needed by the backward."""
 
     node_name = "MaxPool2DWithIndicesBackward0"
     formulas = {"self": "1 at each window's argmax (indices), else 0"}
     multi_output = True
 
-    def forward(ctx, x, k, s, p, d, out):
-        y, idx = _max_pool(x, k, s, p, d, out)
+    def forward(ctx, x, k, s, p, d, out, return_indices):
+        y, idx = _max_pool(x, k, s, p, d, out, return_indices or ctx is not None)
         if ctx is not None:
             ctx.extra = idx
-        return y, idx
+        return (y, idx) if return_indices else (y,)
 
     def backward(ctx, grad):
         return apply(MaxPoolScatter, (grad,), (grad._data,), (ctx.extra, ctx.metas[0][0]))
@@ -139,10 +140,10 @@ class MaxPoolGather(Op):
         return apply(MaxPoolScatter, (grad,), (grad._data,), ctx.args)
 
 
-def max_pool(x, k, s, p, d, out):
-    """(values, indices) Tensors; indices are int64 and carry no gradient."""
-    y, idx = apply(MaxPool, (x,), (x._data,), (k, s, p, d, out))
-    return y, idx
+def max_pool(x, k, s, p, d, out, return_indices=False):
+    """values, or (values, indices) Tensors; indices are int64 and carry no gradient."""
+    r = apply(MaxPool, (x,), (x._data,), (k, s, p, d, out, return_indices))
+    return r if return_indices else r[0]
 
 
 # ---- average -----------------------------------------------------------------------------
