@@ -308,6 +308,7 @@ class Explanation:
         self.leaves = []  # leaf Vertices that get a gradient, in forward order
         self._by_node = {}
         self._arrived = {}
+        self.group_types = {}  # module name -> class name ("Linear"), when a model is given
 
     # ---- building ----------------------------------------------------------------------
     def _new(self, kind):
@@ -474,6 +475,8 @@ def explain(output, inputs=None, *, names=None, model=None, grad_output=None, ja
     root = ex.root = ex._by_node[id(root_node)]
     _forward_values(ex, order, output)
     _groups_for(ex, model, params)
+    if model is not None and hasattr(model, "named_modules"):
+        ex.group_types = {n: type(m).__name__ for n, m in model.named_modules() if n}
     for v in ordered:
         if v.kind == OP:
             ex.steps.append(Step("forward", v))

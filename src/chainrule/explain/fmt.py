@@ -76,10 +76,11 @@ def formula(edge):
                 subs.setdefault(word, num(args[0]))
     subs.setdefault("alpha", "1")
     subs.setdefault("result", dst.label)
-    if not subs:
-        return f
-    pat = re.compile(r"\b(" + "|".join(re.escape(k) for k in sorted(subs, key=len, reverse=True)) + r")\b")
-    return _simplify(pat.sub(lambda m: subs[m.group(1)], f))
+    return _simplify(_WORD.sub(lambda m: subs.get(m.group(0), m.group(0)), f))
+
+
+# ASCII identifiers only, so that 'selfᵀ' still names the operand 'self'
+_WORD = re.compile(r"(?<![A-Za-z0-9_%.])[A-Za-z_][A-Za-z0-9_]*")
 
 
 _POW = re.compile(r"\^\((-?\d+(?:\.\d+)?) − 1\)")
@@ -87,6 +88,8 @@ _POW = re.compile(r"\^\((-?\d+(?:\.\d+)?) − 1\)")
 
 def _simplify(f):
     """'2 · s^(2 − 1)' -> '2 · s': fold a known exponent."""
+    if "−" not in f:
+        return f
     def fold(m):
         e = float(m.group(1)) - 1
         return "" if e == 1 else "^" + num(e)

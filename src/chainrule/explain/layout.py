@@ -70,7 +70,8 @@ def boxes_for(ex, collapse=None, max_boxes=150):
             if g is not None:
                 b = groups.get(g)
                 if b is None:
-                    b = groups[g] = Box(len(boxes), "group", [], g)
+                    kind = ex.group_types.get(g)
+                    b = groups[g] = Box(len(boxes), "group", [], f"{g} ({kind})" if kind else g)
                     boxes.append(b)
                 b.members.append(v)
                 box_of[v.idx] = b
@@ -284,6 +285,8 @@ def layout(boxes, edges, measure, layer_gap=LAYER_GAP):
         nb = up if sweep % 2 == 0 else down
         for L in rng:
             row = slots[L]
+            if len(row) < 2:
+                continue
             keyed = []
             for i in row:
                 ns = nb[i]
@@ -318,6 +321,12 @@ def layout(boxes, edges, measure, layer_gap=LAYER_GAP):
         nb = up if it % 2 == 0 else down
         for L in seq:
             row = slots[L]
+            if len(row) == 1:  # most layers of a deep graph: no neighbours to dodge
+                i = row[0]
+                ns = nb[i]
+                if ns:
+                    ycen[i] = sum(ycen[j] for j in ns) / len(ns)
+                continue
             want = []
             for i in row:
                 ns = nb[i]

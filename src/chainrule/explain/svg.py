@@ -1,4 +1,5 @@
 """The graph drawing (SVG, laid out by ``layout``) and the Graphviz text of an Explanation."""
+import gc
 import itertools
 from xml.sax.saxutils import escape
 
@@ -102,7 +103,28 @@ def render_svg(ex, collapse=None, max_boxes=150, edge_labels=None, ids=True, dra
     ``collapse``: group by module and fold repeated chains (default: when more than
     ``max_boxes`` values); ``edge_labels``: local gradients on edges (default: ≤ 80 boxes).
     """
-    boxes, edges, bends, width, height = drawn or drawing(ex, collapse, max_boxes)
+    if drawn is None:
+        with _no_gc():
+            drawn = drawing(ex, collapse, max_boxes)
+    boxes, edges, bends, width, height = drawn
+    with _no_gc():
+        return _render(ex, boxes, edges, bends, width, height, edge_labels, ids)
+
+
+class _no_gc:
+    """Drawing allocates many small objects and creates no cycles: without this, the cyclic
+    collector rescans the whole (large) graph over and over and doubles the drawing time."""
+
+    def __enter__(self):
+        self.was = gc.isenabled()
+        gc.disable()
+
+    def __exit__(self, *exc):
+        if self.was:
+            gc.enable()
+
+
+def _render(ex, boxes, edges, bends, width, height, edge_labels, ids):
     if edge_labels is None:
         edge_labels = len(boxes) <= 80
     out = [
