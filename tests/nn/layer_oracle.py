@@ -17,13 +17,15 @@ def twin(name, *args, **kwargs):
     return c, t
 
 
-def _outputs(out):
+def _flat(out):
+    """Nested tuples of results -> a flat list (None kept, e.g. MHA without weights)."""
     if isinstance(out, (tuple, list)):
-        flat = []
-        for o in out:
-            flat.extend(_outputs(o))
-        return flat
-    return [out] if out is not None else []
+        return [x for o in out for x in _flat(o)]
+    return [out]
+
+
+def _outputs(out):
+    return [o for o in _flat(out) if o is not None]
 
 
 def compare(c, t, *arrays, rtol=1e-4, atol=1e-5, grad=True, seed=0, call=None, **kwargs):
@@ -33,7 +35,12 @@ def compare(c, t, *arrays, rtol=1e-4, atol=1e-5, grad=True, seed=0, call=None, *
     tin = [torch.tensor(a, requires_grad=a.dtype.kind == "f" and grad) for a in arrays]
     call = call or (lambda m, *xs: m(*xs, **kwargs))
     cout, tout = call(c, *cin), call(t, *tin)
-    assert_same(cout, tout, rtol, atol, "forward")
+    cflat, tflat = _flat(cout), _flat(tout)
+    assert len(cflat) == len(tflat), f"{len(cflat)} outputs vs torch's {len(tflat)}"
+    for i, (a, b) in enumerate(zip(cflat, tflat)):
+        assert (a is None) == (b is None), f"output {i}: {a!r} vs {b!r}"
+        if b is not None:
+            assert_same(a, b, rtol, atol, f"forward[{i}]")
     if not grad:
         return cout, tout
     c_outs = [o for o in _outputs(cout) if o.requires_grad]
