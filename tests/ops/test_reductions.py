@@ -6,10 +6,10 @@ import pytest
 import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from oracle import assert_same, check, fd_check, raises_like, to_both
 
 import chainrule
-import chainrule.linalg  # noqa: F401  (the submodule is not imported by the package yet)
-from oracle import assert_same, check, fd_check, raises_like, to_both
+import chainrule.linalg
 
 F32 = np.float32
 
