@@ -856,6 +856,14 @@ class _BackwardHook:
             self.grad_outputs = tuple(r)
         local = self.grad_outputs
         if self.input_index is None:  # no input needs a gradient: call the hooks now
+            if self.hooks:
+                warnings.warn(
+                    "Full backward hook is firing when gradients are computed with respect to "
+                    "module outputs since no inputs require gradients. See https://docs.pytorch"
+                    ".org/docs/main/generated/torch.nn.Module.html#torch.nn.Module.register_"
+                    "full_backward_hook for more details.",
+                    stacklevel=2,
+                )
             grad_inputs = (None,) * self.n_inputs
             for hook in self.hooks:
                 r = hook(self.module, grad_inputs, self.grad_outputs)
