@@ -30,7 +30,7 @@ def as_np(x):
     if isinstance(x, chainrule.Tensor):
         return x.detach().numpy()
     if isinstance(x, torch.Tensor):
-        return x.detach().numpy()
+        return x.detach().numpy(force=True)  # force: torch's ZeroTensor gradients
     return np.asarray(x)
 
 

@@ -10,6 +10,7 @@ because they are piecewise constant.
 ``__all__`` exports at the top level only what ``torch`` itself has there.
 """
 # ruff: noqa: RUF012, RUF022  (Op classes declare formulas as class dicts; __all__ is grouped)
+import builtins
 import math
 
 from .. import _dtype
@@ -432,7 +433,7 @@ class Erf(Op):
     saves = (0,)
 
     def forward(ctx, a):
-        return _erf_array(a)
+        return _erf_array(a).astype(a.dtype, copy=False)
 
     def backward(ctx, grad):
         x = ctx.saved[0]
@@ -633,7 +634,7 @@ class Lerp(Op):
 
     def forward(ctx, a, b, w):
         # PyTorch's form: exact at both ends (w = 0 gives self, w = 1 gives end).
-        if abs(w) < 0.5:
+        if builtins.abs(w) < 0.5:
             return a + w * (b - a)
         return b - (b - a) * (1 - w)
 
@@ -835,7 +836,7 @@ class Gelu(Op):
         if approximate == "tanh":
             inner = (a + _GELU_K * (a * a * a)) * _SQRT_2_OVER_PI
             return a * 0.5 * (1 + xp.tanh(inner))
-        return a * 0.5 * (1 + _erf_array(a * _SQRT1_2))
+        return a * 0.5 * (1 + _erf_array(a * _SQRT1_2).astype(a.dtype, copy=False))
 
     def backward(ctx, grad):
         x = ctx.saved[0]
@@ -1063,9 +1064,10 @@ def clamp(input, min=None, max=None, *, out=None):
         dt = _dtype.result_type(*(o for o in ops if o is not None))
         arrays = _cast_all(dt, ops)
         return _apply_n(ClampTensor, ops, arrays, ())
-    if isinstance(input, Tensor) and input._data.dtype.kind == "b":
-        _not_implemented(input, "clamp_scalar_cpu")
     dt = _dtype.result_type(input, *(b for b in (min, max) if b is not None))
+    if dt is _dtype.bool_:
+        _not_implemented(input, "clamp_scalar_cpu" if min is not None and max is not None
+                         else "clamp_min_scalar_cpu" if max is None else "clamp_max_scalar_cpu")
     a = input._data if input._data.dtype == dt.np else input._data.astype(dt.np)
     return apply(Clamp, (input,), (a,), (min, max))
 
@@ -1118,14 +1120,16 @@ def lerp(input, end, weight, *, out=None):
     if input._data.dtype.kind != "f":
         _not_implemented(input, "lerp_kernel_tensor" if isinstance(weight, Tensor)
                          else "lerp_kernel_scalar")
+    npd = input._data.dtype
     for name, t in (("end", end), ("weight", weight)):
-        if isinstance(t, Tensor) and t._data.dtype != input._data.dtype:
+        # a 0-d weight of another dtype is accepted (and cast), as in PyTorch
+        if isinstance(t, Tensor) and t._data.dtype != npd and (t is end or t._data.ndim):
             raise RuntimeError(
                 f"expected dtype {_c10_name(input)} for `{name}` but got dtype {_c10_name(t)}"
             )
     if isinstance(weight, Tensor):
         ops = (input, end, weight)
-        return _apply_n(LerpTensor, ops, tuple(o._data for o in ops))
+        return _apply_n(LerpTensor, ops, (input._data, end._data, weight._data.astype(npd)))
     return _apply_n(Lerp, (input, end), (input._data, end._data), (weight,))
 
 
@@ -1170,8 +1174,10 @@ def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
     k = input._data.dtype.kind
     if k == "b":
         raise RuntimeError("Bool inputs not supported for hardtanh")
-    if k == "u" and (min_val < 0 or max_val < 0):
-        raise RuntimeError("cannot do hardtanh on an unsigned type with negative limits")
+    if k in "iu":  # integer inputs: the limits are cast (truncated) to the input's type first
+        min_val, max_val = int(min_val), int(max_val)
+        if k == "u" and (min_val < 0 or max_val < 0):
+            raise RuntimeError("cannot do hardtanh on an unsigned type with negative limits")
     if inplace:
         return hardtanh_(input, min_val, max_val)
     return apply(Hardtanh, (input,), (input._data,), (min_val, max_val))
@@ -1236,14 +1242,21 @@ def gelu(input, approximate="none"):
     return _float_only(Gelu, input, "GeluKernelImpl", approximate)
 
 
+def _maybe_inplace(op, input, kernel, inplace, name):
+    """``inplace=True`` for an op whose backward reads the input: it runs on a copy of the
+    input (when that requires grad), whose storage then takes the result."""
+    if not inplace:
+        return _float_only(op, input, kernel)
+    src = input.clone() if input._requires_grad else input
+    return input._inplace(_float_only(op, src, kernel), name)
+
+
 def silu(input, inplace=False):
-    r = _float_only(Silu, input, "silu_cpu")
-    return input._inplace(r, "silu_") if inplace else r
+    return _maybe_inplace(Silu, input, "silu_cpu", inplace, "silu_")
 
 
 def mish(input, inplace=False):
-    r = _float_only(Mish, input, "mish_cpu")
-    return input._inplace(r, "mish_") if inplace else r
+    return _maybe_inplace(Mish, input, "mish_cpu", inplace, "mish_")
 
 
 def softplus(input, beta=1.0, threshold=20.0):
@@ -1251,13 +1264,11 @@ def softplus(input, beta=1.0, threshold=20.0):
 
 
 def hardsigmoid(input, inplace=False):
-    r = _float_only(Hardsigmoid, input, "hardsigmoid_cpu")
-    return input._inplace(r, "hardsigmoid_") if inplace else r
+    return _maybe_inplace(Hardsigmoid, input, "hardsigmoid_cpu", inplace, "hardsigmoid_")
 
 
 def hardswish(input, inplace=False):
-    r = _float_only(Hardswish, input, "hardswish_cpu")
-    return input._inplace(r, "hardswish_") if inplace else r
+    return _maybe_inplace(Hardswish, input, "hardswish_cpu", inplace, "hardswish_")
 
 
 def logsigmoid(input):
