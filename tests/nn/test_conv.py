@@ -4,6 +4,8 @@ import itertools
 import numpy as np
 import pytest
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from oracle import check, fd_check, raises_like
 
 import chainrule
@@ -147,3 +149,24 @@ def test_conv_module_errors_like_torch():
     raises_like(ValueError, lambda: chainrule.nn.Conv2d(4, 6, 3, padding_mode="mirror"),
                 lambda: torch.nn.Conv2d(4, 6, 3, padding_mode="mirror"),
                 match="padding_mode must be one of {")
+
+
+def test_conv_empty_batch(rng):
+    z = np.zeros((0, 3, 5, 5), np.float32)
+    check(lambda t, x, w: t.nn.functional.conv2d(x, w, padding=1), z, _arr(rng, 4, 3, 3, 3))
+    check(lambda t, x, w: t.nn.functional.conv_transpose2d(x, w, stride=2), z,
+          _arr(rng, 3, 2, 3, 3))
+    check(lambda t, x, w: t.nn.functional.conv1d(x, w), z[:, :, 0], _arr(rng, 4, 3, 2))
+
+
+@settings(max_examples=25, deadline=None)
+@given(n=st.integers(1, 3), c=st.integers(1, 3), h=st.integers(3, 8), w=st.integers(3, 8),
+       k=st.integers(1, 3), s=st.integers(1, 3), p=st.integers(0, 1), d=st.integers(1, 2),
+       g=st.sampled_from([1, 2]))
+def test_conv2d_shapes_hypothesis(n, c, h, w, k, s, p, d, g):
+    if d * (k - 1) + 1 > min(h, w) + 2 * p:
+        return  # kernel larger than the padded input: covered by the error tests
+    rng = np.random.default_rng(0)
+    x, wt = _arr(rng, n, c * g, h, w), _arr(rng, 2 * g, c, k, k)
+    check(lambda t, x, wt: t.nn.functional.conv2d(x, wt, None, s, p, d, g), x, wt,
+          rtol=1e-4, atol=1e-5, second=False)

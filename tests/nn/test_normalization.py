@@ -145,3 +145,14 @@ def test_norm_module_input_checks_like_torch():
                 lambda: torch.nn.BatchNorm2d(3)(torch.ones(2, 3)))
     raises_like(ValueError, lambda: chainrule.nn.GroupNorm(3, 4),
                 lambda: torch.nn.GroupNorm(3, 4))
+
+
+def test_norms_empty_batch_and_noncontiguous(rng):
+    z = np.zeros((0, 4, 3), np.float32)
+    check(lambda t, x: t.nn.functional.group_norm(x, 2), z)
+    check(lambda t, x: t.nn.functional.layer_norm(x, (3,)), z)
+    x = _arr(rng, 3, 4, 5)
+    check(lambda t, x: t.nn.functional.layer_norm(x.transpose(1, 2), (4,)), x, **TOL)
+    check(lambda t, x: t.nn.functional.batch_norm(x.transpose(0, 2), None, None, training=True),
+          x, **TOL)
+    check(lambda t, x: t.nn.functional.group_norm(x.transpose(1, 2), 5), x, **TOL)

@@ -123,3 +123,13 @@ def test_pool_modules_match_torch(rng, name, args, kwargs, shape):
     c, t = twin(name, *args, **kwargs)
     assert repr(c) == repr(t)
     compare(c, t, _arr(rng, *shape))
+
+
+def test_pooling_empty_batch_and_noncontiguous(rng):
+    z = np.zeros((0, 3, 5, 5), np.float32)
+    check(lambda t, x: t.nn.functional.max_pool2d(x, 2, return_indices=True), z)
+    check(lambda t, x: t.nn.functional.avg_pool2d(x, 2), z)
+    x = _arr(rng, 2, 3, 6, 5)
+    check(lambda t, x: t.nn.functional.max_pool2d(x.transpose(2, 3), 2, 1), x)
+    check(lambda t, x: t.nn.functional.avg_pool2d(x.transpose(2, 3), 3, 2, 1), x)
+    check(lambda t, x: t.nn.functional.adaptive_avg_pool2d(x.transpose(2, 3), 3), x)

@@ -209,7 +209,7 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
 
 # ---- pooling ----------------------------------------------------------------------------
 def _pool_args(nd, x, kernel_size, stride, padding, dilation, ceil_mode):
-    if x.dim() not in (nd + 1, nd + 2) or x.numel() == 0:
+    if x.dim() not in (nd + 1, nd + 2) or 0 in tuple(x.shape)[-nd - 1:]:
         raise RuntimeError(
             f"non-empty {nd + 1}D or {nd + 2}D (batch mode) tensor expected for input"
         )
@@ -404,7 +404,8 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-05):
             )
     aff = (c,) + (1,) * (len(shape) - 2)
     red = (0,) + tuple(range(2, len(shape)))
-    geo = _norm.Geometry((n, num_groups, -1), (2,), aff, red, eps)
+    geo = _norm.Geometry((n, num_groups, input.numel() // max(n * num_groups, 1)), (2,), aff,
+                         red, eps)
     return _norm.normalize(_norm.GroupNormalize, input, weight, bias, geo)[0]
 
 
@@ -418,7 +419,7 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
     n, c = shape[:2]
     aff = (c,) + (1,) * (len(shape) - 2)
     red = (0,) + tuple(range(2, len(shape)))
-    geo = _norm.Geometry((n, c, -1), (2,), aff, red, eps)
+    geo = _norm.Geometry((n, c, input.numel() // max(n * c, 1)), (2,), aff, red, eps)
     y, mean, var = _norm.normalize(_norm.GroupNormalize, input, weight, bias, geo)
     if running_mean is not None:
         _update_running(running_mean, mean._data.reshape(n, c).mean(0), momentum)

@@ -74,8 +74,9 @@ def _conv_forward(x, w, geo):
 
 def _grad_rows(gy, g):
     """(N, O, Ho, Wo) -> (G, O/G, N*Ho*Wo), the layout the im2col matmuls use."""
-    n, o = gy.shape[:2]
-    return xp.ascontiguousarray(gy.reshape(n, o, -1).transpose(1, 0, 2)).reshape(g, o // g, -1)
+    n, o, h, w = gy.shape
+    rows = xp.ascontiguousarray(gy.reshape(n, o, h * w).transpose(1, 0, 2))
+    return rows.reshape(g, o // g, n * h * w)  # explicit sizes: n may be 0
 
 
 def _conv_input(gy, w, in_shape, geo):
