@@ -11,7 +11,7 @@ from itertools import chain, islice
 
 from ..._tensor import Tensor
 from ..parameter import Parameter
-from .module import Module, _addindent
+from .module import Module, _addindent, _typename
 
 __all__ = ["ModuleDict", "ModuleList", "ParameterDict", "ParameterList", "Sequential"]
 
@@ -288,11 +288,13 @@ class ModuleDict(Module):
             self[m[0]] = m[1]
 
 
-def _param_line(k, p):
+def _param_line(k, p, type_name=False):
+    # PyTorch's ParameterList prints the dtype, its ParameterDict the type name.
     if isinstance(p, Tensor):
         size = "x".join(str(s) for s in p.size())
         kind = "Parameter" if isinstance(p, Parameter) else "Tensor"
-        return f"  ({k}): {kind} containing: [{p.dtype} of size {size}]"
+        what = _typename(p) if type_name else p.dtype
+        return f"  ({k}): {kind} containing: [{what} of size {size}]"
     return f"  ({k}): Object of type: {type(p).__name__}"
 
 
@@ -460,7 +462,7 @@ class ParameterDict(Module):
                 self[p[0]] = p[1]
 
     def extra_repr(self):
-        return "\n".join(_param_line(k, p) for k, p in self.items())
+        return "\n".join(_param_line(k, p, type_name=True) for k, p in self.items())
 
     def __call__(self, input):
         raise RuntimeError("ParameterDict should not be called.")
