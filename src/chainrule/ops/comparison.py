@@ -78,8 +78,12 @@ ge = greater_equal = _comparison("ge", xp.greater_equal)
 
 def _logical(name, fn):
     def logical(input, other, *, out=None):
-        b = other._data if isinstance(other, Tensor) else other
-        return _run(fn, input, other, input._data, b)
+        if not isinstance(other, Tensor):
+            raise TypeError(
+                f"{name}(): argument 'other' (position 2) must be Tensor, not "
+                f"{type(other).__name__}"
+            )
+        return _run(fn, input, other, input._data, other._data)
 
     logical.__name__ = logical.__qualname__ = name
     return logical
