@@ -1,4 +1,5 @@
-"""dtype conversion and copies: to, type casts, clone, contiguous."""
+"""dtype conversion and copies: to, type casts, clone, contiguous; metadata queries."""
+# ruff: noqa: RUF012  (Op classes declare formulas as class dicts)
 from .. import _dtype
 from .._tensor import Tensor, device
 from ..autograd.graph import apply
@@ -41,18 +42,22 @@ def _parse_to(args, kwargs):
         elif isinstance(a, Tensor):
             dt = a.dtype
         elif isinstance(a, (str, device)):
-            d = device(a)
-            if d.type != "cpu":
-                raise RuntimeError(
-                    "Torch not compiled with CUDA enabled" if d.type == "cuda"
-                    else f"chainrule runs on the CPU only; got device '{d}'"
-                )
+            _check_device(a)
+        elif isinstance(a, int) and not isinstance(a, bool):
+            raise RuntimeError("Cannot access accelerator device when none is available.")  # noqa: TRY004
         elif a is not None and not isinstance(a, bool):
             dt = _dtype.to_dtype(a)
-    d = kwargs.get("device")
-    if d is not None and device(d).type != "cpu":
-        raise RuntimeError("Torch not compiled with CUDA enabled")
+    if kwargs.get("device") is not None:
+        _check_device(kwargs["device"])
     return dt
+
+
+def _check_device(d):
+    d = device(d)
+    if d.type == "cuda":
+        raise AssertionError("Torch not compiled with CUDA enabled")
+    if d.type != "cpu":
+        raise RuntimeError(f"chainrule runs on the CPU only; got device '{d}'")
 
 
 def to(self, *args, copy=False, non_blocking=False, **kwargs):
@@ -85,7 +90,14 @@ def type_(self, dtype=None, non_blocking=False):
 
     if dtype is None:
         return type_name(self)
+    if isinstance(dtype, str):  # 'torch.DoubleTensor'
+        if dtype not in _BY_TYPE_NAME:
+            raise ValueError(f"invalid type: '{dtype}'")
+        dtype = _BY_TYPE_NAME[dtype]
     return to(self, dtype)
+
+
+_BY_TYPE_NAME = {"torch." + d._short + "Tensor": d for d in _dtype.ALL}
 
 
 @method("contiguous")
@@ -96,3 +108,35 @@ def contiguous(self, memory_format=None):
 @method("type_as")
 def type_as(self, other):
     return to(self, other.dtype)
+
+
+# ---- metadata PyTorch code asks for (one layout, one device, no conjugate/negative views) ----
+Tensor.nbytes = property(lambda self: self._data.nbytes)
+Tensor.itemsize = property(lambda self: self._data.itemsize)
+Tensor.is_sparse = property(lambda self: False)
+Tensor.is_quantized = property(lambda self: False)
+Tensor.is_meta = property(lambda self: False)
+
+
+@method("is_signed")
+def is_signed(self):
+    return self.dtype.is_signed
+
+
+@method("get_device")
+def get_device(self):
+    return -1  # PyTorch's answer for CPU tensors
+
+
+@method("storage_offset")
+def storage_offset(self):
+    base = self._data
+    while base.base is not None and hasattr(base.base, "__array_interface__"):
+        base = base.base
+    start = self._data.__array_interface__["data"][0] - base.__array_interface__["data"][0]
+    return start // self._data.itemsize
+
+
+@method("resolve_conj", "resolve_neg")
+def resolve_conj(self):
+    return self

@@ -13,6 +13,7 @@ from .. import _dtype
 from .._backend import ndarray, xp
 from .._tensor import Tensor
 from .._tensor import device as _device_cls
+from ._core import method
 
 __all__ = [
     "Generator",
@@ -300,6 +301,42 @@ def full_like(input, fill_value, *, dtype=None, layout=None, device=None, requir
               memory_format=None):
     shape, npd = _like(input, dtype)
     return _finish(xp.full(shape, _number(fill_value), dtype=npd), requires_grad, device)
+
+
+# ---- Tensor.new_*: same dtype as self unless given, never attached to self's graph ----
+def _new_dtype(self, dtype):
+    return self.dtype if dtype is None else dtype
+
+
+@method("new_tensor")
+def new_tensor(self, data, *, dtype=None, device=None, requires_grad=False, layout=None,
+               pin_memory=False):
+    return tensor(data, dtype=_new_dtype(self, dtype), device=device, requires_grad=requires_grad)
+
+
+@method("new_zeros")
+def new_zeros(self, *size, dtype=None, device=None, requires_grad=False, layout=None,
+              pin_memory=False):
+    return zeros(*size, dtype=_new_dtype(self, dtype), device=device, requires_grad=requires_grad)
+
+
+@method("new_ones")
+def new_ones(self, *size, dtype=None, device=None, requires_grad=False, layout=None,
+             pin_memory=False):
+    return ones(*size, dtype=_new_dtype(self, dtype), device=device, requires_grad=requires_grad)
+
+
+@method("new_empty")
+def new_empty(self, *size, dtype=None, device=None, requires_grad=False, layout=None,
+              pin_memory=False):
+    return empty(*size, dtype=_new_dtype(self, dtype), device=device, requires_grad=requires_grad)
+
+
+@method("new_full")
+def new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad=False, layout=None,
+             pin_memory=False):
+    return full(size, fill_value, dtype=_new_dtype(self, dtype), device=device,
+                requires_grad=requires_grad)
 
 
 # ---- ranges -------------------------------------------------------------------------------
