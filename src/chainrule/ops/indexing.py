@@ -85,8 +85,8 @@ def parse_index(shape, index, getitem=True):
     """Validate ``index`` for a tensor of ``shape``.
 
     Returns ``(idx, name, advanced)``: a NumPy index (``(pre, post)`` when advanced), the
-    grad_fn name PyTorch gives a basic view (select/slice/unsqueeze/alias: the last view
-    it would chain), and whether any advanced index is present.
+    grad_fn name of the basic part (select/slice/unsqueeze/alias: the last view PyTorch
+    would chain before any advanced index), and whether an advanced index is present.
     """
     items = index if isinstance(index, tuple) else (index,)
     single = getitem and not isinstance(index, tuple)
@@ -148,9 +148,9 @@ def parse_index(shape, index, getitem=True):
     pre, post = [], []
     dim = 0
     k_adv = 0
-    for kind, v in conv:
+    for pos, (kind, v) in enumerate(conv):
         if kind == "int":
-            _check_int(v, dim, shape[dim])
+            _check_int(v, pos, shape[dim])  # PyTorch names the index's position, not the dim
             pre.append(v)
             name = "SelectBackward0"
             dim += 1
@@ -195,8 +195,8 @@ def parse_index(shape, index, getitem=True):
         return tuple(pre), name, False
     if not has_int:
         # Without ints NumPy's placement of the advanced dims is PyTorch's: one step.
-        return (None, _one_step(conv)), "IndexBackward0", True
-    return (tuple(pre), tuple(post)), "IndexBackward0", True
+        return (None, _one_step(conv)), name, True
+    return (tuple(pre), tuple(post)), name, True
 
 
 _STEP = {"none": None, "ell": Ellipsis}
@@ -318,17 +318,23 @@ def _setitem(self, index, value):
 
         value = tensor(value, dtype=self.dtype)
         v, grad_value = value._data, False
+    through_view = name != "AliasBackward0"  # PyTorch writes through a view: CopySlices
+    if state.enabled and self._requires_grad and self.grad_fn is None:
+        raise RuntimeError(
+            ("a view of a leaf Variable" if through_view else "a leaf Variable")
+            + " that requires grad is being used in an in-place operation."
+        )
     if not state.enabled or not (self._requires_grad or grad_value):
         # Nothing to record: write straight into the storage (views see it).
         write(self._data, idx, advanced, v, False)
         _bump(self, "__setitem__")
         return
-    if advanced:
-        op = IndexPut if idx[0] is None else CopySlices
-    elif name != "AliasBackward0":
+    if through_view:
         op = CopySlices
+    elif advanced:
+        op = IndexPut
     else:
-        op = CopyBackwards if isinstance(value, Tensor) else FillBackward
+        op = CopyBackwards if isinstance(value, Tensor) and value._data.ndim else FillBackward
     result = apply(op, (self, value), (self._data, v), (idx, advanced, False))
     self._inplace(result, "__setitem__")
 
@@ -351,13 +357,14 @@ def index_put(input, indices, values, accumulate=False):
 
 
 # ---- along a dim: index_select, gather, scatter, index_add ---------------------------------
-def _index_tensor(index, opname, dtypes=_INT_INDEX, what="int32 or int64"):
+def _index_tensor(index, opname, message="Expected dtype int32 or int64 for index", long_only=False):
     if not isinstance(index, Tensor):
         raise TypeError(
             f"{opname}(): argument 'index' (position 2) must be Tensor, not {type(index).__name__}"
         )
-    if index._data.dtype not in dtypes:
-        raise RuntimeError(f"{opname}(): Expected dtype {what} for index")
+    d = index._data.dtype
+    if d != _INT_INDEX[0] and (long_only or d != _INT_INDEX[1]):
+        raise RuntimeError(f"{opname}(): {message.format(_dtype._FROM_NP[d]._short)}")
     return index._data
 
 
@@ -443,7 +450,7 @@ def _nd(a):
 
 def gather(input, dim, index, *, sparse_grad=False):
     a = input._data
-    idx = _index_tensor(index, "gather", (xp.dtype(xp.int64),), "int64")
+    idx = _index_tensor(index, "gather", "Expected dtype int32/int64 for index")
     d = _wrap_dim(dim, a.ndim)
     _check_along("gather", a, d, idx)
     if a.ndim == 0:
@@ -476,7 +483,7 @@ class Scatter(Op):
         if ctx.edges[0] is not None:
             gs = _put_value(grad, idx, True, 0.0)
         if ctx.edges[1] is not None:
-            gsrc = apply(Gather, (grad,), (grad._data,), (idx,))
+            gsrc = _src_grad(ctx, grad, idx)
         return gs, gsrc
 
 
@@ -498,17 +505,28 @@ class ScatterAdd(Op):
     def backward(ctx, grad):
         gsrc = None
         if ctx.edges[1] is not None:
-            gsrc = apply(Gather, (grad,), (grad._data,), ctx.args)
+            gsrc = _src_grad(ctx, grad, ctx.args[0])
         return grad, gsrc
+
+
+def _src_grad(ctx, grad, idx):
+    """Gather the gradient back for src; a src larger than index (only its leading block
+    is read) gets zeros elsewhere."""
+    g = apply(Gather, (grad,), (grad._data,), (idx,))
+    sshape = ctx.metas[1][0]
+    if g._data.shape != sshape:
+        block = tuple(slice(0, k) for k in g._data.shape) + (Ellipsis,)
+        g = put(g, sshape, block, False, False)
+    return g
 
 
 def _scatter_args(name, input, dim, index, src):
     a = input._data
-    idx = _index_tensor(index, name, (xp.dtype(xp.int64),), "int64")
+    idx = _index_tensor(index, "scatter", "Expected dtype int32/int64 for index")
     d = _wrap_dim(dim, a.ndim)
     if isinstance(src, Tensor):
         if src._data.dtype != a.dtype:
-            raise RuntimeError(f"{name}(): Expected self.dtype to be equal to src.dtype")
+            raise RuntimeError("scatter(): Expected self.dtype to be equal to src.dtype")
         _check_along(name, a, d, idx, src._data)
         s = src._data
         s = s[tuple(slice(0, k) for k in idx.shape)] if idx.shape != s.shape else s
@@ -559,7 +577,7 @@ class IndexAdd(Op):
 
 def index_add(input, dim, index, source, *, alpha=1):
     a = input._data
-    idx = _index_tensor(index, "index_add")
+    idx = _index_tensor(index, "index_add_", "Expected dtype int32/int64 for index but got: {}")
     d = _wrap_dim(dim, a.ndim)
     idx = idx.reshape(-1)
     n = a.shape[d] if a.ndim else 1
@@ -620,9 +638,16 @@ def _mask_array(mask, opname):
             raise RuntimeError("masked_select: expected BoolTensor for mask")
         raise RuntimeError(
             "masked_fill_ only supports boolean masks, but got mask with dtype "
-            f"{_dtype._FROM_NP[m.dtype]._short}"
+            f"{_C_NAMES.get(m.dtype.name, m.dtype.name)}"
         )
     return m
+
+
+# how PyTorch's message spells a dtype (its C++ type name)
+_C_NAMES = {
+    "float32": "float", "float64": "double", "float16": "c10::Half", "int64": "long int",
+    "int32": "int", "int16": "short int", "int8": "signed char", "uint8": "unsigned char",
+}
 
 
 def _broadcast_pair(a, m):
@@ -683,7 +708,7 @@ class Take(Op):
 
 def take(input, index):
     a = input._data
-    idx = _index_tensor(index, "take", (xp.dtype(xp.int64),), "int64")
+    idx = _index_tensor(index, "take", "Expected a long tensor for index, but got {}", True)
     n = a.size
     if idx.size and (idx.max() >= n or idx.min() < -n):
         bad = idx[(idx >= n) | (idx < -n)].flat[0]
