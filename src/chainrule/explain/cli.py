@@ -36,7 +36,7 @@ def _from_script(path, target, model_name):
     from .core import explain, record
 
     sys.argv = [path]
-    with record():
+    with record(), _graphs_retained():
         scope = runpy.run_path(path, run_name="__main__")
     if target not in scope:
         raise SystemExit(f"chainrule explain: {path} defines no global named {target!r}")
@@ -53,6 +53,27 @@ def _from_script(path, target, model_name):
         if isinstance(v, Tensor) and not k.startswith("_"):
             names.setdefault(v, k)
     return explain(out, names=names, model=model)
+
+
+class _graphs_retained:
+    """A training script calls loss.backward(), which frees the graph we want to explain:
+    while the script runs, backward keeps it (retain_graph=True)."""
+
+    def __enter__(self):
+        from .. import autograd
+
+        self.original = original = autograd.backward
+
+        def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False,
+                     inputs=None):
+            return original(tensors, grad_tensors, True, create_graph, inputs)
+
+        autograd.backward = backward
+
+    def __exit__(self, *exc):
+        from .. import autograd
+
+        autograd.backward = self.original
 
 
 def main(argv=None):

@@ -502,6 +502,13 @@ def explain(output, inputs=None, *, names=None, model=None, grad_output=None, ja
         got = autograd.grad(
             output, inputs, grad_outputs=grad_output, retain_graph=True, allow_unused=True
         )
+    except RuntimeError as e:
+        if str(e) == graph._FREED_MSG:
+            raise RuntimeError(
+                f"{e}\nchainrule: explain() runs the backward pass again; call it before "
+                "backward(), or call backward(retain_graph=True)."
+            ) from None
+        raise
     finally:
         engine._observers.remove(recorder)
         for node, h in hidden:

@@ -5,7 +5,8 @@ keys move one node at a time; ``page.html#step=5`` opens a given step. The panel
 what the seed notebooks' pictures show: the highlighted node, its values, its local
 gradients, and upstream × local = contribution. Boxes of a collapsed module or repeated
 run list their members when clicked. The panel carries ``data-step``/``data-vertex``
-attributes so tests can check it from a DOM dump.
+attributes so tests can check it from a DOM dump, and ``#step=2&keys=RRL`` replays key
+presses (R/L: arrow keys, N/P: the buttons) so a headless browser drives the handlers.
 """
 import itertools
 import json
@@ -85,7 +86,15 @@ JS = r"""
       members.appendChild(ul);
     });
   });
+  // '#step=2&keys=RRL': after opening step 2, press →, →, ← (N/P click next/previous);
+  // lets a headless browser drive the real handlers without a debugging protocol.
+  var keys = data.embedded ? null : /keys=([RLNP]+)/.exec(location.hash);
   show(data.embedded ? 0 : fromHash());
+  if (keys) keys[1].split('').forEach(function(k){
+    if (k === 'N') root.querySelector('.cr-next').click();
+    else if (k === 'P') root.querySelector('.cr-prev').click();
+    else document.dispatchEvent(new KeyboardEvent('keydown', {key: k === 'R' ? 'ArrowRight' : 'ArrowLeft', bubbles: true}));
+  });
 })();
 """
 
@@ -111,12 +120,12 @@ def _steps(ex):
         line = step_line(ex, s)
         if s.kind == "seed":
             cur = {"phase": "backward", "vertex": v.idx, "title": f"start at {L}",
-                   "lines": [line], "edges": []}
+                   "lines": [line], "edges": [], "closed": True}
             steps.append(cur)
             grad_step[v.idx] = len(steps) - 1
         elif s.kind in ("backward", "broadcast"):
             node = s.edge.dst
-            if cur is None or cur["vertex"] != node.idx or cur["phase"] != "backward" or cur.get("leaf"):
+            if cur is None or cur["vertex"] != node.idx or cur.get("closed"):
                 cur = {"phase": "backward", "vertex": node.idx,
                        "title": f"backward through {node.label} = {node.short}(…)",
                        "lines": [f"upstream {d(L, node.label)} = {fmt.value(node.grad)}"],
@@ -137,12 +146,12 @@ def _steps(ex):
             if cur is None or cur["vertex"] != v.idx:
                 cur = {"phase": "backward", "vertex": v.idx, "title": f"{v.label}.grad",
                        "lines": [], "edges": [[e.dst.idx, v.idx] for e in v.consumers if e.needs_grad],
-                       "leaf": True}
+                       "closed": True}
                 steps.append(cur)
             cur["lines"].append(line)
             grad_step[v.idx] = len(steps) - 1
     for s in steps:
-        s.pop("leaf", None)
+        s.pop("closed", None)
     return steps, grad_step
 
 
