@@ -70,3 +70,22 @@ def test_default_init_range():
     m = chainrule.nn.LSTM(3, 16)
     for p in m.parameters():
         assert np.abs(p.detach().numpy()).max() <= 0.25  # U(±1/√hidden)
+
+
+@pytest.mark.parametrize("name", ["LSTM", "GRU"])
+def test_fused_cells_double_backward(rng, name):
+    """Second derivatives through the fused cells (create_graph path) match torch's."""
+    c, t = twin(name, 3, 4)
+    x = _arr(rng, 4, 2, 3)
+    v = _arr(rng, 4, 2, 3)
+    results = []
+    for lib, m in ((chainrule, c), (torch, t)):
+        xt = lib.tensor(x, requires_grad=True)
+        out = m(xt)[0]
+        (g,) = lib.autograd.grad((out * out).sum(), [xt], create_graph=True)
+        (g2,) = lib.autograd.grad((g * lib.tensor(v)).sum(), [xt])
+        results.append((g, g2))
+    from oracle import assert_same
+
+    assert_same(results[0][0], results[1][0], 1e-4, 1e-5, "grad")
+    assert_same(results[0][1], results[1][1], 1e-3, 1e-4, "grad of grad")

@@ -11,6 +11,9 @@ import warnings
 from ... import ops
 from ..._backend import xp
 from ..._tensor import Tensor
+from ...autograd.grad_mode import state
+from ...autograd.graph import apply
+from ...ops._core import Op
 from .. import _functional_layers as F
 from ._layer_utils import empty_param
 from .module import Module
@@ -23,6 +26,107 @@ _GATES = {"LSTM": 4, "GRU": 3, "RNN_TANH": 1, "RNN_RELU": 1}
 def _linear(x, w, b):
     y = x.matmul(w.transpose(0, 1))
     return y if b is None else y + b
+
+
+# ---- fused cells: one node per time step ----------------------------------------------------
+# Each cell's backward computes on arrays in one go; under create_graph it is written with
+# chainrule ops instead (recomputing the activations from the saved inputs), so double
+# backward stays exact.
+def _sigmoid(a):
+    return 1.0 / (1.0 + xp.exp(-a))
+
+
+class LSTMCellFused(Op):
+    """(gates, c) -> [h, c'] concatenated on dim 1: gates = x Wᵢₕᵀ + bᵢₕ + h Wₕₕᵀ + bₕₕ."""
+
+    node_name = "LSTMCellBackward0"
+    operands = ("gates", "cx")
+    formulas = {
+        "gates": "i,f,g,o activations' derivatives times grad of c' (and of h for o)",
+        "cx": "f · grad(c')",
+    }
+    saves = (0, 1)
+
+    def forward(ctx, gates, c):
+        i, f, g, o = xp.split(gates, 4, axis=1)
+        i, f, o = _sigmoid(i), _sigmoid(f), _sigmoid(o)
+        g = xp.tanh(g)
+        c2 = f * c + i * g
+        tc = xp.tanh(c2)
+        if ctx is not None:
+            ctx.extra = (i, f, g, o, tc)
+        return xp.concatenate((o * tc, c2), axis=1)
+
+    def backward(ctx, grad):
+        gates, c = ctx.saved
+        if state.enabled:
+            return _lstm_backward_graph(gates, c, grad)
+        i, f, g, o, tc = ctx.extra
+        gh, gc = xp.split(grad._data, 2, axis=1)
+        gc = gc + gh * o * (1.0 - tc * tc)
+        dg = xp.concatenate((gc * g * i * (1.0 - i), gc * c._data * f * (1.0 - f),
+                             gc * i * (1.0 - g * g), gh * tc * o * (1.0 - o)), axis=1)
+        return Tensor._make(dg), Tensor._make(gc * f)
+
+
+def _lstm_backward_graph(gates, c, grad):
+    i, f, g, o = gates.chunk(4, 1)
+    i, f, g, o = i.sigmoid(), f.sigmoid(), g.tanh(), o.sigmoid()
+    tc = (f * c + i * g).tanh()
+    gh, gc = grad.chunk(2, 1)
+    gc = gc + gh * o * (1.0 - tc * tc)
+    dg = ops.cat([gc * g * i * (1.0 - i), gc * c * f * (1.0 - f), gc * i * (1.0 - g * g),
+                  gh * tc * o * (1.0 - o)], 1)
+    return dg, gc * f
+
+
+class GRUCellFused(Op):
+    """(x Wᵢₕᵀ + bᵢₕ, h Wₕₕᵀ + bₕₕ, h) -> h'."""
+
+    node_name = "GRUCellBackward0"
+    operands = ("input_gates", "hidden_gates", "hx")
+    formulas = {
+        "input_gates": "[r, z, n] gate derivatives times grad",
+        "hidden_gates": "[r, z, r · n] gate derivatives times grad",
+        "hx": "z · grad",
+    }
+    saves = (0, 1, 2)
+
+    def forward(ctx, gi, gh, h):
+        i_r, i_z, i_n = xp.split(gi, 3, axis=1)
+        h_r, h_z, h_n = xp.split(gh, 3, axis=1)
+        r = _sigmoid(i_r + h_r)
+        z = _sigmoid(i_z + h_z)
+        n = xp.tanh(i_n + r * h_n)
+        if ctx is not None:
+            ctx.extra = (r, z, n)
+        return n + z * (h - n)
+
+    def backward(ctx, grad):
+        _, gh, h = ctx.saved
+        if state.enabled:
+            return _gru_backward_graph(ctx, grad)
+        r, z, n = ctx.extra
+        g = grad._data
+        h_n = xp.split(gh._data, 3, axis=1)[2]
+        dz = g * (h._data - n) * z * (1.0 - z)
+        dn = g * (1.0 - z) * (1.0 - n * n)
+        dr = dn * h_n * r * (1.0 - r)
+        return (Tensor._make(xp.concatenate((dr, dz, dn), axis=1)),
+                Tensor._make(xp.concatenate((dr, dz, dn * r), axis=1)), Tensor._make(g * z))
+
+
+def _gru_backward_graph(ctx, grad):
+    gi, gh, h = ctx.saved
+    i_r, i_z, i_n = gi.chunk(3, 1)
+    h_r, h_z, h_n = gh.chunk(3, 1)
+    r = (i_r + h_r).sigmoid()
+    z = (i_z + h_z).sigmoid()
+    n = (i_n + r * h_n).tanh()
+    dz = grad * (h - n) * z * (1.0 - z)
+    dn = grad * (1.0 - z) * (1.0 - n * n)
+    dr = dn * h_n * r * (1.0 - r)
+    return ops.cat([dr, dz, dn], 1), ops.cat([dr, dz, dn * r], 1), grad * z
 
 
 class RNNBase(Module):
@@ -208,9 +312,8 @@ class LSTM(RNNBase):
         super().__init__("LSTM", *args, **kwargs)
 
     def _cell(self, xi, h, c, w_hh, b_hh):
-        i, f, g, o = (xi + _linear(h, w_hh, b_hh)).chunk(4, 1)
-        c = f.sigmoid() * c + i.sigmoid() * g.tanh()
-        return o.sigmoid() * c.tanh(), c
+        gates = xi + _linear(h, w_hh, b_hh)
+        return apply(LSTMCellFused, (gates, c), (gates._data, c._data)).chunk(2, 1)
 
 
 class GRU(RNNBase):
@@ -218,9 +321,5 @@ class GRU(RNNBase):
         super().__init__("GRU", *args, **kwargs)
 
     def _cell(self, xi, h, c, w_hh, b_hh):
-        i_r, i_z, i_n = xi.chunk(3, 1)
-        h_r, h_z, h_n = _linear(h, w_hh, b_hh).chunk(3, 1)
-        r = (i_r + h_r).sigmoid()
-        z = (i_z + h_z).sigmoid()
-        n = (i_n + r * h_n).tanh()
-        return n + z * (h - n), None  # = (1 - z) * n + z * h
+        gh = _linear(h, w_hh, b_hh)
+        return apply(GRUCellFused, (xi, gh, h), (xi._data, gh._data, h._data)), None
