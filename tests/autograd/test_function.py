@@ -161,8 +161,9 @@ def test_once_differentiable_blocks_double_backward():
                 return 2 * x * g
 
         x = lib.tensor([1.0, 2.0], requires_grad=True)
-        (g,) = lib.autograd.grad(Sq.apply(x).sum(), x, create_graph=True)
-        np.testing.assert_allclose(g.detach().numpy(), [2.0, 4.0])
+        # the upstream gradient (x) requires grad, so the result would be differentiable
+        (g,) = lib.autograd.grad((Sq.apply(x) * x).sum(), x, create_graph=True)
+        np.testing.assert_allclose(g.detach().numpy(), [3.0, 12.0])
         with pytest.raises(RuntimeError) as e:
             g.sum().backward()
         errors.append(str(e.value))

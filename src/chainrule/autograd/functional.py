@@ -206,9 +206,7 @@ def hessian(func, inputs, create_graph=False, strict=False, vectorize=False, out
         return tuple(zeros_like(x) if g is None else g for x, g in zip(xs, gs))
 
     res = jacobian(gradient, tin, create_graph=create_graph, strict=strict)
-    if not is_tuple:
-        return res[0]
-    return res
+    return res if is_tuple else res[0][0]
 
 
 def vhp(func, inputs, v=None, create_graph=False, strict=False):
