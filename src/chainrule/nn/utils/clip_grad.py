@@ -64,9 +64,10 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
         return total
     coef = float(max_norm) / (float(total._data) + 1e-6)
     if coef < 1.0 or math.isnan(coef):
-        for g in grads:
-            g._data *= g._data.dtype.type(coef)
-            g._version[0] += 1
+        with xp.errstate(invalid="ignore"):  # inf·0 is nan, silently, as in PyTorch
+            for g in grads:
+                g._data *= g._data.dtype.type(coef)
+                g._version[0] += 1
     return total
 
 
