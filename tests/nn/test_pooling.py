@@ -78,11 +78,24 @@ def test_adaptive_avg_pool1d(rng, size):
           rtol=1e-5, atol=1e-5)
 
 
+@pytest.mark.parametrize("size", [(3, 2), 1, (7, 5), (None, 3), (4, 4)])
+def test_adaptive_max_pool2d(rng, size):
+    x = _arr(rng, 2, 3, 7, 5)
+    check(lambda t, x: t.nn.functional.adaptive_max_pool2d(x, size, return_indices=True), x)
+    check(lambda t, x: t.nn.functional.adaptive_max_pool2d(x[0], size), x)  # unbatched
+
+
+def test_adaptive_max_pool1d(rng):
+    check(lambda t, x: t.nn.functional.adaptive_max_pool1d(x, 3, return_indices=True),
+          _arr(rng, 2, 3, 10))
+
+
 def test_pooling_fd_float64(rng):
     x = rng.standard_normal((1, 2, 5, 4))
     fd_check(lambda t, x: t.nn.functional.max_pool2d(x, 2, 2, 1, ceil_mode=True), x)
     fd_check(lambda t, x: t.nn.functional.avg_pool2d(x, 3, 2, 1, count_include_pad=False), x)
     fd_check(lambda t, x: t.nn.functional.adaptive_avg_pool2d(x, (3, 3)), x)
+    fd_check(lambda t, x: t.nn.functional.adaptive_max_pool2d(x, (3, 2)), x)
 
 
 def both(fn, *arrays):
@@ -118,6 +131,8 @@ from layer_oracle import compare, twin
     ("AdaptiveAvgPool2d", ((2, None),), {}, (2, 3, 7, 5)),
     ("AdaptiveAvgPool2d", (1,), {}, (2, 3, 4, 4)),
     ("AdaptiveAvgPool1d", (3,), {}, (2, 3, 8)),
+    ("AdaptiveMaxPool2d", ((3, 2),), {"return_indices": True}, (2, 3, 7, 5)),
+    ("AdaptiveMaxPool1d", (4,), {}, (2, 3, 9)),
 ])
 def test_pool_modules_match_torch(rng, name, args, kwargs, shape):
     c, t = twin(name, *args, **kwargs)

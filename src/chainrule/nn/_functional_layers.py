@@ -17,6 +17,8 @@ from ..ops._core import Op
 __all__ = [
     "adaptive_avg_pool1d",
     "adaptive_avg_pool2d",
+    "adaptive_max_pool1d",
+    "adaptive_max_pool2d",
     "alpha_dropout",
     "avg_pool1d",
     "avg_pool2d",
@@ -304,6 +306,32 @@ def _adaptive_avg(nd, input, output_size):
     mats = [_pool.adaptive_matrix(n, o, dt) for n, o in zip(spatial, size)]
     args = (mats[0], mats[1]) if nd == 2 else (None, mats[0])
     return apply(_pool.AdaptiveAvgPool, (input,), (input._data,), args)
+
+
+def _adaptive_max(nd, input, output_size, return_indices):
+    name = f"adaptive_max_pool{nd}d"
+    if isinstance(output_size, (tuple, list)) and len(output_size) != nd:
+        raise RuntimeError(
+            f"{name}(): internal error: output_size.size() must be {nd}"
+        )
+    if input.dim() not in (nd + 1, nd + 2) or 0 in tuple(input.shape)[-nd:]:
+        raise RuntimeError(
+            f"{name}(): Expected {nd + 1}D or {nd + 2}D tensor, but got: {list(input.shape)}"
+        )
+    spatial = tuple(input.shape[-nd:])
+    size = tuple(n if o is None else o for o, n in zip(_tuple(output_size, nd), spatial))
+    out = size if nd == 2 else (1,) + size
+    r = _pooled(lambda x: apply(_pool.AdaptiveMaxPool, (x,), (x._data,), (out, return_indices)),
+                input, nd)
+    return r if return_indices else r[0]
+
+
+def adaptive_max_pool1d(input, output_size, return_indices=False):
+    return _adaptive_max(1, input, output_size, return_indices)
+
+
+def adaptive_max_pool2d(input, output_size, return_indices=False):
+    return _adaptive_max(2, input, output_size, return_indices)
 
 
 def adaptive_avg_pool1d(input, output_size):

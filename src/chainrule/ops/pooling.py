@@ -146,6 +146,51 @@ def max_pool(x, k, s, p, d, out, return_indices=False):
     return r if return_indices else r[0]
 
 
+# ---- adaptive max ------------------------------------------------------------------------
+def _adaptive_taps(n, o):
+    """(o, kmax) input positions of each adaptive window, the short ones padded by repeating
+    their last position (harmless for a max; argmax still finds the first occurrence)."""
+    i = xp.arange(o)
+    start = (i * n) // o
+    end = -((-(i + 1) * n) // o)
+    kmax = int((end - start).max())
+    return xp.minimum(start[:, None] + xp.arange(kmax), end[:, None] - 1)
+
+
+def _adaptive_max(x, out, want_idx):
+    x4 = _to4(x)
+    h, w = x4.shape[2:]
+    rows, cols = _adaptive_taps(h, out[0]), _adaptive_taps(w, out[1])
+    # One gather: (N, C, Ho, Wo, kh, kw) windows of variable size, padded to the largest.
+    win = x4[:, :, rows[:, None, :, None], cols[None, :, None, :]]
+    n, c, ho, wo, kh, kw = win.shape
+    flat = win.reshape(n, c, ho, wo, kh * kw)
+    y = flat.max(-1)
+    if x.ndim == 3:
+        y = y.reshape(n, c, wo)
+    if not want_idx:
+        return y, None
+    ki, kj = xp.divmod(flat.argmax(-1), kw)
+    idx = rows[xp.arange(ho)[:, None], ki] * w + cols[xp.arange(wo), kj]
+    return y, (idx.reshape(n, c, wo) if x.ndim == 3 else idx)
+
+
+class AdaptiveMaxPool(Op):
+    """args: (out, return_indices); the backward scatters at the argmax like MaxPool."""
+
+    node_name = "AdaptiveMaxPool2DBackward0"
+    formulas = {"self": "1 at each window's argmax (indices), else 0"}
+    multi_output = True
+
+    def forward(ctx, x, out, return_indices):
+        y, idx = _adaptive_max(x, out, return_indices or ctx is not None)
+        if ctx is not None:
+            ctx.extra = idx
+        return (y, idx) if return_indices else (y,)
+
+    backward = MaxPool.backward
+
+
 # ---- average -----------------------------------------------------------------------------
 def avg_divisor(in_hw, k, s, p, out, count_include_pad, divisor_override):
     """(Ho, Wo) divisors exactly as PyTorch's avg_pool2d kernel computes them."""
