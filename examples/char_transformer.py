@@ -20,8 +20,8 @@ stoi = {c: i for i, c in enumerate(chars)}
 data = torch.tensor([stoi[c] for c in text])
 print(f"{len(text)} characters, vocabulary of {len(chars)}")
 
-BLOCK, BATCH, D = 48, 32, 64
-STEPS = int(sys.argv[1]) if len(sys.argv) > 1 else 300
+BLOCK, BATCH, D = 32, 24, 64
+STEPS = int(sys.argv[1]) if len(sys.argv) > 1 else 200
 
 
 class CharTransformer(nn.Module):
