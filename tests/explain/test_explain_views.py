@@ -150,3 +150,36 @@ def test_ten_thousand_nodes_drawn_within_two_seconds():
         best = min(best, time.perf_counter() - t)
     assert best < 2.0, f"drawing 10k uncollapsed nodes took {best:.2f}s"
     assert svg.count('class="cr-box') == len(ex.vertices)
+
+
+def test_nn_modules_grouped_by_forward_hooks_and_repeats_folded():
+    nn = chainrule.nn
+    chainrule.manual_seed(0)
+
+    class RNN(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.cell = nn.Linear(3, 3)
+            self.act = nn.Tanh()
+            self.head = nn.Linear(3, 1)
+
+        def forward(self, x, steps):
+            for _ in range(steps):
+                x = self.act(self.cell(x))
+            return self.head(x)
+
+    model = RNN()
+    x = chainrule.randn(2, 3)
+    with chainrule.explain.record(model):
+        loss = model(x, 300).pow(2).mean()
+    ex = chainrule.explain(loss, model=model)
+    assert len(ex.nodes) == 2 * 300 + 3  # + head, pow, mean
+    assert ex.vertex("cell.weight").group == "cell parameters"
+    assert {v.group for v in ex.nodes[:2]} == {"cell", "act"}
+    titles = [b.title for b in boxes_for(ex)[0]]
+    assert titles[0] == "(cell (Linear) → act (Tanh)) ×300" and "head (Linear)" in titles
+    assert len(titles) <= 6
+    loss.backward()  # what .grad gets is what the explanation says
+    for name, p in model.named_parameters():
+        np.testing.assert_allclose(ex.grads[name], p.grad.numpy(), rtol=1e-5, atol=1e-7)
+    ET.fromstring(ex.svg())

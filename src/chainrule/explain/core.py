@@ -45,10 +45,11 @@ class record:
         _record_depth[0] += 1
         graph._on_record = _on_record
         if self.model is not None and hasattr(self.model, "named_modules"):
+            calls = {}
             for name, mod in self.model.named_modules():
                 if not name or not hasattr(mod, "register_forward_pre_hook"):
                     continue
-                self._handles.append(mod.register_forward_pre_hook(_enter_module(name)))
+                self._handles.append(mod.register_forward_pre_hook(_enter_module(name, calls)))
                 self._handles.append(mod.register_forward_hook(_exit_module(name)))
         return self
 
@@ -62,16 +63,18 @@ class record:
             _module_stack.clear()
 
 
-def _enter_module(name):
+def _enter_module(name, calls):
+    # a module called again (an RNN cell, a shared block) is a new group: 'cell#2', ...
     def pre(mod, args):
-        _module_stack.append(name)
+        calls[name] = k = calls.get(name, 0) + 1
+        _module_stack.append(name if k == 1 else f"{name}#{k}")
 
     return pre
 
 
 def _exit_module(name):
     def post(mod, args, out):
-        if _module_stack and _module_stack[-1] == name:
+        if _module_stack and _module_stack[-1].partition("#")[0] == name:
             _module_stack.pop()
 
     return post
@@ -621,6 +624,12 @@ def _groups_for(ex, model, params):
                     g = e.src.group
                     break
         v.group = g
+    # a module called several times (cell, cell#2, ...): its parameters feed every call, so
+    # they get a box of their own instead of sitting in the first call's
+    repeated = {g.partition("#")[0] for g in _groups.values() if "#" in g} if _groups else ()
+    for v in ex.vertices:
+        if v.kind == LEAF and v.group in repeated:
+            v.group = f"{v.group} parameters"
     if params:
         for v in ex.vertices:
             if v.kind == OP and v.group is None:

@@ -74,7 +74,8 @@ def formula(edge):
         for word in ("exponent", "alpha"):
             if word not in operands:
                 subs.setdefault(word, num(args[0]))
-    subs.setdefault("alpha", "1")
+    if not args:
+        subs.setdefault("alpha", "1")  # add/sub record no alpha argument when it is 1
     subs.setdefault("result", dst.label)
     return _simplify(_WORD.sub(lambda m: subs.get(m.group(0), m.group(0)), f))
 

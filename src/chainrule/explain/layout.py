@@ -70,7 +70,7 @@ def boxes_for(ex, collapse=None, max_boxes=150):
             if g is not None:
                 b = groups.get(g)
                 if b is None:
-                    kind = ex.group_types.get(g)
+                    kind = ex.group_types.get(g.partition("#")[0])
                     b = groups[g] = Box(len(boxes), "group", [], f"{g} ({kind})" if kind else g)
                     boxes.append(b)
                 b.members.append(v)
@@ -108,7 +108,8 @@ def _box_edges(vs, box_of):
 
 def _signature(b):
     if b.kind == "group":
-        return ("group", tuple(v.op_name for v in b.members if v.kind == OP))
+        ops = tuple(v.op_name for v in b.members if v.kind == OP)
+        return ("group", ops) if ops else None  # a box of parameters only: not in chains
     if b.kind == OP:
         return ("op", b.vertex.op_name)
     return None
@@ -170,12 +171,12 @@ def _collapse_runs(boxes, edges):
     by_key = {id(r): r for r in runs}
     folded = set()
     for b in boxes:
-        if b.kind in (LEAF, CONST) and b.id not in run_of:
+        if (b.kind in (LEAF, CONST) or _signature(b) is None) and b.id not in run_of:
             us = users.get(b.id, ())
             if len(us) == 1:
                 r = by_key.get(next(iter(us)))
                 if r is not None:
-                    r.members.append(b.vertex)
+                    r.members.extend(b.members)
                     run_of[b.id] = r
                     folded.add(b.id)
     new_edges, seen = [], set()

@@ -153,7 +153,8 @@ def _render(ex, boxes, edges, bends, width, height, edge_labels, ids):
         append(f'<g class="{cls}"{eid}><path d="{" ".join(d)}" marker-end="url(#cr-arrow)"/>')
         if edge_labels and e is not None:
             (px, py), (qx, qy) = pts[-2], pts[-1]
-            lab = escape(edge_label(e))
+            # into or out of a collapsed box: the shape of what flows, not one op's derivative
+            lab = escape(edge_label(e) if a.vertex and b.vertex else fmt.shape(e.src.shape))
             if lab:
                 append(f'<text x="{(px + qx) / 2:.1f}" y="{(py + qy) / 2 - 4:.1f}" '
                        f'text-anchor="middle">{lab}</text>')
