@@ -1,15 +1,16 @@
 """Linear algebra vs PyTorch: matmul over every rank combination, mm/bmm/dot/mv/outer,
 linear/addmm, einsum, tensordot; values, dtypes, grad_fn names, 1st/2nd order, errors."""
+# ruff: noqa: B023  (loop lambdas are called at once, inside their own iteration)
 import numpy as np
 import pytest
 import torch
 import torch.nn.functional as TF
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from oracle import assert_same, check, fd_check, raises_like, to_both
 
 import chainrule
 from chainrule.ops.linalg import bilinear, linear
-from oracle import assert_same, check, fd_check, raises_like, to_both
 
 F32 = np.float32
 

@@ -1,4 +1,5 @@
 """Reductions vs PyTorch: values, dtypes, grad_fn names, 1st/2nd derivatives, errors."""
+# ruff: noqa: B023  (loop lambdas are called at once, inside their own iteration)
 import math
 
 import numpy as np
@@ -61,7 +62,8 @@ def test_sum_to_size(rng):
     check(lambda t, a: a.sum_to_size(1, 4) * 3, r(rng, 3, 4))
     check(lambda t, a: a.sum_to_size((3, 1)), r(rng, 2, 3, 4))
     c, t = to_both(r(rng, 2, 3))
-    assert c.sum_to_size(2, 3) is c
+    assert c.sum_to_size(2, 3) is c  # the engine's no-op case allocates nothing
+    assert t.sum_to_size(2, 3) is t
 
 
 def test_mean_refuses_integers():
@@ -120,7 +122,7 @@ def test_max_min_whole_and_ties(rng, name):
 @pytest.mark.parametrize("dim,keepdim", [(0, False), (1, True), (-1, False)])
 def test_max_min_dim_named_tuple(rng, name, dim, keepdim):
     x = r(rng, 3, 4)
-    cout, tout = check(lambda t, a: getattr(t, name)(a, dim, keepdim), x)
+    cout, _ = check(lambda t, a: getattr(t, name)(a, dim, keepdim), x)
     values, indices = cout  # unpacks
     assert cout.values is values and cout.indices is indices
     assert str(cout.indices.dtype) == "torch.int64"
@@ -341,3 +343,19 @@ def test_reductions_random_shapes(shape, data):
     if all(x.shape[d] > 1 for d in dims):
         check(lambda t, a: t.var(a, dims, keepdim=keepdim), x)
     check(lambda t, a: t.prod(a, dims[0], keepdim), x)
+
+
+def test_int_only_dims_and_empty_dim_tuple():
+    c, t = to_both(np.ones((2, 3), F32))
+    for f in (lambda m: m.prod((0, 1)), lambda m: m.max(dim=(0, 1)), lambda m: m.min((1,)),
+              lambda m: m.argmax(dim=(0,)), lambda m: m.cumsum((0,)), lambda m: m.cumprod([1])):
+        with pytest.raises(TypeError):
+            f(t)
+        with pytest.raises(TypeError, match="argument 'dim' must be int"):
+            f(c)
+    raises_like(TypeError, lambda: c.logsumexp(None), lambda: t.logsumexp(None))
+    assert_same(c.all(()), t.all(()))
+    assert_same(c.any(()), t.any(()))
+    assert_same(c.count_nonzero(()), t.count_nonzero(()))
+    assert_same(c.amax(()), t.amax(()))
+    assert_same(c.norm(dim=()), t.norm(dim=()))

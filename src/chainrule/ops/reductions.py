@@ -6,6 +6,7 @@ exact for every derivative order, and the backward never re-compares floats.
 """
 import builtins
 import math
+import warnings
 
 from .. import _dtype
 from .._backend import xp
@@ -71,6 +72,12 @@ def _axes(dim, ndim):
     return (w,) if ndim else ()
 
 
+def _int_dim(dim, name):
+    if isinstance(dim, (tuple, list)):
+        raise TypeError(f"{name}(): argument 'dim' must be int, not {type(dim).__name__}")
+    return dim
+
+
 def _kept_shape(shape, axes):
     return tuple(1 if i in axes else s for i, s in enumerate(shape))
 
@@ -104,7 +111,7 @@ class Sum(Op):
     formulas = {"self": "1"}
 
     def forward(ctx, a, axes, keepdim, dtype):
-        return xp.sum(a, axis=axes, keepdims=keepdim, dtype=dtype)
+        return a.sum(axes, dtype, keepdims=keepdim)  # the method skips NumPy's dispatch layer
 
     def backward(ctx, grad):
         axes, keepdim, _ = ctx.args
@@ -127,7 +134,7 @@ class SumToSize(Op):
         axes = tuple(range(lead)) + tuple(
             i + lead for i, s in enumerate(shape) if s == 1 and a.shape[i + lead] != 1
         )
-        out = xp.sum(a, axis=axes, keepdims=True) if axes else a
+        out = a.sum(axes, keepdims=True) if axes else a
         return out.reshape(shape)
 
     def backward(ctx, grad):
@@ -159,7 +166,9 @@ class Mean(Op):
     formulas = {"self": "1 / N"}
 
     def forward(ctx, a, axes, keepdim):
-        return xp.mean(a, axis=axes, keepdims=keepdim)
+        if not a.size:  # nan, as PyTorch, without NumPy's "mean of empty slice" warning
+            return a.sum(axes, keepdims=keepdim) / a.dtype.type(0)
+        return a.mean(axes, keepdims=keepdim)
 
     def backward(ctx, grad):
         axes, keepdim = ctx.args
@@ -291,11 +300,7 @@ def prod(input, dim=None, keepdim=False, *, dtype=None):
     npd = _sum_dtype(input, dtype)
     if dim is None:
         return apply(ProdAll, (input,), (a,), (None, False, npd))
-    if isinstance(dim, (tuple, list)):
-        raise TypeError(
-            "prod() received an invalid combination of arguments - dim must be an int, got tuple"
-        )
-    axes = _axes(dim, a.ndim)
+    axes = _axes(_int_dim(dim, "prod"), a.ndim)
     return apply(Prod, (input,), (a,), (axes[0] if axes else None, keepdim and bool(axes), npd))
 
 
@@ -395,16 +400,17 @@ class Amax(Op):
     formulas = {"self": "1 / (number of maxima) at the maxima, else 0"}
 
     def forward(ctx, a, axes, keepdim, fn):
-        out = fn(a, axis=axes, keepdims=True)
+        out = fn(a, axes, keepdims=True)
         if ctx is not None:
-            mask = a == out
-            ctx.extra = mask / xp.sum(mask, axis=axes, keepdims=True)
+            ctx.extra = a == out  # ties: normalised in backward, only if one runs
         return out if keepdim else out.reshape([s for i, s in enumerate(out.shape) if i not in axes])
 
     def backward(ctx, grad):
         axes, keepdim, _ = ctx.args
         g = _unreduce(grad, ctx.metas[0][0], axes, keepdim)
-        return g * _const(ctx.extra.astype(ctx.metas[0][1], copy=False))
+        share = ctx.extra.astype(ctx.metas[0][1])
+        share /= share.sum(axes, keepdims=True)
+        return g * _const(share)
 
 
 class Amin(Amax):
@@ -438,7 +444,7 @@ def _max_min(input, dim, keepdim, is_max, other=None):
         _check_nonempty(a, (), name, True)
         op = SelectAll if is_max else SelectAllMin
         return apply(op, (input,), (a,), (xp.max if is_max else xp.min,))
-    axes = _axes(dim, a.ndim)
+    axes = _axes(_int_dim(dim, name), a.ndim)
     _check_nonempty(a, axes, name, False)
     op = SelectDim if is_max else SelectDimMin
     argfn = xp.argmax if is_max else xp.argmin
@@ -461,7 +467,7 @@ def _amax_amin(input, dim, keepdim, is_max):
     name = "amax" if is_max else "amin"
     _check_nonempty(a, axes, name, dim in (None, ()) or not a.ndim)
     op = Amax if is_max else Amin
-    return apply(op, (input,), (a,), (axes, keepdim, xp.max if is_max else xp.min))
+    return apply(op, (input,), (a,), (axes, keepdim, xp.ndarray.max if is_max else xp.ndarray.min))
 
 
 def amax(input, dim=(), keepdim=False, *, out=None):
@@ -481,7 +487,7 @@ def _arg(input, dim, keepdim, fn, name):
             )
         r = fn(a.reshape(-1))
         return Tensor._make(xp.asarray(r, xp.int64).reshape((1,) * a.ndim if keepdim else ()))
-    axes = _axes(dim, a.ndim)
+    axes = _axes(_int_dim(dim, name), a.ndim)
     if not axes:
         return Tensor._make(xp.zeros((), xp.int64))
     _check_nonempty(a, axes, name, False)
@@ -547,8 +553,6 @@ def _var_args(input, dim, unbiased, keepdim, correction, name):
     a = input._data
     axes = _axes(dim, a.ndim)
     if _count(a.shape, axes) - correction <= 0:
-        import warnings
-
         warnings.warn(
             f"{name}(): degrees of freedom is <= 0. Correction should be strictly less than the "
             "reduction factor (input numel divided by output numel).",
@@ -557,16 +561,20 @@ def _var_args(input, dim, unbiased, keepdim, correction, name):
     return a, (axes, correction, keepdim)
 
 
+def _var_apply(op, input, a, args):
+    with _quiet(), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # NumPy's own dof warning
+        return apply(op, (input,), (a,), args)
+
+
 def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None, out=None):
     a, args = _var_args(input, dim, unbiased, keepdim, correction, "var")
-    with _quiet():
-        return apply(Var, (input,), (a,), args)
+    return _var_apply(Var, input, a, args)
 
 
 def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None, out=None):
     a, args = _var_args(input, dim, unbiased, keepdim, correction, "std")
-    with _quiet():
-        return apply(Std, (input,), (a,), args)
+    return _var_apply(Std, input, a, args)
 
 
 def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
@@ -720,6 +728,8 @@ class Logsumexp(Op):
 
 
 def logsumexp(input, dim, keepdim=False, *, out=None):
+    if dim is None:
+        raise TypeError("logsumexp(): argument 'dim' (position 1) must be tuple of ints, not NoneType")
     a = input._data
     if a.dtype.kind != "f":
         a = a.astype(_dtype.defaults.float.np)
@@ -795,7 +805,7 @@ def _cumprod_grad_with_zeros(x, grad, axis):
 
 def _cum(op, input, dim, dtype):
     a = input._data
-    axes = _axes(dim, a.ndim)
+    axes = _axes(_int_dim(dim, "cumsum" if op is Cumsum else "cumprod"), a.ndim)
     npd = _sum_dtype(input, dtype)
     return apply(op, (input,), (a,), (axes[0] if axes else None, npd))
 
@@ -813,6 +823,8 @@ def _bool_reduce(fn, input, dim, keepdim):
     a = input._data
     if dim is None:
         return Tensor._make(xp.asarray(fn(a)))
+    if dim == ():  # PyTorch reduces over nothing here (unlike sum)
+        return Tensor._make(a.astype(bool))
     return Tensor._make(xp.asarray(fn(a, axis=_axes(dim, a.ndim), keepdims=keepdim)))
 
 

@@ -24,8 +24,11 @@ class Softmax(Op):
     def forward(ctx, a, axis):
         if axis is None:  # 0-d
             return xp.ones_like(a)
-        e = xp.exp(a - xp.max(a, axis=axis, keepdims=True)) if a.size else a.copy()
-        e /= xp.sum(e, axis=axis, keepdims=True)
+        if not a.size:
+            return a.copy()
+        e = a - a.max(axis, keepdims=True)  # the one new buffer: everything else is in place
+        xp.exp(e, out=e)
+        e /= e.sum(axis, keepdims=True)
         return e
 
     def backward(ctx, grad):
@@ -46,8 +49,8 @@ class LogSoftmax(Op):
             return xp.zeros_like(a)
         if not a.size:
             return a.copy()
-        s = a - xp.max(a, axis=axis, keepdims=True)
-        s -= xp.log(xp.sum(xp.exp(s), axis=axis, keepdims=True))
+        s = a - a.max(axis, keepdims=True)
+        s -= xp.log(xp.exp(s).sum(axis, keepdims=True))
         return s
 
     def backward(ctx, grad):
