@@ -30,6 +30,8 @@ from .ops import *  # noqa: F401,F403
 from .ops.creation import default_generator  # noqa: F401
 from . import nn  # noqa: F401
 from . import func, utils  # noqa: F401
+from . import optim  # noqa: F401
+from .serialization import load, save  # noqa: F401
 
 __version__ = "0.1.0"
 
