@@ -6,6 +6,9 @@ import warnings
 import numpy as np
 import pytest
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
 from oracle import assert_same, raises_like
 
 import chainrule
@@ -402,3 +405,20 @@ def test_no_warning_for_plain_data():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         chainrule.tensor([1.0, math.pi])
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    hnp.arrays(
+        st.sampled_from([np.bool_, np.int64, np.float64]),
+        hnp.array_shapes(min_dims=0, max_dims=4, min_side=0, max_side=4),
+        elements={"allow_nan": False, "allow_subnormal": False, "min_value": -1e6, "max_value": 1e6},
+    ),
+    st.booleans(),
+)
+def test_tensor_from_random_nested_lists(arr, as_tuples):
+    """Python lists (or tuples) of any depth, including empty dimensions, as torch reads them."""
+    data = arr.tolist()
+    if as_tuples and isinstance(data, list):
+        data = tuple(data)
+    same(lambda lib: lib.tensor(data))
