@@ -160,7 +160,7 @@ class TinyTransformer:
         return ps
 
     def __call__(self, idx):
-        lib, F = self.lib, self.lib.nn.functional
+        F = self.lib.nn.functional
         B, T = idx.shape
         x = self.emb(idx) + self.pos[:T]
         q, k, v = self.qkv(self.ln1(x)).split(self.d, dim=-1)

@@ -11,7 +11,7 @@ from ._tensor import Tensor
 from .autograd import grad as _grad
 from .autograd.grad_mode import enable_grad
 
-__all__ = ["grad", "grad_and_value", "vjp", "jacrev", "jacfwd", "hessian"]
+__all__ = ["grad", "grad_and_value", "hessian", "jacfwd", "jacrev", "vjp"]
 
 
 def _argnums_tuple(argnums, nargs):
@@ -27,7 +27,7 @@ def _argnums_tuple(argnums, nargs):
 def _track(x):
     """A differentiable stand-in for x; True when an outer transform is watching x."""
     if not isinstance(x, Tensor):
-        raise RuntimeError(
+        raise TypeError(
             f"Expected argument to be a Tensor, got {type(x).__name__}"
         )
     if x.requires_grad:

@@ -1,6 +1,8 @@
 """chainrule.autograd: backward, grad, grad modes (PyTorch's torch.autograd)."""
 from .._tensor import Tensor
+from .anomaly_mode import detect_anomaly, is_anomaly_enabled, set_detect_anomaly
 from .engine import run_backward
+from .function import Function, FunctionCtx, once_differentiable
 from .grad_mode import (
     enable_grad,
     inference_mode,
@@ -9,14 +11,27 @@ from .grad_mode import (
     no_grad,
     set_grad_enabled,
 )
-from .anomaly_mode import detect_anomaly, is_anomaly_enabled, set_detect_anomaly
-from .function import Function, FunctionCtx, once_differentiable
+from .gradcheck import gradcheck, gradgradcheck  # (the functions shadow the module, as in PyTorch)
 from .graph import Node, grad_edge
 
 __all__ = [
-    "backward", "grad", "no_grad", "enable_grad", "set_grad_enabled", "inference_mode",
-    "is_grad_enabled", "is_inference_mode_enabled", "Node", "detect_anomaly",
-    "set_detect_anomaly", "is_anomaly_enabled", "Function", "FunctionCtx", "once_differentiable",
+    "Function",
+    "FunctionCtx",
+    "Node",
+    "backward",
+    "detect_anomaly",
+    "enable_grad",
+    "grad",
+    "gradcheck",
+    "gradgradcheck",
+    "inference_mode",
+    "is_anomaly_enabled",
+    "is_grad_enabled",
+    "is_inference_mode_enabled",
+    "no_grad",
+    "once_differentiable",
+    "set_detect_anomaly",
+    "set_grad_enabled",
 ]
 
 
@@ -82,7 +97,7 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
     if inputs is not None:
         inputs = _as_tuple(inputs)
         if len(inputs) == 0:
-            raise RuntimeError("'inputs' argument to backward() cannot be empty.")
+            raise RuntimeError("`inputs` argument to `backward()` cannot be empty.")
         capture = {grad_edge(t): None for t in inputs}
         run_backward(roots, grads, retain_graph, create_graph, capture)
         for t in inputs:
@@ -108,7 +123,6 @@ def grad(
 ):
     """d(outputs)/d(inputs), returned instead of accumulated into ``.grad``."""
     outputs = _as_tuple(outputs)
-    single = isinstance(inputs, Tensor)
     inputs = _as_tuple(inputs)
     if allow_unused is None:
         allow_unused = materialize_grads
@@ -127,7 +141,7 @@ def grad(
     capture = {grad_edge(t): None for t in inputs}
     run_backward(roots, grads, retain_graph, create_graph, capture)
     result = []
-    for t in inputs:
+    for idx, t in enumerate(inputs):
         g = capture[grad_edge(t)]
         if g is None:
             if materialize_grads:
@@ -136,7 +150,7 @@ def grad(
                 g = zeros_like(t)
             elif not allow_unused:
                 raise RuntimeError(
-                    "One of the differentiated Tensors appears to not have been used in the graph. "
+                    f"The differentiated Tensor at index {idx} appears to not have been used in the graph. "
                     "Set allow_unused=True if this is the desired behavior."
                 )
         result.append(g)

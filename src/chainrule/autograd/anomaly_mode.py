@@ -11,7 +11,7 @@ import traceback
 
 
 class _State:
-    __slots__ = ("enabled", "check_nan", "check_forward")
+    __slots__ = ("check_forward", "check_nan", "enabled")
 
     def __init__(self):
         self.enabled = False

@@ -15,7 +15,7 @@ node (custom Functions), or None. A multi-output node's gradient buffer is a lis
 from .._tensor import Tensor
 from . import anomaly_mode
 from .grad_mode import state
-from .graph import FREED, _FREED_MSG, Node
+from .graph import _FREED_MSG, FREED, Node
 
 # Observers of the backward pass (the explainer): called as fn(node, grad_out, grads_in).
 _observers = []

@@ -8,7 +8,7 @@ product per output element; a Jacobian-vector product uses the double-vjp trick
 from .._tensor import Tensor
 from .grad_mode import enable_grad
 
-__all__ = ["vjp", "jvp", "jacobian", "hessian", "vhp", "hvp"]
+__all__ = ["hessian", "hvp", "jacobian", "jvp", "vhp", "vjp"]
 
 
 def _as_tuple(x, arg_name, fn_name):
@@ -38,8 +38,8 @@ def _finish(xs, create_graph):
 
 
 def _grads(outputs, inputs, grad_outputs, create_graph, strict, kind):
-    from . import grad
     from .. import zeros_like
+    from . import grad
 
     outs, gouts = [], []
     for o, g in zip(outputs, grad_outputs):
@@ -72,8 +72,8 @@ def _default_v(outputs, fn_name):
     for o in outputs:
         if o.numel() != 1:
             raise RuntimeError(
-                f"The vector v can only be None if the user-provided function returns a single "
-                f"Tensor with a single element."
+                "The vector v can only be None if the user-provided function returns a single "
+                "Tensor with a single element."
             )
     return tuple(ones_like(o) for o in outputs)
 
@@ -111,7 +111,7 @@ def jvp(func, inputs, v=None, create_graph=False, strict=False):
     from .. import zeros_like
 
     with enable_grad():
-        is_tuple, inputs = _as_tuple(inputs, "inputs", "jvp")
+        _, inputs = _as_tuple(inputs, "inputs", "jvp")
         inputs = _prepare(inputs, create_graph)
         if v is None:
             if len(inputs) != 1 or inputs[0].numel() != 1:
@@ -199,8 +199,8 @@ def hessian(func, inputs, create_graph=False, strict=False, vectorize=False, out
             raise RuntimeError(
                 "The function given to hessian should return a single Tensor with a single element."
             )
-        from . import grad
         from .. import zeros_like
+        from . import grad
 
         gs = grad(outs[0], xs, create_graph=True, allow_unused=True)
         return tuple(zeros_like(x) if g is None else g for x, g in zip(xs, gs))

@@ -40,7 +40,6 @@ class _Mode:
     def __enter__(self):
         self._prev = (state.enabled, state.inference)
         self._set()
-        return None
 
     def __exit__(self, *exc):
         state.enabled, state.inference = self._prev
@@ -85,6 +84,9 @@ class set_grad_enabled(_Mode):
 
     def _set(self):
         state.enabled = bool(self._args[0])
+
+    def __enter__(self):
+        self._set()  # keep the _prev taken in __init__, before the eager switch
 
     def __call__(self, fn):
         state.enabled, state.inference = self._prev  # decorator use: undo the eager switch

@@ -15,6 +15,9 @@ _anomaly = anomaly_mode.state
 
 FREED = ("<freed>",)  # sentinel: saved values released by a backward without retain_graph
 
+# Set by chainrule.explain.record(): called as fn(node, inputs, result) for each recorded node.
+_on_record = None
+
 
 class RemovableHandle:
     """Returned by every register_*hook; ``remove()`` takes the hook out again."""
@@ -41,8 +44,18 @@ class Node:
     """A backward function: ``grad_fn`` of the tensor an op produced."""
 
     __slots__ = (
-        "op", "edges", "metas", "saved", "versions", "args", "extra", "out", "out_version",
-        "hooks", "_metadata", "__weakref__",
+        "__weakref__",
+        "_metadata",
+        "args",
+        "edges",
+        "extra",
+        "hooks",
+        "metas",
+        "op",
+        "out",
+        "out_version",
+        "saved",
+        "versions",
     )
 
     def __init__(self, op):
@@ -115,7 +128,7 @@ class AccumulateGrad:
     Cached on the leaf, so it holds the leaf weakly (no reference cycle keeps either alive).
     """
 
-    __slots__ = ("_ref", "__weakref__")
+    __slots__ = ("__weakref__", "_ref")
 
     def __init__(self, variable):
         import weakref
@@ -238,6 +251,8 @@ def _record(op, inputs, arrays, args):
             node.out_version = (result._version, 0)
     if op.is_view:
         _mark_view(result, inputs[0])
+    if _on_record is not None:
+        _on_record(node, inputs, result)
     if rest is not None:
         return (result, *(Tensor._make(r) for r in rest))
     return result

@@ -10,3 +10,5 @@ from .shape import *  # noqa: F401,F403
 from .indexing import *  # noqa: F401,F403
 from .conversion import *  # noqa: F401,F403
 from .creation import *  # noqa: F401,F403
+from .inplace import *  # noqa: F401,F403
+from .sorting import *  # noqa: F401,F403
