@@ -475,6 +475,12 @@ def explain(output, inputs=None, *, names=None, model=None, grad_output=None, ja
     ex.vertices = ordered
     for i, v in enumerate(ordered):
         v.idx = i
+    # unnamed leaves and constants are numbered in forward order: t0, t1, ... / c0, c1, ...
+    counts = {LEAF: 0, CONST: 0}
+    for v in ordered:
+        if v.kind != OP and not v.name:
+            v.name = f"{'t' if v.kind == LEAF else 'c'}{counts[v.kind]}"
+            counts[v.kind] += 1
     root = ex.root = ex._by_node[id(root_node)]
     _forward_values(ex, order, output)
     _groups_for(ex, model, params)
