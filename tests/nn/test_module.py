@@ -367,3 +367,42 @@ def test_sequential_ordered_dict_state_dict_prefixes():
     for lib in (chainrule, torch):
         s = lib.nn.Sequential(OrderedDict(a=lib.nn.Linear(1, 1), b=lib.nn.ReLU()))
         assert list(s.state_dict()) == ["a.weight", "a.bias"]
+
+
+def _global_hook_log(lib):
+    mod = lib.nn.modules.module
+    log = []
+    handles = [
+        mod.register_module_forward_pre_hook(lambda m, a: log.append(("gpre", type(m).__name__))),
+        mod.register_module_forward_hook(lambda m, a, o: log.append(("gfwd", type(m).__name__))),
+        mod.register_module_full_backward_hook(
+            lambda m, gi, go: log.append(("gbwd", type(m).__name__, len(gi), len(go)))),
+    ]
+    try:
+        net = lib.nn.Sequential(lib.nn.Linear(2, 2), lib.nn.Tanh())
+        net[0].register_forward_hook(lambda m, a, o: log.append(("own", type(m).__name__)))
+        net(lib.ones(1, 2, requires_grad=True)).sum().backward()
+    finally:
+        for h in handles:
+            h.remove()
+    net(lib.ones(1, 2))  # removed: only the module's own hook remains
+    return log
+
+
+def test_global_module_hooks_match_torch():
+    assert _global_hook_log(chainrule) == _global_hook_log(torch)
+    assert not chainrule.nn.modules.module._globals_active
+
+
+@pytest.mark.parametrize("target,strict", [("head.0", False), ("block.fc", True), ("new", False),
+                                           ("block.nope", True), ("block.scale", False), ("", False)])
+def test_set_submodule_like_torch(target, strict):
+    c, t = _pair()
+    try:
+        t.set_submodule(target, torch.nn.ReLU(), strict=strict)
+    except (AttributeError, ValueError) as e:
+        raises_like(type(e), lambda: c.set_submodule(target, chainrule.nn.ReLU(), strict=strict),
+                    lambda: t.set_submodule(target, torch.nn.ReLU(), strict=strict))
+        return
+    c.set_submodule(target, chainrule.nn.ReLU(), strict=strict)
+    assert repr(c) == repr(t)

@@ -18,7 +18,7 @@ from ...autograd.grad_mode import state as _grad_state
 from ...autograd.graph import RemovableHandle
 from ..parameter import Buffer, Parameter
 
-__all__ = ["Module"]
+__all__ = ["Module"]  # the global register_module_* hooks live here, as in torch.nn.modules.module
 
 _EXTRA_STATE_KEY_SUFFIX = "_extra_state"
 
@@ -53,6 +53,58 @@ class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpec
         return super().__repr__()
 
     __str__ = __repr__
+
+
+# ---- global hooks (every module) ---------------------------------------------------------------
+_global_forward_pre_hooks = OrderedDict()
+_global_forward_hooks = OrderedDict()
+_global_forward_hooks_always_called = {}
+_global_backward_hooks = OrderedDict()
+_global_backward_pre_hooks = OrderedDict()
+_globals_active = False  # any global hook registered: one bool on the call hot path
+
+
+def _update_globals_active():
+    global _globals_active
+    _globals_active = bool(
+        _global_forward_pre_hooks or _global_forward_hooks or _global_backward_hooks
+        or _global_backward_pre_hooks
+    )
+
+
+def _global_handle(hooks, hook, prepend=False):
+    h = _handle(hooks, hook, prepend)
+    remove = h.remove
+
+    def remove_and_update():
+        remove()
+        _global_forward_hooks_always_called.pop(h.id, None)
+        _update_globals_active()
+
+    h.remove = remove_and_update
+    _update_globals_active()
+    return h
+
+
+def register_module_forward_pre_hook(hook):
+    """``hook(module, args)`` before every module's forward (and its own pre-hooks)."""
+    return _global_handle(_global_forward_pre_hooks, hook)
+
+
+def register_module_forward_hook(hook, *, always_call=False):
+    """``hook(module, args, output)`` after every module's forward (before its own hooks)."""
+    h = _global_handle(_global_forward_hooks, hook)
+    if always_call:
+        _global_forward_hooks_always_called[h.id] = True
+    return h
+
+
+def register_module_full_backward_pre_hook(hook):
+    return _global_handle(_global_backward_pre_hooks, hook)
+
+
+def register_module_full_backward_hook(hook):
+    return _global_handle(_global_backward_hooks, hook)
 
 
 def _handle(hooks, hook, prepend, extra=None):
@@ -116,9 +168,10 @@ class Module:
 
     # ---- calling ------------------------------------------------------------------------
     def __call__(self, *args, **kwargs):
-        # Hot path: no hooks, straight to forward (four dict truth tests).
+        # Hot path: no hooks, straight to forward (a bool and four dict truth tests).
         if (
-            self._forward_pre_hooks
+            _globals_active
+            or self._forward_pre_hooks
             or self._forward_hooks
             or self._backward_hooks
             or self._backward_pre_hooks
@@ -129,13 +182,14 @@ class Module:
     _call_impl = __call__
 
     def _call_with_hooks(self, args, kwargs):
+        # Global hooks run before the module's own, as in PyTorch.
         bw = None
-        if self._backward_hooks or self._backward_pre_hooks:
-            bw = _BackwardHook(
-                self, list(self._backward_hooks.values()), list(self._backward_pre_hooks.values())
-            )
+        bw_hooks = [*_global_backward_hooks.values(), *self._backward_hooks.values()]
+        bw_pre = [*_global_backward_pre_hooks.values(), *self._backward_pre_hooks.values()]
+        if bw_hooks or bw_pre:
+            bw = _BackwardHook(self, bw_hooks, bw_pre)
         with_kwargs = self._forward_pre_hooks_with_kwargs
-        for hook_id, hook in list(self._forward_pre_hooks.items()):
+        for hook_id, hook in [*_global_forward_pre_hooks.items(), *self._forward_pre_hooks.items()]:
             if hook_id in with_kwargs:
                 r = hook(self, args, kwargs)
                 if r is not None:
@@ -152,11 +206,13 @@ class Module:
                     args = r if isinstance(r, tuple) else (r,)
         if bw is not None:
             args = bw.setup_input_hook(args)
+        fw_hooks = [*_global_forward_hooks.items(), *self._forward_hooks.items()]
         try:
             result = self.forward(*args, **kwargs)
         except Exception:
-            for hook_id, hook in list(self._forward_hooks.items()):
-                if hook_id in self._forward_hooks_always_called:
+            for hook_id, hook in fw_hooks:
+                if (hook_id in self._forward_hooks_always_called
+                        or hook_id in _global_forward_hooks_always_called):
                     try:
                         if hook_id in self._forward_hooks_with_kwargs:
                             hook(self, args, kwargs, None)
@@ -170,7 +226,7 @@ class Module:
                         )
             raise
         fw_kwargs = self._forward_hooks_with_kwargs
-        for hook_id, hook in list(self._forward_hooks.items()):
+        for hook_id, hook in fw_hooks:
             if hook_id in fw_kwargs:
                 r = hook(self, args, kwargs, result)
             else:
@@ -466,6 +522,19 @@ class Module:
             if not isinstance(mod, Module):
                 raise AttributeError("`" + item + "` is not an nn.Module")  # noqa: TRY004 (torch)
         return mod
+
+    def set_submodule(self, target, module, strict=False):
+        if target == "":
+            raise ValueError("Cannot set the submodule without a target name!")
+        atoms = target.split(".")
+        if not isinstance(module, Module):
+            raise ValueError("`" + "module" + f"` is not an nn.Module, found {type(module)}")  # noqa: TRY004 (torch)
+        parent = self if len(atoms) == 1 else self.get_submodule(".".join(atoms[:-1]))
+        if strict and not hasattr(parent, atoms[-1]):
+            raise AttributeError(parent._get_name() + " has no attribute `" + atoms[-1] + "`")
+        if hasattr(parent, atoms[-1]) and not isinstance(getattr(parent, atoms[-1]), Module):
+            raise AttributeError("`" + atoms[-1] + "` is not an nn.Module")
+        setattr(parent, atoms[-1], module)
 
     def _get_owner(self, target, kind):
         module_path, _, name = target.rpartition(".")
