@@ -81,6 +81,46 @@ def _check_slice(sl):
     return sl
 
 
+def _full(start, stop, step, n):
+    """PyTorch skips a slice (records no view) when it is literally 0:>=n:1."""
+    return not start and (stop is None or stop >= n) and (step is None or step == 1)
+
+
+def _parse_basic(shape, index, getitem):
+    """The fast path: in-range ints, int/None slices with positive steps, and None. NumPy
+    reads these as PyTorch does; anything else (or anything wrong) takes the general path."""
+    single = index.__class__ is not tuple
+    items = (index,) if single else index
+    ndim = len(shape)
+    dim = 0
+    name = "AliasBackward0"
+    for it in items:
+        c = it.__class__
+        if c is int:
+            if dim >= ndim or not -shape[dim] <= it < shape[dim]:
+                return None
+            name = "SelectBackward0"
+            dim += 1
+        elif c is slice:
+            if dim >= ndim:
+                return None
+            start, stop, step = it.start, it.stop, it.step
+            if not (
+                (start is None or start.__class__ is int)
+                and (stop is None or stop.__class__ is int)
+                and (step is None or (step.__class__ is int and step > 0))
+            ):
+                return None
+            if (single and getitem) or not _full(start, stop, step, shape[dim]):
+                name = "SliceBackward0"
+            dim += 1
+        elif it is None:
+            name = "UnsqueezeBackward0"
+        else:
+            return None
+    return items + (Ellipsis,), name, False
+
+
 def parse_index(shape, index, getitem=True):
     """Validate ``index`` for a tensor of ``shape``.
 
@@ -88,6 +128,9 @@ def parse_index(shape, index, getitem=True):
     grad_fn name of the basic part (select/slice/unsqueeze/alias: the last view PyTorch
     would chain before any advanced index), and whether an advanced index is present.
     """
+    fast = _parse_basic(shape, index, getitem)
+    if fast is not None:
+        return fast
     items = index if isinstance(index, tuple) else (index,)
     single = getitem and not isinstance(index, tuple)
     ndim = len(shape)
@@ -155,7 +198,7 @@ def parse_index(shape, index, getitem=True):
             name = "SelectBackward0"
             dim += 1
         elif kind == "slice":
-            if single or v.indices(shape[dim]) != (0, shape[dim], 1):
+            if single or not _full(v.start, v.stop, v.step, shape[dim]):
                 name = "SliceBackward0"
             pre.append(v)
             post.append(slice(None))

@@ -66,6 +66,18 @@ def _size_args(size):
 
 
 def _infer_shape(shape, numel):
+    n = 1
+    for s in shape:
+        if s.__class__ is not int or s < 0:
+            return _infer_shape_slow(shape, numel)
+        n *= s
+    if n != numel:
+        raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size {numel}")
+    return tuple(shape)
+
+
+def _infer_shape_slow(shape, numel):
+    """Shapes with a -1 to infer, or entries that are not plain ints."""
     shape = tuple(int(s) for s in shape)
     if shape.count(-1) > 1:
         raise RuntimeError("only one dimension can be inferred")
@@ -289,7 +301,7 @@ def permute(input, *dims):
             "length of the desired ordering of dimensions i.e. input.dim() = "
             f"{nd} is not equal to len(dims) = {len(dims)}"
         )
-    dims = tuple(_wrap_dim(d, nd) for d in dims)
+    dims = tuple([_wrap_dim(d, nd) for d in dims])
     if len(set(dims)) != nd:
         raise RuntimeError("permute(): duplicate dims are not allowed.")
     return apply(Permute, (input,), (input._data,), (dims,))
@@ -978,11 +990,15 @@ class Cat(Op):
     formulas = {"tensors": "1 (the matching slice of the gradient)"}
 
     def forward(ctx, *arrays):
-        *arrays, dim, _sizes = arrays
+        *arrays, dim, sizes = arrays
+        if ctx is not None and sizes is None:
+            ctx.extra = [a.shape[dim] for a in arrays]
         return xp.concatenate(arrays, axis=dim)
 
     def backward(ctx, grad):
         dim, sizes = ctx.args
+        if sizes is None:
+            sizes = ctx.extra
         pieces = iter(split(grad, [s for s in sizes if s is not None], dim))
         empty = grad._data.dtype
         return tuple(
@@ -1009,10 +1025,31 @@ def _legacy_empty(x):
     return x._data.ndim == 1 and x._data.shape[0] == 0
 
 
+def _plain(tensors, same_shape):
+    """One dtype, one rank (or shape), no legacy empties: the common case, checked cheaply."""
+    a0 = tensors[0]._data
+    if a0.ndim < 2 and not (a0.ndim == 1 and a0.shape[0]):
+        return False
+    for x in tensors:
+        a = x._data
+        if a.dtype != a0.dtype or (a.shape != a0.shape if same_shape else a.ndim != a0.ndim):
+            return False
+        if a.ndim == 1 and not a.shape[0]:
+            return False
+    return True
+
+
 def cat(tensors, dim=0, *, out=None):
     tensors = _tensor_list(tensors, "cat")
     if not tensors:
         raise ValueError("torch.cat(): expected a non-empty list of Tensors")
+    if _plain(tensors, False):
+        nd = tensors[0]._data.ndim
+        d = dim if 0 <= dim < nd else _wrap_dim(dim, nd)
+        try:
+            return apply(Cat, tensors, [x._data for x in tensors], (d, None))
+        except ValueError:
+            pass  # a size mismatch: the checks below raise PyTorch's message
     for i, x in enumerate(tensors):
         if x._data.ndim == 0:
             raise RuntimeError(f"zero-dimensional tensor (at position {i}) cannot be concatenated")
@@ -1066,6 +1103,10 @@ def stack(tensors, dim=0, *, out=None):
     if not tensors:
         raise RuntimeError("stack expects a non-empty TensorList")
     ref = tensors[0]._data.shape
+    if _plain(tensors, True):
+        nd = len(ref) + 1
+        d = dim if 0 <= dim < nd else _wrap_dim(dim, nd)
+        return apply(Stack, tensors, [x._data for x in tensors], (d,))
     for i, x in enumerate(tensors):
         if x._data.shape != ref:
             raise RuntimeError(
