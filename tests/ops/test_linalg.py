@@ -219,6 +219,10 @@ def test_dtype_mismatch_errors(rng):
                     lambda: getattr(torch, name)(ta, tb))
     ca, ta, cb, tb = _pair(rng, (2, 3), (4, 3), "float64")
     raises_like(RuntimeError, lambda: linear(ca, cb), lambda: TF.linear(ta, tb))
+    cw, tw = to_both(r(rng, 4, 3), requires_grad=False)
+    cb, tb = to_both(r(rng, 4, dtype=np.float64), requires_grad=False)
+    raises_like(RuntimeError, lambda: linear(ca, cw, cb), lambda: TF.linear(ta, tw, tb))
+    raises_like(RuntimeError, lambda: chainrule.addmm(cb, ca, cw.T), lambda: torch.addmm(tb, ta, tw.T))
 
 
 def test_linear_addmm_errors(rng):

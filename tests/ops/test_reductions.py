@@ -64,6 +64,8 @@ def test_sum_to_size(rng):
     c, t = to_both(r(rng, 2, 3))
     assert c.sum_to_size(2, 3) is c  # the engine's no-op case allocates nothing
     assert t.sum_to_size(2, 3) is t
+    for shape in [(3, 3), (4,), (1, 2, 3)]:
+        raises_like(RuntimeError, lambda: c.sum_to_size(*shape), lambda: t.sum_to_size(*shape))
 
 
 def test_mean_refuses_integers():

@@ -415,9 +415,16 @@ def linear(input, weight, bias=None):
     c = bias._data
     out_shape = a.shape[:-1] + (w.shape[0],) if w.ndim == 2 else a.shape[:-1]
     _check_expand(c, out_shape)
-    if c.dtype != a.dtype:
-        _same_dtype(a, c)
+    _bias_dtype(c, w)
     return apply(Addmm, (bias, input, weight), (c, a, w), (True, 1, 1))
+
+
+def _bias_dtype(c, m):
+    if c.dtype != m.dtype:
+        raise RuntimeError(
+            f"self and mat2 must have the same dtype, but got {_tname(c.dtype)} and "
+            f"{_tname(m.dtype)}"
+        )
 
 
 def _check_expand(c, shape):
@@ -440,6 +447,7 @@ def addmm(input, mat1, mat2, *, beta=1, alpha=1, out=None):
     if a.shape[1] != b.shape[0]:
         raise _mm_shape_error(a.shape, b.shape)
     _same_dtype(a, b)
+    _bias_dtype(input._data, b)
     _check_expand(input._data, (a.shape[0], b.shape[1]))
     return apply(Addmm, (input, mat1, mat2), (input._data, a, b), (False, beta, alpha))
 
@@ -616,7 +624,9 @@ def _parse_einsum(equation, shapes):
 
 
 def einsum(equation, *operands):
-    """torch.einsum (string form; operands may also be given as one list)."""
+    """torch.einsum (string form; operands may also be given as one list). One node,
+    ``EinsumBackward0``, where PyTorch records its decomposition (permute/bmm/view nodes);
+    the sublist form ``einsum(a, [0, 1], b, [1, 2])`` is not supported."""
     if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
         operands = tuple(operands[0])
     arrays = [t._data for t in operands]

@@ -156,8 +156,12 @@ def sum(input, dim=None, keepdim=False, *, dtype=None, out=None):
 
 def sum_to_size(input, *size):
     shape = tuple(size[0]) if len(size) == 1 and isinstance(size[0], (tuple, list)) else size
-    if shape == input._data.shape:
+    have = input._data.shape
+    if shape == have:
         return input
+    lead = len(have) - len(shape)
+    if lead < 0 or builtins.any(s != 1 and s != h for s, h in zip(shape, have[lead:])):
+        raise RuntimeError(f"size {{{list(shape)}}} is not expandable to size {{{list(have)}}}.")
     return apply(SumToSize, (input,), (input._data,), (shape,))
 
 
