@@ -1,11 +1,22 @@
 """Arithmetic: add, sub, mul, div, pow, neg and their operators (forward beside backward)."""
-# ruff: noqa: RUF012, RUF022  (Op classes declare formulas as class dicts; __all__ is grouped)
+# ruff: noqa: RUF022  (Op classes declare formulas as class dicts; __all__ is grouped)
 import math
 
 from .. import _dtype
 from .._backend import xp
 from .._tensor import Tensor
-from ._core import Op, binary, check_operand, inplace, method, unary
+from ..autograd.graph import apply
+from ._core import (
+    Op,
+    _scalar_ok,
+    binary,
+    broadcast_error,
+    check_operand,
+    inplace,
+    method,
+    to_tensor,
+    unary,
+)
 
 __all__ = [
     "add", "sub", "subtract", "rsub", "mul", "multiply", "div", "divide", "true_divide",
@@ -96,27 +107,60 @@ class Div(Op):
         return ga, gb
 
 
-class FloorDivide(Op):
-    """Integer-valued, so its gradient is zero almost everywhere (PyTorch: not differentiable)."""
+def _check_int_divisor(a, b):
+    """Integer division by zero is an error in PyTorch (NumPy would quietly give 0)."""
+    d = b if hasattr(b, "dtype") else a  # the arrays already share the result dtype
+    if d.dtype.kind in "iub" and xp.any(b == 0):
+        raise RuntimeError("ZeroDivisionError")
 
-    node_name = "FloorDivideBackward0"
+
+class FloorDivide(Op):
+    """PyTorch records floor_divide with a node whose backward is an error (it is not
+    differentiable there); ``div(rounding_mode='floor')`` is the differentiable form."""
+
+    node_name = "torch::autograd::NotImplemented"
     operands = ("self", "other")
-    formulas = {"self": "0", "other": "0"}
+    formulas = {"self": "not implemented", "other": "not implemented"}
 
     def forward(ctx, a, b):
+        _check_int_divisor(a, b)
         return xp.floor_divide(a, b)
 
     def backward(ctx, grad):
-        return grad * 0, None
+        raise RuntimeError("derivative for aten::floor_divide is not implemented")
+
+
+class DivRounding(Op):
+    """div with rounding_mode 'trunc' or 'floor': piecewise constant, gradient zero."""
+
+    node_name = "DivBackward2"
+    operands = ("self", "other")
+    formulas = {"self": "0", "other": "0"}
+
+    def forward(ctx, a, b, mode):
+        _check_int_divisor(a, b)
+        if mode == "floor":
+            return xp.floor_divide(a, b)
+        if a.dtype.kind == "f":
+            return xp.trunc(a / b)
+        q = xp.floor_divide(a, b)  # integers: round toward zero without a float detour
+        return q + ((q < 0) & (q * b != a))
+
+    def backward(ctx, grad):
+        z = Tensor._make(xp.zeros_like(grad._data))
+        return z, z
 
 
 class Remainder(Op):
+    """tensor % number."""
+
     node_name = "RemainderBackward0"
     operands = ("self", "other")
     formulas = {"self": "1", "other": "-floor(self / other)"}
     saves = (0, 1)
 
     def forward(ctx, a, b):
+        _check_int_divisor(a, b)
         return xp.remainder(a, b)
 
     def backward(ctx, grad):
@@ -127,17 +171,51 @@ class Remainder(Op):
         return grad, gb
 
 
+class RemainderTensor(Remainder):
+    """tensor % tensor."""
+
+    node_name = "RemainderBackward1"
+
+
+class RRemainder(FloorDivide):
+    """number % tensor: PyTorch has no derivative for it."""
+
+    def forward(ctx, a, b):
+        _check_int_divisor(b, a)  # b (the number) is the dividend here
+        return xp.remainder(b, a)
+
+    def backward(ctx, grad):
+        raise RuntimeError("derivative for aten::remainder is not implemented")
+
+
 class Fmod(Remainder):
     node_name = "FmodBackward0"
     formulas = {"self": "1", "other": "-trunc(self / other)"}
 
     def forward(ctx, a, b):
+        _check_int_divisor(a, b)
         return xp.fmod(a, b)
 
     def backward(ctx, grad):
         a, b = ctx.saved
         gb = -grad * (a / b).trunc() if ctx.edges[1] is not None else None
         return grad, gb
+
+
+class FmodTensor(Fmod):
+    node_name = "FmodBackward1"
+
+
+def _power(a, b):
+    """a ** b, with PyTorch's integer rule for negative exponents (NumPy refuses them):
+    1 stays 1, -1 alternates, every other base gives 0. ``b`` is an array of the result dtype."""
+    if b.dtype.kind == "i":
+        neg = b < 0
+        if neg.any():
+            r = xp.power(a, xp.where(neg, 0, b))
+            alt = xp.where(a == 1, 1, xp.where(a == -1, 1 - 2 * (b & 1), 0))
+            return xp.where(neg, alt, r).astype(r.dtype)
+    return xp.power(a, b)
 
 
 class PowScalar(Op):
@@ -172,7 +250,7 @@ class PowTensor(Op):
     saves_output = True
 
     def forward(ctx, a, b):
-        return xp.power(a, b)
+        return _power(a, b)
 
     def backward(ctx, grad):
         a, b = ctx.saved
@@ -194,7 +272,7 @@ class RPow(Op):
     saves_output = True
 
     def forward(ctx, b, base):
-        return xp.power(base, b)
+        return _power(base, b)
 
     def backward(ctx, grad):
         base = ctx.args[0]
@@ -244,12 +322,19 @@ def add(input, other, *, alpha=1, out=None):
 
 
 def _with_alpha(op, a, b, alpha):
-    from ..autograd.graph import apply
-
     dt = _dtype.result_type(a, b)
-    xa = a._data.astype(dt.np, copy=False) if isinstance(a, Tensor) else a
-    xb = b._data.astype(dt.np, copy=False) if isinstance(b, Tensor) else b
-    return apply(op, (a, b), (xa, xb), (alpha,))
+    if not dt.is_floating_point and isinstance(alpha, float):
+        raise RuntimeError(
+            "For integral input tensors, argument alpha must not be a floating point number."
+        )
+    return apply(op, (a, b), _cast2(dt, a, b), (alpha,))
+
+
+def _cast2(dt, a, b):
+    npd = dt.np
+    xa = a._data.astype(npd, copy=False) if isinstance(a, Tensor) else a
+    xb = b._data.astype(npd, copy=False) if isinstance(b, Tensor) else b
+    return xa, xb
 
 
 def sub(input, other, *, alpha=1, out=None):
@@ -282,27 +367,45 @@ multiply = mul
 
 
 def _true_div_dtype(a, b):
+    """None (binary's fast path) for floats of one dtype, else the promoted floating dtype."""
+    k = a._data.dtype
+    if k.kind == "f" and (b.__class__ is float or isinstance(b, Tensor) and b._data.dtype is k):
+        return None
     d = _dtype.result_type(a, b)
     return d if d.is_floating_point else _dtype.defaults.float
 
 
+def _tensor_first(input):
+    return input if isinstance(input, Tensor) else to_tensor(input)
+
+
 def div(input, other, *, rounding_mode=None, out=None):
     check_operand(other, "div")
+    input = _tensor_first(input)
     if rounding_mode is None:
-        if not isinstance(input, Tensor):
-            from ._core import to_tensor
-
-            input = to_tensor(input)
         return binary(Div, input, other, _true_div_dtype(input, other))
-    if rounding_mode == "floor":
-        return floor_divide(input, other)
-    if rounding_mode == "trunc":
-        q = div(input, other)
-        d = _dtype.result_type(input, other)
-        return q.trunc().to(d) if not d.is_floating_point else q.trunc()
-    raise RuntimeError(
-        f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found '{rounding_mode}'"
-    )
+    if rounding_mode not in ("trunc", "floor"):
+        raise RuntimeError(
+            "div expected rounding_mode to be one of None, 'trunc', or 'floor' but found "
+            f"'{rounding_mode}'"
+        )
+    dt = _dtype.result_type(input, other)
+    _refuse_bool_floor(dt, rounding_mode)
+    return _apply_checked(DivRounding, input, other, _cast2(dt, input, other), (rounding_mode,))
+
+
+def _refuse_bool_floor(dt, mode="floor"):
+    if dt is _dtype.bool_:
+        raise NotImplementedError(f"\"div_{mode}_cpu\" not implemented for 'Bool'")
+
+
+def _apply_checked(op, a, b, arrays, args=()):
+    try:
+        return apply(op, (a, b), arrays, args)
+    except ValueError as e:
+        if "broadcast" in str(e):
+            raise broadcast_error(a._data.shape, b._data.shape if isinstance(b, Tensor) else ())
+        raise
 
 
 divide = div
@@ -310,28 +413,35 @@ true_divide = div
 
 
 def floor_divide(input, other, *, out=None):
-    if not isinstance(input, Tensor):
-        from ._core import to_tensor
-
-        input = to_tensor(input)
-    return binary(FloorDivide, input, other)
+    check_operand(other, "floor_divide")
+    input = _tensor_first(input)
+    dt = _dtype.result_type(input, other)
+    _refuse_bool_floor(dt)
+    return binary(FloorDivide, input, other, dt)
 
 
 def remainder(input, other, *, out=None):
+    """remainder(number, tensor) is allowed (and, as in PyTorch, not differentiable)."""
     if not isinstance(input, Tensor):
-        from ._core import to_tensor
-
-        input = to_tensor(input)
-    return binary(Remainder, input, other)
+        dt = _dtype.result_type(input, other)
+        return apply(RRemainder, (other,), (other._data.astype(dt.np, copy=False), input))
+    check_operand(other, "remainder")
+    return binary(RemainderTensor if isinstance(other, Tensor) else Remainder, input, other)
 
 
 def fmod(input, other, *, out=None):
-    return binary(Fmod, input, other)
+    if not isinstance(input, Tensor):
+        kinds = f"{type(input).__name__}, {type(other).__name__}"
+        raise TypeError(
+            f"fmod() received an invalid combination of arguments - got ({kinds}), but expected "
+            "one of:\n * (Tensor input, Tensor other, *, Tensor out = None)\n * (Tensor input, "
+            "Number other, *, Tensor out = None)\n"
+        )
+    check_operand(other, "fmod")
+    return binary(FmodTensor if isinstance(other, Tensor) else Fmod, input, other)
 
 
 def pow(input, exponent, *, out=None):
-    from ..autograd.graph import apply
-
     if not isinstance(input, Tensor):
         if not isinstance(exponent, Tensor):
             raise TypeError("pow(): at least one argument must be a Tensor")
@@ -402,30 +512,86 @@ for _name, _fn, _copy in [
     globals()[_name] = inplace_op(_name, _fn, _copy)
 
 
-def _r(fn):
-    return lambda self, other: fn(other, self)
+def _operand_ok(x):
+    return isinstance(x, Tensor) or _scalar_ok(x)
 
 
-Tensor.__add__ = add
-Tensor.__radd__ = add
-Tensor.__iadd__ = Tensor.add_
-Tensor.__sub__ = sub
-Tensor.__rsub__ = lambda self, other: rsub(self, other)
-Tensor.__isub__ = Tensor.sub_
-Tensor.__mul__ = mul
-Tensor.__rmul__ = mul
-Tensor.__imul__ = Tensor.mul_
-Tensor.__truediv__ = div
-Tensor.__rtruediv__ = _r(div)
-Tensor.__itruediv__ = Tensor.div_
-Tensor.__floordiv__ = floor_divide
-Tensor.__rfloordiv__ = _r(floor_divide)
-Tensor.__ifloordiv__ = Tensor.floor_divide_
-Tensor.__mod__ = remainder
-Tensor.__rmod__ = _r(remainder)
-Tensor.__imod__ = Tensor.remainder_
-Tensor.__pow__ = pow
-Tensor.__rpow__ = _r(pow)
-Tensor.__ipow__ = Tensor.pow_
+# The operators give Python's own TypeError for other types (``t + "a"``), as PyTorch does.
+def _operator(fn):
+    def op(self, other):
+        if not _operand_ok(other):
+            return NotImplemented
+        return fn(self, other)
+
+    return op
+
+
+def _reflected(fn):
+    def op(self, other):
+        if not _operand_ok(other):
+            return NotImplemented
+        return fn(other, self)
+
+    return op
+
+
+def _rtruediv(self, other):
+    """number / tensor: PyTorch computes it as reciprocal(tensor) * number (MulBackward0)."""
+    if not _operand_ok(other):
+        return NotImplemented
+    return mul(self.reciprocal(), other)
+
+
+def _rsub(self, other):
+    if not _operand_ok(other):
+        return NotImplemented
+    return rsub(self, other)
+
+
+# The hottest operators go straight to ``binary`` (one Python frame fewer than add/mul).
+def _add_operator(self, other):
+    if isinstance(other, Tensor) or _scalar_ok(other):
+        return binary(Add, self, other)
+    return NotImplemented
+
+
+def _mul_operator(self, other):
+    if isinstance(other, Tensor) or _scalar_ok(other):
+        return binary(Mul, self, other)
+    return NotImplemented
+
+
+def _sub_operator(self, other):
+    if isinstance(other, Tensor) or _scalar_ok(other):
+        _check_sub(self, other)
+        return binary(Sub, self, other)
+    return NotImplemented
+
+
+def _truediv_operator(self, other):
+    if isinstance(other, Tensor) or _scalar_ok(other):
+        return binary(Div, self, other, _true_div_dtype(self, other))
+    return NotImplemented
+
+
+Tensor.__add__ = Tensor.__radd__ = _add_operator
+Tensor.__iadd__ = _operator(Tensor.add_)
+Tensor.__sub__ = _sub_operator
+Tensor.__rsub__ = _rsub
+Tensor.__isub__ = _operator(Tensor.sub_)
+Tensor.__mul__ = Tensor.__rmul__ = _mul_operator
+Tensor.__imul__ = _operator(Tensor.mul_)
+Tensor.__truediv__ = _truediv_operator
+Tensor.__rtruediv__ = _rtruediv
+Tensor.__itruediv__ = _operator(Tensor.div_)
+Tensor.__floordiv__ = _operator(floor_divide)
+Tensor.__rfloordiv__ = _reflected(floor_divide)
+Tensor.__ifloordiv__ = _operator(Tensor.floor_divide_)
+Tensor.__mod__ = _operator(remainder)
+Tensor.__rmod__ = _reflected(remainder)
+Tensor.__imod__ = _operator(Tensor.remainder_)
+Tensor.__pow__ = _operator(pow)
+Tensor.__rpow__ = _reflected(pow)
+Tensor.__ipow__ = _operator(Tensor.pow_)
 Tensor.__neg__ = neg
 Tensor.__pos__ = lambda self: self
