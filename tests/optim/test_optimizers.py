@@ -27,9 +27,8 @@ def _grad(x, k):
 def _pair(arrays):
     cs, ts = [], []
     for a in arrays:
-        c = chainrule.from_numpy(a.copy())
-        if not a.flags.c_contiguous:  # keep the transposed layout on chainrule's side
-            c = chainrule.from_numpy(np.ascontiguousarray(a.T).T)
+        # copy, keeping a transposed layout transposed (updates must work on strided storage)
+        c = chainrule.from_numpy(a.copy() if a.flags.c_contiguous else np.ascontiguousarray(a.T).T)
         c.requires_grad_(True)
         cs.append(c)
         ts.append(torch.tensor(a, requires_grad=True))
