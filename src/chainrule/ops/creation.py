@@ -343,7 +343,9 @@ def new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad=F
 def arange(start, end=None, step=1, *, dtype=None, layout=None, device=None, requires_grad=False,
            pin_memory=False):
     """Float if any bound or the step is a float, else int64; an integral ``dtype``
-    truncates the bounds and step first (as PyTorch does)."""
+    truncates the bounds and step first (as PyTorch does). Differs: float values are
+    ``start + i*step`` rounded once, so they may differ from PyTorch's in the last bit
+    (PyTorch's own depend on the CPU's SIMD width)."""
     if end is None:
         start, end = 0, start
     start, end, step = _number(start), _number(end), _number(step)
