@@ -66,23 +66,36 @@ def _spread(g, in_shape, k, s, p, d, pads):
 
 # ---- max ---------------------------------------------------------------------------------
 def _max_pool(x, k, s, p, d, out, want_idx):
+    """Running maximum over the kernel taps, each a strided view: no window copy, no argmax
+    over a tiny axis (both slow in NumPy). Ties keep the first tap and a NaN wins, as in
+    PyTorch's kernel (``val > max || isnan(val)``)."""
     x4 = _to4(x)
     pads = _pad_for(x4.shape, k, s, p, d, out, None)
     low = -xp.inf if x4.dtype.kind == "f" else xp.iinfo(x4.dtype).min
     win = _windows(_padded(x4, pads, low), k, s, d, out)
-    n, c, ho, wo = win.shape[:4]
-    flat = win.reshape(n, c, ho, wo, k[0] * k[1])
-    y = flat.max(-1)  # NaN propagates, as in PyTorch (and argmax then points at it)
-    if x.ndim == 3:
-        y = y.reshape(n, c, wo)
-    if not want_idx:
+    taps = [(i, j) for i in range(k[0]) for j in range(k[1])]
+    best = win[..., 0, 0].copy()
+    arg = xp.zeros(best.shape, xp.int8 if len(taps) < 128 else xp.int32) if want_idx else None
+    for t, (i, j) in enumerate(taps[1:], 1):
+        tap = win[..., i, j]
+        if arg is None:
+            xp.maximum(best, tap, out=best)  # NaN propagates, as in PyTorch
+            continue
+        m = tap > best
+        if best.dtype.kind == "f":
+            m |= tap != tap
+        xp.maximum(best, tap, out=best)
+        mi = m.view(xp.int8) if arg.dtype == xp.int8 else m.astype(arg.dtype)
+        arg += mi * (arg.dtype.type(t) - arg)  # arg = t where m: arithmetic beats copyto(where)
+    n, c, ho, wo = best.shape
+    y = best.reshape(n, c, wo) if x.ndim == 3 else best
+    if arg is None:
         return y, None
-    arg = flat.argmax(-1)
     # Flat index into the (unpadded) input plane, as PyTorch returns it.
-    ki, kj = xp.divmod(arg, k[1])
-    rows = ki * d[0] + (xp.arange(ho) * s[0] - p[0])[:, None]
-    cols = kj * d[1] + (xp.arange(wo) * s[1] - p[1])
-    idx = rows * x4.shape[3] + cols
+    w = x4.shape[3]
+    tap_off = xp.array([i * d[0] * w + j * d[1] for i, j in taps], dtype=xp.int64)
+    base = ((xp.arange(ho) * s[0] - p[0]) * w)[:, None] + (xp.arange(wo) * s[1] - p[1])
+    idx = base + tap_off[arg]
     return y, (idx.reshape(n, c, wo) if x.ndim == 3 else idx)
 
 
@@ -216,7 +229,12 @@ class AvgPool(Op):
     def forward(ctx, x, k, s, p, out, div):
         x4 = _to4(x)
         pads = _pad_for(x4.shape, k, s, p, (1, 1), out, 0)
-        y = _windows(_padded(x4, pads, 0), k, s, (1, 1), out).sum((-2, -1))
+        win = _windows(_padded(x4, pads, 0), k, s, (1, 1), out)
+        y = win[..., 0, 0].copy()
+        for i in range(k[0]):  # tap by tap: a strided add each, faster than sum() over a view
+            for j in range(k[1]):
+                if i or j:
+                    y += win[..., i, j]
         y /= div
         return y.reshape(x.shape[:2] + y.shape[-1:]) if x.ndim == 3 else y
 
