@@ -164,6 +164,10 @@ def test_inputs_and_grad_output():
     ex = chainrule.explain(y, inputs=[a], grad_output=chainrule.tensor([1.0, -1.0]))
     assert list(ex.grads) == ["a"]
     np.testing.assert_allclose(ex.grads["a"], [3.0, -4.0])
+    z = (y * y).sum()  # an intermediate value as the input, as autograd.grad allows
+    ex = chainrule.explain(z, inputs=[y, b])
+    np.testing.assert_allclose(ex.grads["y"], 2 * y.detach().numpy())
+    np.testing.assert_allclose(ex.grads["b"], chainrule.autograd.grad(z, b)[0].numpy())
 
 
 def test_errors_match_pytorch():

@@ -308,7 +308,7 @@ class Explanation:
         self.vertices = []
         self.steps = []
         self.root = None
-        self.leaves = []  # leaf Vertices that get a gradient, in forward order
+        self.leaves = []  # the inputs (leaves by default) that get a gradient, forward order
         self._by_node = {}
         self._arrived = {}
         self.group_types = {}  # module name -> class name ("Linear"), when a model is given
@@ -529,13 +529,12 @@ def explain(output, inputs=None, *, names=None, model=None, grad_output=None, ja
         if v is None:
             continue
         arrived = ex._arrived.get(v.idx, ())
-        if v.kind == LEAF:
-            if len(arrived) > 1:
-                ex.steps.append(Step("accumulate", v, None, tuple(arrived)))
-            v.grad = None if g is None else g._data
-            if g is not None:
-                ex.leaves.append(v)
-                ex.steps.append(Step("leaf", v))
+        if v.kind == LEAF and len(arrived) > 1:
+            ex.steps.append(Step("accumulate", v, None, tuple(arrived)))
+        if g is not None:  # (an intermediate value given in inputs= is listed here too)
+            v.grad = g._data
+            ex.leaves.append(v)
+            ex.steps.append(Step("leaf", v))
     ex.leaves.sort(key=lambda v: v.idx)
     return ex
 
