@@ -76,8 +76,9 @@ def run(epochs=15, out=".", seed=0, batch_size=32, lr=3e-3, hidden=128, quiet=Fa
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=epochs * len(loader))
     loss_fn = nn.CrossEntropyLoss()
-    say = (lambda *a: None) if quiet else print
-    say(f"digits: {len(x_train)} train / {len(x_test)} test images, model {model}")
+    say = print
+    if not quiet:
+        say(f"digits: {len(x_train)} train / {len(x_test)} test images, model {model}")
 
     losses = []
     bar = _progress(epochs * len(loader), quiet)
@@ -162,7 +163,7 @@ def main(argv=None):
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     p.add_argument("--batch-size", type=int, default=32)
     p.add_argument("--lr", type=float, default=3e-3)
-    p.add_argument("--quiet", action="store_true", help="no progress output")
+    p.add_argument("--quiet", action="store_true", help="no progress bar, only the results")
     args = p.parse_args(argv)
     if args.epochs < 1:
         p.error("--epochs must be at least 1")
