@@ -83,7 +83,7 @@ def _max_pool(x, k, s, p, d, out, want_idx):
             continue
         m = tap > best
         if best.dtype.kind == "f":
-            m |= tap != tap
+            m |= xp.isnan(tap)
         xp.maximum(best, tap, out=best)
         mi = m.view(xp.int8) if arg.dtype == xp.int8 else m.astype(arg.dtype)
         arg += mi * (arg.dtype.type(t) - arg)  # arg = t where m: arithmetic beats copyto(where)
