@@ -361,3 +361,17 @@ def test_int_only_dims_and_empty_dim_tuple():
     assert_same(c.count_nonzero(()), t.count_nonzero(()))
     assert_same(c.amax(()), t.amax(()))
     assert_same(c.norm(dim=()), t.norm(dim=()))
+
+
+def test_matrix_norms(rng):
+    x = r(rng, 2, 3, 4)
+    check(lambda t, a: t.linalg.matrix_norm(a), x)
+    check(lambda t, a: t.linalg.norm(a, "fro", dim=(0, 2)), x)
+    check(lambda t, a: t.linalg.norm(a[0], 3, dim=1), x, rtol=1e-4)
+    check(lambda t, a: t.norm(a, "fro", dim=(1, 2)), x)
+    c = chainrule.tensor(x[0])
+    # not implemented (they need an SVD / per-axis extrema): a clear error, not wrong numbers
+    for f in (lambda: c.norm("nuc"), lambda: chainrule.linalg.norm(c, 2),
+              lambda: chainrule.linalg.matrix_norm(c, "nuc")):
+        with pytest.raises(NotImplementedError):
+            f()

@@ -94,9 +94,7 @@ class MatMul(Op):
         if need_a:
             if ta:
                 ga = _mm(b, grad, tb, True)  # (g Bᵀ)ᵀ = B gᵀ
-            elif na == 2 and nb > 2 and not tb:
-                ga = _fold_left(grad, b)
-            else:
+            else:  # a 2-D left operand of a batch gets (..., n, k), summed by the engine
                 ga = _mm(grad, b, False, not tb)
         if need_b:
             if tb:
@@ -114,11 +112,6 @@ def _mv_batched(m, v, tm):
     """(mᵀ if tm else m)[..., i, j] · v[..., j] → [..., i] for batched m and v."""
     col = _mm(m, v.reshape(v.shape + (1,)), tm, False)
     return col.reshape(col.shape[:-1])
-
-
-def _fold_left(grad, b):
-    # g (..., n, m) · bᵀ (..., m, k) summed over the batch, for a 2-D left operand.
-    return _mm(grad, b, False, True)
 
 
 class Dot(MatMul):

@@ -665,8 +665,10 @@ def _norm_p(ord):
     if ord in ("fro", None):
         return 2.0
     if isinstance(ord, str):
-        raise TypeError(f"linalg.vector_norm: ord {ord!r} is a matrix norm; chainrule "
-                        "implements vector norms only ('nuc' is not supported)")
+        raise NotImplementedError(
+            f"linalg.vector_norm: ord {ord!r} is a matrix norm; chainrule implements vector "
+            "norms only ('nuc' is not supported)"
+        )
     return float(ord)
 
 
