@@ -5,6 +5,8 @@ import numpy as np
 import pytest
 import torch
 import torch.utils.data as tud
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from oracle import assert_same, raises_like
 
 import chainrule
@@ -224,3 +226,16 @@ def test_num_workers_runs_in_process():
     c = list(cud.DataLoader(_tensor_ds(chainrule), batch_size=4, num_workers=2))
     t = list(tud.DataLoader(_tensor_ds(torch), batch_size=4))
     _same(c, t)
+
+
+@settings(max_examples=25, deadline=None)
+@given(n=st.integers(0, 23), batch_size=st.integers(1, 7), drop_last=st.booleans(),
+       shape=st.lists(st.integers(0, 3), max_size=2))
+def test_loader_batches_match_torch_for_any_size(n, batch_size, drop_last, shape):
+    x = np.arange(n * int(np.prod(shape, dtype=int)), dtype=np.float32).reshape(n, *shape)
+    y = np.arange(n) % 3
+    kw = {"batch_size": batch_size, "drop_last": drop_last}
+    cl = cud.DataLoader(cud.TensorDataset(chainrule.tensor(x), chainrule.tensor(y)), **kw)
+    tl = tud.DataLoader(tud.TensorDataset(torch.tensor(x), torch.tensor(y)), **kw)
+    assert len(cl) == len(tl)
+    _same(list(cl), list(tl))

@@ -2,6 +2,8 @@
 import numpy as np
 import pytest
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from oracle import raises_like
 
 import chainrule
@@ -221,3 +223,20 @@ def test_required_lr_in_custom_optimizer():
     with pytest.raises(ValueError, match="required optimization parameter lr"):
         MyOpt([_p(chainrule)])
     assert repr(required) == "<required parameter>"
+
+
+@settings(max_examples=25, deadline=None)
+@given(shape=st.lists(st.integers(0, 4), max_size=3), seed=st.integers(0, 2**16),
+       name=st.sampled_from(["SGD", "Adam", "AdamW", "RMSprop", "Adagrad"]))
+def test_any_shape_five_steps(shape, seed, name):
+    a = np.random.default_rng(seed).standard_normal(shape).astype(np.float32)
+    cs, ts = _pair([a])
+    kw = {"lr": 0.05, "momentum": 0.5} if name == "SGD" else {"lr": 0.05}
+    copt = getattr(chainrule.optim, name)(cs, **kw)
+    topt = getattr(torch.optim, name)(ts, **kw)
+    for k in range(5):
+        _set_grads(cs, ts, k)
+        copt.step()
+        topt.step()
+    _compare(cs, ts, "after 5 steps")
+    _compare_state(copt.state_dict(), topt.state_dict())
