@@ -197,6 +197,9 @@ def test_arange_tensor_bound_and_errors():
     same(lambda lib: lib.arange(lib.tensor(3)))
     for args in ((0, 5, 0), (0, 5, -1), (5, 0, 1)):
         raises_like(RuntimeError, lambda a=args: chainrule.arange(*a), lambda a=args: torch.arange(*a))
+    # the sign check uses the bounds as given, before an integral dtype truncates them
+    raises_like(RuntimeError, lambda: chainrule.arange(-9.4, -9.0, -2.5, dtype=chainrule.int64),
+                lambda: torch.arange(-9.4, -9.0, -2.5, dtype=torch.int64))
     raises_like(ValueError, lambda: chainrule.arange(-1.0, 1.0, 0.5, dtype=chainrule.int64),
                 lambda: torch.arange(-1.0, 1.0, 0.5, dtype=torch.int64))
     raises_like(NotImplementedError, lambda: chainrule.arange(3, dtype=chainrule.bool),

@@ -356,14 +356,14 @@ def arange(start, end=None, step=1, *, dtype=None, layout=None, device=None, req
         npd = _np_dtype(dtype)
     if npd.kind == "b":
         raise _not_implemented("arange_cpu", npd)
-    if npd.kind in "iu":
-        if step and not builtins.int(step):  # PyTorch's wording when truncation zeroes it
-            raise ValueError("step must be nonzero")
-        start, end, step = builtins.int(start), builtins.int(end), builtins.int(step)
     if step == 0:
         raise RuntimeError("step must be nonzero")
-    if (end - start) * step < 0:
+    if (end - start) * step < 0:  # checked on the bounds as given, before any truncation
         raise RuntimeError("upper bound and lower bound inconsistent with step sign")
+    if npd.kind in "iu":
+        if not builtins.int(step):  # PyTorch's wording when truncation zeroes the step
+            raise ValueError("step must be nonzero")
+        start, end, step = builtins.int(start), builtins.int(end), builtins.int(step)
     n = math.ceil((end - start) / step)
     if npd.kind in "iu":
         arr = (start + step * xp.arange(n, dtype=xp.int64)).astype(npd, copy=False)
