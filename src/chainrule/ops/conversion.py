@@ -1,5 +1,4 @@
 """dtype conversion and copies: to, type casts, clone, contiguous; metadata queries."""
-# ruff: noqa: RUF012  (Op classes declare formulas as class dicts)
 from .. import _dtype
 from .._tensor import Tensor, device
 from ..autograd.graph import apply
