@@ -513,7 +513,7 @@ class Scatter(Op):
         if reduce is None:
             out[idx[1]] = src
         elif reduce == "add":
-            xp.add.at(out, idx[1], src)
+            write(out, idx, True, src, True)
         else:
             xp.multiply.at(out, idx[1], src)
         return out
@@ -542,7 +542,7 @@ class ScatterAdd(Op):
 
     def forward(ctx, a, src, idx):
         out = a.copy()
-        xp.add.at(out, idx[1], src)
+        write(out, idx, True, src, True)
         return out
 
     def backward(ctx, grad):
@@ -605,7 +605,7 @@ class IndexAdd(Op):
 
     def forward(ctx, a, src, dim, idx, alpha):
         out = a.copy()
-        xp.add.at(out, (slice(None),) * dim + (idx,), src if alpha == 1 else alpha * src)
+        write(out, _dim_index(dim, idx), True, src if alpha == 1 else alpha * src, True)
         return out
 
     def backward(ctx, grad):

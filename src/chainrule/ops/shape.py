@@ -770,15 +770,34 @@ def write(out, idx, advanced, v, accumulate):
     tuple, or for advanced indices ``(pre, post)`` meaning ``out[pre][post]``."""
     if advanced:
         pre, post = idx
-        view = out if pre is None else out[pre]
         if accumulate:
-            xp.add.at(view, post, v)
+            if out.dtype.kind == "f":
+                out += accumulated(out.shape, out.dtype, idx, v)
+            else:
+                xp.add.at(out if pre is None else out[pre], post, v)
         else:
-            view[post] = v
+            (out if pre is None else out[pre])[post] = v
     elif accumulate:
         out[idx] += v
     else:
         out[idx] = v
+
+
+def accumulated(shape, dtype, idx, v):
+    """zeros(shape) with ``v`` added at the advanced index ``idx``, repeats summing.
+
+    One ``bincount`` over the flat positions the index names: several times faster than
+    ``xp.add.at`` (the backward of every gather-like op runs through here)."""
+    pre, post = idx
+    size = 1
+    for s in shape:
+        size *= s
+    pos = xp.arange(size).reshape(shape)
+    if pre is not None:
+        pos = pos[pre]
+    pos = pos[post]
+    w = xp.broadcast_to(v, pos.shape).ravel()
+    return xp.bincount(pos.ravel(), weights=w, minlength=size).reshape(shape).astype(dtype, copy=False)
 
 
 class IndexPutImpl(Op):
@@ -790,6 +809,8 @@ class IndexPutImpl(Op):
     formulas = {"self": "1 at the indexed positions"}
 
     def forward(ctx, g, shape, idx, advanced, accumulate):
+        if accumulate and advanced and g.dtype.kind == "f":
+            return accumulated(shape, g.dtype, idx, g)
         out = xp.zeros(shape, g.dtype)
         write(out, idx, advanced, g, accumulate)
         return out
