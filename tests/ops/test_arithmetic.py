@@ -121,6 +121,10 @@ def test_integer_arithmetic_and_rounding_modes():
     for fn in (lambda L, x: x - 10, lambda L, x: x * 2, lambda L, x: x + 100,
                lambda L, x: x // 3, lambda L, x: -x):
         check(fn, u, grad=False)
+    for fn in (lambda L, x: x + 300, lambda L, x: 300 + x, lambda L, x: x * 1000,
+               lambda L, x: x - 300, lambda L, x: x // 300):  # out-of-range ints wrap, as torch
+        check(fn, u, grad=False)
+        check(fn, np.array([100, -100], np.int8), grad=False)
     check(lambda L, x: x ** L.tensor([-1, -2, 0, 1, -3]),
           np.array([0, 1, -1, 2, -1]), grad=False)  # integer negative powers
 

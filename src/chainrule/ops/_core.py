@@ -25,6 +25,8 @@ operand's shape, so no rule has to.
 from .. import _dtype
 from .._backend import xp, ndarray
 from .._tensor import Tensor, _wrap_dim
+from ..autograd.anomaly_mode import state as _anomaly
+from ..autograd.grad_mode import state as _grad
 from ..autograd.graph import apply
 
 REGISTRY = {}
@@ -123,10 +125,15 @@ def binary(op, a, b, dtype=None):
         # Fast path, the common case: same dtypes, or a float tensor with a Python float.
         da = a._data
         if isinstance(b, Tensor):
-            if da.dtype is b._data.dtype:
-                return _apply2(op, a, b, da, b._data)
+            db = b._data
+            if da.dtype is db.dtype:
+                if (a._requires_grad or b._requires_grad) and _grad.enabled:
+                    return _apply2(op, a, b, da, db)
+                return _run(op, a, b, da, db)
         elif b.__class__ is float and da.dtype.kind == "f":
-            return _apply2(op, a, b, da, b)
+            if a._requires_grad and _grad.enabled:
+                return _apply2(op, a, b, da, b)
+            return _run(op, a, b, da, b)
         dtype = _dtype.result_type(a, b)
     npd = dtype.np
     if isinstance(a, Tensor):
@@ -140,6 +147,21 @@ def binary(op, a, b, dtype=None):
     return _apply2(op, a, b, xa, xb)
 
 
+def _run(op, a, b, xa, xb):
+    """Nothing to record: just the forward (the path of backward rules without create_graph)."""
+    try:
+        out = op.forward(None, xa, xb)
+    except ValueError as e:
+        if "broadcast" in str(e):
+            raise broadcast_error(_shape(a), _shape(b)) from None
+        raise
+    if _anomaly.check_forward:
+        from ..autograd import anomaly_mode
+
+        anomaly_mode.check_forward(op, out)
+    return Tensor._make(out)
+
+
 def _apply2(op, a, b, xa, xb):
     try:
         return apply(op, (a, b), (xa, xb))
@@ -147,6 +169,15 @@ def _apply2(op, a, b, xa, xb):
         if "broadcast" in str(e):
             raise broadcast_error(_shape(a), _shape(b)) from None
         raise
+    except OverflowError:
+        # NumPy refuses a Python int outside an integer tensor's range; PyTorch wraps it.
+        return apply(op, (a, b), (_wrap_int(xa, xb), _wrap_int(xb, xa)))
+
+
+def _wrap_int(x, other):
+    if x.__class__ is int and hasattr(other, "dtype"):
+        return xp.asarray(x).astype(other.dtype)[()]
+    return x
 
 
 def float_dtype(x):

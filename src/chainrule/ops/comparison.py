@@ -4,7 +4,7 @@ None of these is differentiable (their results are bool or integer), so they run
 arrays and record nothing; operands are first promoted to their common dtype, as PyTorch
 compares in it. ``nan_to_num`` is the one differentiable op here.
 """
-# ruff: noqa: RUF012, RUF022  (Op classes declare formulas as class dicts; __all__ is grouped)
+# ruff: noqa: RUF022  (__all__ is grouped by kind, not sorted)
 import builtins
 
 from .. import _dtype

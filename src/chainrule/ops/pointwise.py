@@ -8,8 +8,14 @@ because they are piecewise constant.
 
 ``__all_functional__`` lists every activation with its ``torch.nn.functional`` signature;
 ``__all__`` exports at the top level only what ``torch`` itself has there.
+
+Differences from PyTorch: an in-place form (``x.sin_()``) on a tensor that requires grad
+computes on a copy of x when its backward needs the original input, so the graph shows a
+``CloneBackward0`` before the op's node; ``asinh_``/``atanh_`` are differentiable (PyTorch
+raises); NumPy may print RuntimeWarnings (log of 0, arcsin out of domain) where PyTorch is
+silent; erf uses SciPy when installed and a slower exact fallback otherwise.
 """
-# ruff: noqa: RUF012, RUF022  (Op classes declare formulas as class dicts; __all__ is grouped)
+# ruff: noqa: RUF022  (__all__ is grouped by kind, not sorted)
 import builtins
 import math
 
@@ -304,8 +310,28 @@ class Tanh(Op):
         return xp.tanh(a)
 
     def backward(ctx, grad):
+        # One node (PyTorch's tanh_backward) rather than three: the hot path of small graphs.
         y = ctx.output
-        return grad * (1 - y * y)
+        return apply(TanhGrad, (grad, y), (grad._data, y._data))
+
+
+class TanhGrad(Op):
+    """grad · (1 − y²) for y = tanh(x); its own derivative makes double backward work."""
+
+    node_name = "TanhBackwardBackward0"
+    operands = ("grad_output", "output")
+    formulas = {"grad_output": "1 − output²", "output": "−2 · grad_output · output"}
+    saves = (0, 1)
+
+    def forward(ctx, g, y):
+        return g * (1 - y * y)
+
+    def backward(ctx, gg):
+        g, y = ctx.saved
+        return (
+            gg * (1 - y * y) if ctx.edges[0] is not None else None,
+            gg * g * y * -2 if ctx.edges[1] is not None else None,
+        )
 
 
 class Sinh(Op):
@@ -702,10 +728,16 @@ class Addcdiv(Addcmul):
 
 # ---- activations ---------------------------------------------------------------------------
 def _sigmoid_array(a):
-    # exp(-|a|) never overflows; both branches are exact where they are used.
-    e = xp.exp(-xp.abs(a))
-    r = 1 / (1 + e)
-    return xp.where(a >= 0, r, e * r)
+    # e = exp(-|a|) never overflows: sigmoid is 1/(1+e) for a >= 0 and e/(1+e) below.
+    # Written in place to allocate two float arrays (and one mask) instead of seven.
+    e = xp.abs(a, out=xp.empty_like(a))  # out=: arrays even for 0-d input
+    xp.negative(e, out=e)
+    xp.exp(e, out=e)
+    r = xp.add(e, 1, out=xp.empty_like(a))
+    xp.reciprocal(r, out=r)
+    xp.multiply(e, r, out=e)
+    xp.copyto(r, e, where=a < 0)
+    return r
 
 
 class Sigmoid(Op):
@@ -718,7 +750,26 @@ class Sigmoid(Op):
 
     def backward(ctx, grad):
         y = ctx.output
-        return grad * (y * (1 - y))
+        return apply(SigmoidGrad, (grad, y), (grad._data, y._data))
+
+
+class SigmoidGrad(Op):
+    """grad · y(1 − y) for y = sigmoid(x), one node (PyTorch's sigmoid_backward)."""
+
+    node_name = "SigmoidBackwardBackward0"
+    operands = ("grad_output", "output")
+    formulas = {"grad_output": "output · (1 − output)", "output": "grad_output · (1 − 2 · output)"}
+    saves = (0, 1)
+
+    def forward(ctx, g, y):
+        return g * (y * (1 - y))
+
+    def backward(ctx, gg):
+        g, y = ctx.saved
+        return (
+            gg * (y * (1 - y)) if ctx.edges[0] is not None else None,
+            gg * g * (1 - 2 * y) if ctx.edges[1] is not None else None,
+        )
 
 
 class Relu(Op):
