@@ -53,10 +53,19 @@ def test_cross_entropy_weight_ignore_smoothing(reduction, smoothing):
     check(f, x, t)
 
 
-def test_cross_entropy_custom_ignore_index_spatial():
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_cross_entropy_custom_ignore_index_spatial(reduction):
     x = _x(2, 3, 4)
     t = np.array([[0, 1, 2, 1], [2, 2, 0, 1]], dtype=np.int64)
-    check(lambda lib, x, t: _F(lib).cross_entropy(x, t, ignore_index=1, label_smoothing=0.1), x, t)
+    w = np.array([0.5, 2.0, 1.5], np.float32)
+    check(lambda lib, x, t: _F(lib).cross_entropy(x, t, ignore_index=1, label_smoothing=0.1,
+                                                  weight=lib.tensor(w), reduction=reduction), x, t)
+
+
+def test_cross_entropy_all_ignored_and_empty_are_nan_like_torch():
+    t = np.array([-100, -100], dtype=np.int64)
+    check(lambda lib, x, t: _F(lib).cross_entropy(x, t), _x(2, 3), t)
+    check(lambda lib, x, t: _F(lib).cross_entropy(x, t), _x(0, 3), np.zeros(0, np.int64))
 
 
 @pytest.mark.parametrize("reduction", REDUCTIONS)

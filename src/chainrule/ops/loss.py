@@ -10,7 +10,6 @@ expression from chainrule ops on the saved inputs, so higher derivatives are exa
 
 Not imported by ``ops/__init__``; ``nn._functional_core`` exposes the functional forms.
 """
-# ruff: noqa: RUF012  (formulas: class-level constants, as in every op family)
 import warnings
 
 from .. import _dtype
@@ -51,13 +50,15 @@ def _reduce(per, reduction, denom=None):
     if reduction == "sum":
         return s
     n = per.size if denom is None else denom
-    with xp.errstate(invalid="ignore", divide="ignore"):  # empty input: nan, as PyTorch
-        return s / per.dtype.type(n) if n else s * per.dtype.type(xp.nan)
+    return s / per.dtype.type(n) if n else per.dtype.type(xp.nan)  # empty: nan, as PyTorch
 
 
 def _upstream(grad, reduction, n):
-    """The upstream gradient for each element: grad itself ('none'/'sum') or grad / n."""
-    return grad / n if reduction == "mean" else grad
+    """The upstream gradient for each element: grad itself ('none'/'sum') or grad / n.
+    n == 0 (everything ignored or empty) gives zero gradients, as PyTorch."""
+    if reduction != "mean":
+        return grad
+    return grad / n if n else grad * 0
 
 
 def _const(a):
@@ -99,7 +100,94 @@ def _class_dim(x):
 
 
 def _keep(a, cd):
-    return xp.expand_dims(a, cd)
+    """``a`` with a unit class dimension inserted at ``cd`` (a view)."""
+    shape = a.shape
+    return a.reshape(shape[:cd] + (1,) + shape[cd:])
+
+
+class _Dense:
+    """A target distribution ``q`` held as an array (probability targets)."""
+
+    __slots__ = ("cd", "q")
+
+    def __init__(self, q, cd):
+        self.q, self.cd = q, cd
+
+    def dense(self):
+        return self.q
+
+    def dot(self, a):
+        """Per sample ``Σ_c q_c · a_c``."""
+        return (self.q * a).sum(axis=self.cd)
+
+    def total(self):
+        """Per sample ``Σ_c q_c``, with the class dimension kept."""
+        return self.q.sum(axis=self.cd, keepdims=True)
+
+    def sub_from(self, out, g):
+        """``out -= q · g`` in place (g broadcasts with a kept class dimension)."""
+        out -= self.q * g
+
+
+class _Indices:
+    """``q = a·onehot(target) + b·weight`` for class-index targets, never materialised on
+    the hot path: gathers and one scatter replace dense (N, C) products."""
+
+    __slots__ = ("a", "b", "cd", "dtype", "shape", "tc", "w")
+
+    def __init__(self, tc, a, b, w, shape, dtype, cd):
+        self.tc, self.a, self.b, self.w = tc, a, b, w
+        self.shape, self.dtype, self.cd = shape, dtype, cd
+
+    def _wb(self):
+        return _along(self.w, self.cd, len(self.shape))
+
+    def _gather(self, a):
+        if a.ndim == 2:
+            return a[xp.arange(a.shape[0]), self.tc]
+        if a.ndim == 1:
+            return a[self.tc]
+        return xp.take_along_axis(a, _keep(self.tc, 1), axis=1)[:, 0]
+
+    def dense(self):
+        q = xp.zeros(self.shape, self.dtype)
+        if q.ndim == 2:
+            q[xp.arange(q.shape[0]), self.tc] = self.a
+        elif q.ndim == 1:
+            q[self.tc] = self.a
+        else:
+            xp.put_along_axis(q, _keep(self.tc, 1), _keep(self.a, 1), axis=1)
+        if self.b is not None:
+            q += _keep(self.b, self.cd) * (1 if self.w is None else self._wb())
+        return q
+
+    def dot(self, a):
+        out = self.a * self._gather(a)
+        if self.b is not None:
+            out = out + self.b * (a.sum(axis=self.cd) if self.w is None
+                                  else (a * self._wb()).sum(axis=self.cd))
+        return out
+
+    def total(self):
+        t = self.a
+        if self.b is not None:
+            t = t + self.b * (self.shape[self.cd] if self.w is None else self.w.sum())
+        return _keep(t, self.cd)
+
+    def sub_from(self, out, g):
+        if g.ndim:  # reduction 'none': one upstream value per sample
+            g = g.reshape(self.a.shape)
+        vals = self.a * g
+        if out.ndim == 2:
+            out[xp.arange(out.shape[0]), self.tc] -= vals
+        elif out.ndim == 1:
+            out[self.tc] -= vals
+        else:
+            idx = _keep(self.tc, 1)
+            xp.put_along_axis(out, idx, xp.take_along_axis(out, idx, axis=1) - _keep(vals, 1),
+                              axis=1)
+        if self.b is not None:
+            out -= _keep(self.b * g, self.cd) * (1 if self.w is None else self._wb())
 
 
 def _target_dist(xa, ta, w, ignore_index, eps, probs):
@@ -108,25 +196,22 @@ def _target_dist(xa, ta, w, ignore_index, eps, probs):
     probabilities), as PyTorch's nll_loss / label-smoothing / probability paths do."""
     cd = _class_dim(xa)
     C = xa.shape[cd]
-    wb = None
-    if w is not None:
-        shape = [1] * xa.ndim
-        shape[cd] = C
-        wb = w.reshape(shape)
     if probs:
         q = ta * (1 - eps) + eps / C if eps else ta
-        if wb is not None:
-            q = q * wb
-        return q.astype(xa.dtype, copy=False), (xa.size // C if C else 0)
-    valid = ta != ignore_index
-    tc = xp.where(valid, ta, 0)
-    wy = valid.astype(xa.dtype) if w is None else w[tc] * valid
-    q = xp.zeros_like(xa)
-    xp.put_along_axis(q, _keep(tc, cd), _keep(wy * (1 - eps), cd), axis=cd)
-    if eps:
-        smooth = (wb if wb is not None else xa.dtype.type(1)) * (eps / C)
-        q += smooth * _keep(valid, cd)
-    return q, wy.sum()
+        if w is not None:
+            q = q * _along(w, cd, xa.ndim)
+        return _Dense(q.astype(xa.dtype, copy=False), cd), (xa.size // C if C else 0)
+    if ignore_index < 0 and (not ta.size or ta.min() >= 0):  # nothing ignored: skip masks
+        tc = ta
+        wy = xp.ones(ta.shape, xa.dtype) if w is None else w[ta]
+        b = xp.full(ta.shape, eps / C, xa.dtype) if eps else None
+    else:
+        valid = ta != ignore_index
+        tc = xp.where(valid, ta, 0)
+        wy = valid.astype(xa.dtype) if w is None else w[tc] * valid
+        b = valid * xa.dtype.type(eps / C) if eps else None
+    a = wy * (1 - eps) if eps else wy
+    return _Indices(tc, a, b, w, xa.shape, xa.dtype, cd), wy.sum()
 
 
 def _check_class_target(x, t, ignore_index, fname):
@@ -150,9 +235,10 @@ def _check_class_target(x, t, ignore_index, fname):
             raise RuntimeError(f"size mismatch (got input: {list(xs)} , target: {list(ts)}")
     C = xs[_class_dim(x._data)]
     ta = t._data
-    bad = (ta != ignore_index) & ((ta < 0) | (ta >= C))
-    if bad.any():
-        raise IndexError(f"Target {int(ta[bad].flat[0])} is out of bounds.")
+    if ta.size and (ta.min() < 0 or ta.max() >= C):  # cheap test first; then find the culprit
+        bad = (ta != ignore_index) & ((ta < 0) | (ta >= C))
+        if bad.any():
+            raise IndexError(f"Target {int(ta[bad].flat[0])} is out of bounds.")
 
 
 def _short_name(t):
@@ -182,40 +268,57 @@ class CrossEntropy(Op):
         z = x - x.max(axis=cd, keepdims=True) if x.size else x
         e = xp.exp(z)
         s = e.sum(axis=cd, keepdims=True)
-        lsm = z - xp.log(s)
-        per = -(q * lsm).sum(axis=cd)
+        logs = xp.log(s)
+        lsm = None
+        if probs:
+            lsm = z - logs
+            per = -q.dot(lsm)
+        else:  # Σ q·lsm = Σ q·z − Σq·log s: no dense log-softmax needed
+            per = q.total() * logs - _keep(q.dot(z), cd)
+            per = per.reshape(per.shape[:cd] + per.shape[cd + 1:])
         if ctx is not None:
-            ctx.extra = (e / s, lsm)
+            e /= s  # the softmax, kept for the backward
+            ctx.extra = (e, lsm)
         return _reduce(per, reduction, denom)
 
     def backward(ctx, grad):
         x, t = ctx.saved
-        _, denom, reduction, eps, w, probs = ctx.args
-        q_arr = ctx.args[0]
-        cd = _class_dim(x._data)
+        q, denom, reduction, eps, w, probs = ctx.args
+        cd = q.cd
+        if not state.enabled:  # plain array code: the same formula, no graph to build
+            p, lsm = ctx.extra
+            g = grad._data
+            if reduction == "none":
+                g = _keep(g, cd)
+            elif reduction == "mean":
+                g = g / denom if denom else g * 0  # all ignored: zero gradient, as PyTorch
+            gx = gt = None
+            if ctx.edges[0] is not None:
+                out = p * (q.total() * g)
+                q.sub_from(out, g)
+                gx = _const(out)
+            if probs and ctx.edges[1] is not None:
+                ga = lsm * (g * -(1 - eps))
+                gt = _const(ga if w is None else ga * _along(w, cd, ga.ndim))
+            return gx, gt
+        # create_graph: rebuilt from chainrule ops, differentiable in x (and the target)
         if reduction == "none":
             grad = grad.reshape(_keep(grad._data, cd).shape)
         G = _upstream(grad, reduction, denom)
-        if state.enabled:  # create_graph: the same rule, differentiable in x (and target)
-            z = x - _const(x._data.max(axis=cd, keepdims=True))
-            e = z.exp()
-            s = e.sum(cd, keepdim=True)
-            p = e / s
-            lsm = z - s.log()
-            q = _const(q_arr)
-            if probs and t._requires_grad:  # q is a function of the target
-                q = t * (1 - eps) + eps / x._data.shape[cd] if eps else t
-                if w is not None:
-                    q = q * _const(_along(w, cd, x._data.ndim))
-        else:
-            p_arr, lsm_arr = ctx.extra
-            p, lsm, q = _const(p_arr), _const(lsm_arr), _const(q_arr)
+        z = x - _const(x._data.max(axis=cd, keepdims=True))
+        e = z.exp()
+        s = e.sum(cd, keepdim=True)
+        p = e / s
+        qt = _const(q.dense())
+        if probs and t._requires_grad:  # q is a function of the target
+            qt = t * (1 - eps) + eps / x._data.shape[cd] if eps else t
+            if w is not None:
+                qt = qt * _const(_along(w, cd, x._data.ndim))
         gx = gt = None
         if ctx.edges[0] is not None:
-            gx = G * (p * q.sum(cd, keepdim=True) - q)
+            gx = G * (p * qt.sum(cd, keepdim=True) - qt)
         if probs and ctx.edges[1] is not None:
-            scale = -(1 - eps)
-            gt = G * lsm * scale
+            gt = G * (z - s.log()) * -(1 - eps)
             if w is not None:
                 gt = gt * _const(_along(w, cd, x._data.ndim))
         return gx, gt
@@ -248,15 +351,13 @@ class NllLoss(Op):
     formulas = {"self": "−weight[target]·onehot(target)"}
 
     def forward(ctx, x, t, q, denom, reduction):
-        cd = _class_dim(x)
-        return _reduce(-(q * x).sum(axis=cd), reduction, denom)
+        return _reduce(-q.dot(x), reduction, denom)
 
     def backward(ctx, grad):
         q, denom, reduction = ctx.args
-        cd = _class_dim(q)
         if reduction == "none":
-            grad = grad.reshape(_keep(grad._data, cd).shape)
-        return _upstream(grad, reduction, denom) * _const(-q), None
+            grad = grad.reshape(_keep(grad._data, q.cd).shape)
+        return _upstream(grad, reduction, denom) * _const(-q.dense()), None
 
 
 def _weight_array(weight, x):
