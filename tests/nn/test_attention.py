@@ -14,14 +14,12 @@ def _arr(rng, *shape):
 
 def test_sdpa_plain_scale_and_causal(rng):
     q, k, v = _arr(rng, 2, 3, 4, 8), _arr(rng, 2, 3, 5, 8), _arr(rng, 2, 3, 5, 6)
-    F = "nn.functional"
     check(lambda t, q, k, v: t.nn.functional.scaled_dot_product_attention(q, k, v), q, k, v,
           rtol=1e-4, atol=1e-5)
     check(lambda t, q, k, v: t.nn.functional.scaled_dot_product_attention(q, k, v, scale=0.3),
           q, k, v, rtol=1e-4, atol=1e-5)
     check(lambda t, q, k, v: t.nn.functional.scaled_dot_product_attention(
         q, k[..., :4, :], v[..., :4, :], is_causal=True), q, k, v, rtol=1e-4, atol=1e-5)
-    assert F
 
 
 def test_sdpa_masks(rng):
@@ -110,3 +108,43 @@ def test_mha_dropout_train_vs_eval(rng):
 def test_mha_bad_heads_like_torch():
     raises_like(AssertionError, lambda: chainrule.nn.MultiheadAttention(8, 3),
                 lambda: torch.nn.MultiheadAttention(8, 3))
+
+
+def test_sdpa_is_one_fused_node_and_fully_masked_rows_are_zero(rng):
+    q = chainrule.tensor(_arr(rng, 2, 3, 4, 8), requires_grad=True)
+    y = chainrule.nn.functional.scaled_dot_product_attention(q, q, q)
+    assert y.grad_fn.name() == "ScaledDotProductFlashAttentionForCpuBackward0"
+    x = _arr(rng, 1, 2, 4)
+    none = np.zeros((2, 2), bool)
+    check(lambda t, x: t.nn.functional.scaled_dot_product_attention(
+        x, x * 2, x + 1, attn_mask=t.tensor(none)), x, second=False)
+
+
+def test_sdpa_float_mask_gradient_and_broadcast(rng):
+    q, k, v = _arr(rng, 2, 3, 4, 8), _arr(rng, 2, 1, 5, 8), _arr(rng, 2, 1, 5, 8)
+    m = _arr(rng, 4, 5)
+    check(lambda t, q, k, v, m: t.nn.functional.scaled_dot_product_attention(q, k, v, m),
+          q, k, v, m, rtol=1e-4, atol=1e-5)
+
+
+def test_sdpa_dropout_statistics():
+    chainrule.manual_seed(0)
+    q = chainrule.zeros(1, 1, 1, 4)  # uniform attention over 2000 keys, values all 1
+    v = chainrule.ones(1, 1, 2000, 1)
+    out = chainrule.nn.functional.scaled_dot_product_attention(
+        q, chainrule.zeros(1, 1, 2000, 4), v, dropout_p=0.3)
+    assert abs(float(out.sum()) - 1.0) < 0.05  # inverted dropout keeps the expectation
+
+
+def test_sdpa_errors_like_torch(rng):
+    q, k = _arr(rng, 1, 2, 4), _arr(rng, 1, 3, 5)
+    raises_like(RuntimeError,
+                lambda: chainrule.nn.functional.scaled_dot_product_attention(
+                    chainrule.tensor(q), chainrule.tensor(q).double(), chainrule.tensor(q)),
+                lambda: torch.nn.functional.scaled_dot_product_attention(
+                    torch.tensor(q), torch.tensor(q).double(), torch.tensor(q)))
+    raises_like(RuntimeError,
+                lambda: chainrule.nn.functional.scaled_dot_product_attention(
+                    chainrule.tensor(q), chainrule.tensor(k), chainrule.tensor(k)),
+                lambda: torch.nn.functional.scaled_dot_product_attention(
+                    torch.tensor(q), torch.tensor(k), torch.tensor(k)))

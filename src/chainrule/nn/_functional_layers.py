@@ -9,6 +9,7 @@ import math
 from .._backend import xp
 from .._tensor import Tensor
 from ..autograd.graph import apply
+from ..ops import attention as _attention
 from ..ops import conv as _conv
 from ..ops import normalization as _norm
 from ..ops import pooling as _pool
@@ -627,22 +628,37 @@ def _additive(mask, dtype, true_means_keep):
     return mask
 
 
-def _attend(q, k, v, mask, dropout_p, scale, training=True):
+def _attend(q, k, v, mask, dropout_p, scale):
     """(softmax(q kᵀ · scale + mask) v, the attention weights)."""
     scores = (q * scale).matmul(k.transpose(-2, -1))
     if mask is not None:
         scores = scores + mask
     attn = _nnf().softmax(scores, dim=-1)
-    if dropout_p > 0.0 and training:
+    if dropout_p > 0.0:
         attn = dropout(attn, dropout_p, True)
     return attn.matmul(v), attn
 
 
 def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.0,
                                  is_causal=False, scale=None, enable_gqa=False):
-    """Composed from chainrule ops (matmul, softmax), so grad_fn names differ from PyTorch's
-    fused kernels. A boolean mask marks the positions that take part; a float one is added."""
+    """One fused node (``ops/attention.py``). A boolean mask marks the positions that take
+    part, a float one is added to the scores; fully masked rows give zeros (as PyTorch's
+    CPU kernel). The dropout stream is NumPy's, so masks differ from PyTorch's."""
+    dts = (query.dtype, key.dtype, value.dtype)
+    if dts[0] is not dts[1] or dts[0] is not dts[2]:
+        n = [str(d).replace("torch.", "").replace("float32", "float").replace("float64", "double")
+             for d in dts]
+        raise RuntimeError(
+            "Expected query, key, and value to have the same dtype, but got query.dtype: "
+            f"{n[0]} key.dtype: {n[1]} and value.dtype: {n[2]} instead."
+        )
     L, S = query.shape[-2], key.shape[-2]
+    if key.shape[-1] != query.shape[-1]:  # PyTorch reports it from its bmm of q and kᵀ
+        b = key.numel() // max(1, S * key.shape[-1])
+        raise RuntimeError(
+            f"Expected size for first two dimensions of batch2 tensor to be: [{b}, "
+            f"{query.shape[-1]}] but got: [{b}, {key.shape[-1]}]."
+        )
     scale = 1.0 / math.sqrt(query.shape[-1]) if scale is None else scale
     if enable_gqa and query.dim() >= 3 and query.shape[-3] != key.shape[-3]:
         rep = query.shape[-3] // key.shape[-3]
@@ -656,7 +672,11 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
             )
         attn_mask = Tensor._make(xp.tril(xp.ones((L, S), dtype=bool)))
     mask = _additive(attn_mask, query._data.dtype, true_means_keep=True)
-    return _attend(query, key, value, mask, dropout_p, scale)[0]
+    keep = None
+    if dropout_p > 0.0:
+        batch = xp.broadcast_shapes(query._data.shape[:-2], key._data.shape[:-2])
+        keep = _keep_mask(batch + (L, S), dropout_p, query._data.dtype)
+    return _attention.attention(query, key, value, mask, scale, keep)
 
 
 def _canonical_mask(mask, dtype):
@@ -740,7 +760,16 @@ def multi_head_attention_forward(
     q = q.reshape((tgt_len, bsz, num_heads, head_dim)).permute(1, 2, 0, 3)
     k = k.reshape((src_len, bsz, num_heads, head_dim)).permute(1, 2, 0, 3)
     v = v.reshape((src_len, bsz, num_heads, head_dim)).permute(1, 2, 0, 3)
-    out, weights = _attend(q, k, v, mask, dropout_p, 1.0 / math.sqrt(head_dim), training)
+    scale = 1.0 / math.sqrt(head_dim)
+    if not training:
+        dropout_p = 0.0
+    if need_weights:  # the weights are returned, so compose them visibly
+        out, weights = _attend(q, k, v, mask, dropout_p, scale)
+    else:
+        keep = None
+        if dropout_p > 0.0:
+            keep = _keep_mask((bsz, num_heads, tgt_len, src_len), dropout_p, dtype)
+        out, weights = _attention.attention(q, k, v, mask, scale, keep), None
     out = out.permute(2, 0, 1, 3).reshape((tgt_len * bsz, embed_dim))
     out = nnf.linear(out, out_proj_weight, out_proj_bias).reshape((tgt_len, bsz, -1))
     if not batched:
