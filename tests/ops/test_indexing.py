@@ -9,7 +9,6 @@ from hypothesis import strategies as st
 from oracle import assert_same, check, fd_check, raises_like
 
 import chainrule
-from chainrule.ops.indexing import pad as cr_pad
 
 R = np.random.default_rng(0)
 
@@ -19,8 +18,7 @@ def arr(*shape):
 
 
 def F(t):
-    """nn.functional for either library (chainrule's pad lives in ops.indexing)."""
-    return torch.nn.functional if t is torch else type("F", (), {"pad": staticmethod(cr_pad)})
+    return t.nn.functional
 
 
 def L(t, values):
@@ -107,9 +105,12 @@ def build(t, spec):
 
 
 @settings(max_examples=60, deadline=None)
-@given(index_cases())
-def test_getitem_hypothesis_against_torch(case):
+@given(index_cases(), st.booleans())
+def test_getitem_hypothesis_against_torch(case, strided):
     shape, spec = case
+    if strided:  # index a non-contiguous tensor: the transpose of a reversed-shape one
+        rev = tuple(reversed(range(len(shape))))
+        check(lambda t, a: a.permute(*rev)[build(t, spec)] ** 2, arr(*shape[::-1]))
     x = arr(*shape)
     check(lambda t, a: a[build(t, spec)] ** 2, x)
     cx, tx = chainrule.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
@@ -216,6 +217,15 @@ OPS = [
     ("masked_select_bcast", lambda t, x: t.masked_select(x, t.tensor([[True], [False]])), [(3,)]),
     ("take", lambda t, x: x.take(L(t, [[0, 11], [5, 5]])), [(3, 4)]),
     ("take_fn_nc", lambda t, x: t.take(x.t(), L(t, [1, 2, -1])), [(3, 4)]),
+    ("gather_nc", lambda t, x: x.t().gather(0, _i(t, (2, 3), 4)), [(3, 4)]),
+    ("index_select_nc", lambda t, x: x.t().index_select(1, L(t, [0, 0, 2])), [(3, 4)]),
+    ("masked_fill_nc", lambda t, x: x.t().masked_fill(t.tensor([True, False, True]), 0.5), [(3, 4)]),
+    ("scatter_add_nc", lambda t, x, s: x.t().scatter_add(0, _i(t, (2, 3), 4), s.t()), [(3, 4), (3, 2)]),
+    ("masked_select_empty", lambda t, x: x.masked_select(t.zeros(0, 4, dtype=t.bool)), [(0, 4)]),
+    ("gather_0d", lambda t, x: x.gather(0, L(t, 0)), [()]),
+    ("take_0d", lambda t, x: x.take(L(t, [0, 0])), [()]),
+    ("scatter_0d", lambda t, x, s: x.scatter(0, L(t, 0), s), [(), ()]),
+    ("scatter_add_0d", lambda t, x, s: t.scatter_add(x, 0, L(t, 0), s), [(), ()]),
 ]
 
 
@@ -364,6 +374,7 @@ PADS = [
     ("circular_1d", (2, 3, 4), (2, 4), "circular", None),
     ("circular_2d", (1, 2, 3, 4), (1, 2, 3, 0), "circular", None),
     ("circular_3d", (1, 2, 2, 3), (1, 1, 1, 1, 2, 2), "circular", None),
+    ("const_empty", (0, 3), (1, 1), "constant", None),
 ]
 
 

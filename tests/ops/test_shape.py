@@ -114,6 +114,16 @@ CASES = [
     ("unbind_some", lambda t, x: t.unbind(x)[2] * 3, (3, 2)),
     ("tensor_split", lambda t, x: x.tensor_split(3), (7, 2)),
     ("tensor_split_idx", lambda t, x: t.tensor_split(x, [1, 5, 3], 0), (4, 2)),
+    ("cat_nc", lambda t, x: t.cat([x.t(), x[:, ::2].t()]), (3, 4)),
+    ("stack_nc_bcast", lambda t, x: t.stack([x.t(), x[:1].expand(3, 4).t()]), (3, 4)),
+    ("flip_nc", lambda t, x: x.t().flip(0), (3, 4)),
+    ("roll_nc", lambda t, x: x.t().roll(1), (3, 4)),
+    ("repeat_nc", lambda t, x: x.t().repeat(2, 1), (3, 4)),
+    ("diagonal_nc", lambda t, x: x.t().diagonal(-1), (3, 4)),
+    ("tril_nc", lambda t, x: x.t().tril(), (3, 4)),
+    ("split_empty", lambda t, x: x.split(2, 1), (2, 0)),
+    ("cat_empty", lambda t, x: t.cat([x, x], 1), (2, 0)),
+    ("unbind_0_size", lambda t, x: x.unbind(1), (0, 2)),
 ]
 
 

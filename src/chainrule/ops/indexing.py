@@ -17,7 +17,7 @@ from .._tensor import Tensor, _wrap_dim
 from ..autograd.grad_mode import state
 from ..autograd.graph import apply
 from ._core import Op, _bump, broadcast_error, inplace, method
-from .shape import BASIC_INDEX, _unregistered, index_with, put, write
+from .shape import BASIC_INDEX, _unregistered, atleast1, index_with, put, write
 
 __all__ = [
     "argwhere",
@@ -258,7 +258,7 @@ class Index(Op):
 
     def forward(ctx, a, idx):
         pre, post = idx
-        return (a if pre is None else a[pre])[post]
+        return atleast1(a if pre is None else a[pre])[post]
 
     def backward(ctx, grad):
         return put(grad, ctx.metas[0][0], ctx.args[0])
@@ -446,7 +446,7 @@ def index_select(input, dim, index):
 def _along(dim, idx):
     """The advanced index that reads ``a[..., idx[i, j, ...] (at dim), ...]`` for every
     position of ``idx``: what gather reads and scatter writes."""
-    grids = list(xp.ix_(*[xp.arange(s) for s in idx.shape]))
+    grids = list(xp.ix_(*[xp.arange(s) for s in idx.shape])) if idx.ndim else [None]
     grids[dim] = idx
     return (None, tuple(grids))
 
@@ -481,14 +481,10 @@ class Gather(Op):
     formulas = {"self": "1 at each gathered position (summed over repeats)"}
 
     def forward(ctx, a, idx):
-        return a[idx[1]]
+        return atleast1(a)[idx[1]]
 
     def backward(ctx, grad):
         return put(grad, ctx.metas[0][0], ctx.args[0])
-
-
-def _nd(a):
-    return a if a.ndim else a.reshape(1)
 
 
 def gather(input, dim, index, *, sparse_grad=False):
@@ -496,8 +492,6 @@ def gather(input, dim, index, *, sparse_grad=False):
     idx = _index_tensor(index, "gather", "Expected dtype int32/int64 for index")
     d = _wrap_dim(dim, a.ndim)
     _check_along("gather", a, d, idx)
-    if a.ndim == 0:
-        return input.reshape(1).gather(0, index.reshape(-1)).reshape(index.shape)
     return apply(Gather, (input,), (a,), (_along(d, idx),))
 
 
@@ -511,11 +505,11 @@ class Scatter(Op):
     def forward(ctx, a, src, idx, reduce):
         out = a.copy()
         if reduce is None:
-            out[idx[1]] = src
+            atleast1(out)[idx[1]] = src
         elif reduce == "add":
             write(out, idx, True, src, True)
         else:
-            xp.multiply.at(out, idx[1], src)
+            xp.multiply.at(atleast1(out), idx[1], src)
         return out
 
     def backward(ctx, grad):
@@ -584,16 +578,12 @@ def scatter(input, dim, index, src=None, value=None, *, reduce=None):
         src = value
     if reduce is not None and reduce not in ("add", "multiply"):
         raise RuntimeError(f"reduce argument must be either add or multiply. Got {reduce}")
-    if input._data.ndim == 0:
-        return scatter(input.reshape(1), 0, index.reshape(-1), src.reshape(-1) if isinstance(src, Tensor) else src, reduce=reduce).reshape(())
     idx, s = _scatter_args("scatter", input, dim, index, src)
     op = Scatter if isinstance(src, Tensor) else ScatterValue
     return apply(op, (input, src), (input._data, s), (idx, reduce))
 
 
 def scatter_add(input, dim, index, src):
-    if input._data.ndim == 0:
-        return scatter_add(input.reshape(1), 0, index.reshape(-1), src.reshape(-1)).reshape(())
     idx, s = _scatter_args("scatter_add", input, dim, index, src)
     return apply(ScatterAdd, (input, src), (input._data, s), (idx,))
 

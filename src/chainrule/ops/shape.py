@@ -774,13 +774,18 @@ def write(out, idx, advanced, v, accumulate):
             if out.dtype.kind == "f":
                 out += accumulated(out.shape, out.dtype, idx, v)
             else:
-                xp.add.at(out if pre is None else out[pre], post, v)
+                xp.add.at(atleast1(out if pre is None else out[pre]), post, v)
         else:
-            (out if pre is None else out[pre])[post] = v
+            atleast1(out if pre is None else out[pre])[post] = v
     elif accumulate:
         out[idx] += v
     else:
         out[idx] = v
+
+
+def atleast1(a):
+    """A 0-d array as a 1-element view: gather/scatter treat a scalar tensor as 1-d."""
+    return a.reshape(1) if a.ndim == 0 else a
 
 
 def accumulated(shape, dtype, idx, v):
@@ -795,7 +800,7 @@ def accumulated(shape, dtype, idx, v):
     pos = xp.arange(size).reshape(shape)
     if pre is not None:
         pos = pos[pre]
-    pos = pos[post]
+    pos = atleast1(pos)[post]
     w = xp.broadcast_to(v, pos.shape).ravel()
     return xp.bincount(pos.ravel(), weights=w, minlength=size).reshape(shape).astype(dtype, copy=False)
 
