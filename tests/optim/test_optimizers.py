@@ -240,3 +240,28 @@ def test_any_shape_five_steps(shape, seed, name):
         topt.step()
     _compare(cs, ts, "after 5 steps")
     _compare_state(copt.state_dict(), topt.state_dict())
+
+
+def _hook_log(lib):
+    p = lib.tensor([1.0, 2.0], requires_grad=True)
+    p.grad = lib.tensor([1.0, 1.0])
+    lib.optim.SGD([p])  # PyTorch hooks a class's step when its first instance is made
+
+    class Sub(lib.optim.SGD):
+        def step(self, closure=None):
+            return super().step(closure)
+
+    opt = Sub([p], lr=0.5)
+    log = []
+    h1 = opt.register_step_pre_hook(lambda o, a, k: log.append(("pre", len(a), sorted(k))))
+    opt.register_step_post_hook(lambda o, a, k: log.append(("post", a[0] is o, sorted(k))))
+    opt.step()
+    h1.remove()
+    opt.step(closure=None)
+    opt.register_step_pre_hook(lambda o, a, k: (a[:1], {"closure": lambda: 7.0}))
+    loss = opt.step()
+    return log, p.tolist(), loss
+
+
+def test_step_hooks():
+    assert _hook_log(chainrule) == _hook_log(torch)

@@ -5,7 +5,8 @@ bump each parameter's version counter as an in-place op would. ``foreach``, ``fu
 ``capturable`` are accepted and recorded (so state_dicts match PyTorch's layout) but there
 is one implementation; ``differentiable=True`` is not supported.
 """
-from collections import defaultdict
+import functools
+from collections import OrderedDict, defaultdict
 
 from .._backend import xp
 from .._tensor import Tensor
@@ -63,6 +64,9 @@ class Optimizer:
                 f"{type(self).__name__}(differentiable=True) is not supported by chainrule"
             )
         self.defaults = defaults
+        self._optimizer_step_pre_hooks = OrderedDict()
+        self._optimizer_step_post_hooks = OrderedDict()
+        _patch_step(type(self))
         if isinstance(params, Tensor):
             raise TypeError(
                 "params argument given to the optimizer should be an iterable of Tensors or "
@@ -174,6 +178,20 @@ class Optimizer:
     def step(self, closure=None):
         raise NotImplementedError
 
+    # ---- hooks ------------------------------------------------------------------------
+    def register_step_pre_hook(self, hook):
+        """``hook(optimizer, args, kwargs)`` before each step; it may return new
+        ``(args, kwargs)``."""
+        from ..autograd.graph import RemovableHandle
+
+        return RemovableHandle(self._optimizer_step_pre_hooks, hook)
+
+    def register_step_post_hook(self, hook):
+        """``hook(optimizer, args, kwargs)`` after each step."""
+        from ..autograd.graph import RemovableHandle
+
+        return RemovableHandle(self._optimizer_step_post_hooks, hook)
+
     # ---- state_dict -------------------------------------------------------------------
     def state_dict(self):
         """PyTorch's layout: parameters replaced by their index across all groups."""
@@ -256,6 +274,34 @@ class Optimizer:
 def sqrt(a):
     """sqrt into a fresh array (``xp.sqrt`` of a 0-d array would give an immutable scalar)."""
     return xp.sqrt(a, out=xp.empty_like(a))
+
+
+def _patch_step(cls):
+    """Wrap ``cls.step`` with the step hooks the first time an instance is made, as PyTorch's
+    ``_patch_step_function`` does (hooks see ``args`` with the optimizer first)."""
+    step = cls.step
+    if getattr(step, "hooked", False):
+        return
+
+    @functools.wraps(step)
+    def step_with_hooks(*args, **kwargs):
+        self = args[0]
+        for hook in tuple(self._optimizer_step_pre_hooks.values()):
+            res = hook(self, args, kwargs)
+            if res is not None:
+                if not (isinstance(res, tuple) and len(res) == 2):
+                    raise RuntimeError(
+                        f"{step} must return None or a tuple of (new_args, new_kwargs), but got "
+                        f"{res}."
+                    )
+                args, kwargs = res
+        out = step(*args, **kwargs)
+        for hook in tuple(self._optimizer_step_post_hooks.values()):
+            hook(self, args, kwargs)
+        return out
+
+    step_with_hooks.hooked = True
+    cls.step = step_with_hooks
 
 
 def zeros_state(p, fill=0):
