@@ -295,3 +295,26 @@ def test_weight_requiring_grad_is_refused():
         lambda: torch.nn.functional.cross_entropy(
             torch.tensor(x), torch.tensor(t), weight=torch.ones(4, requires_grad=True)),
     )
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("name", ["mse_loss", "l1_loss", "huber_loss"])
+def test_elementwise_losses_with_weight(name, reduction):
+    w = _probs(3, 4)
+    check(lambda lib, a, b: getattr(_F(lib), name)(a, b, reduction=reduction, weight=lib.tensor(w)),
+          _x(3, 4), _x(3, 4))
+    raises_like(ValueError,
+                lambda: getattr(chainrule.nn.functional, name)(
+                    chainrule.ones(3, 4), chainrule.ones(3, 4), weight=chainrule.ones(4)),
+                lambda: getattr(torch.nn.functional, name)(
+                    torch.ones(3, 4), torch.ones(3, 4), weight=torch.ones(4)))
+
+
+@pytest.mark.parametrize("fn", [
+    lambda lib, x, t: _F(lib).binary_cross_entropy(x.sigmoid(), t, weight=lib.ones(2, 3, 4)),
+    lambda lib, x, t: _F(lib).binary_cross_entropy_with_logits(x, t, pos_weight=lib.ones(5)),
+    lambda lib, x, t: _F(lib).binary_cross_entropy_with_logits(x, t, weight=lib.ones(5)),
+])
+def test_bce_weight_broadcast_errors(fn):
+    c, t = _both(fn, _x(3, 4), _probs(3, 4))
+    raises_like(RuntimeError, c, t)

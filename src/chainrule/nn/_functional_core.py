@@ -22,6 +22,7 @@ from ..ops.loss import (
     nll_loss,
     reduction_of,
     smooth_l1_loss,
+    weighted_reduce,
 )
 from ..ops.pointwise import (
     celu,
@@ -74,6 +75,8 @@ def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", wei
             stacklevel=2,
         )
     loss = (input - target).abs()
+    if weight is not None:
+        return weighted_reduce(loss, input, weight, reduction)
     return _apply_reduction(loss, reduction)
 
 
@@ -153,7 +156,7 @@ class Prelu(Op):
 
     node_name = "PreluKernelBackward0"
     operands = ("self", "weight")
-    formulas = {"self": "1 if self > 0 else weight", "weight": "0 if self > 0 else self"}  # noqa: RUF012
+    formulas = {"self": "1 if self > 0 else weight", "weight": "0 if self > 0 else self"}
     saves = (0, 1)
 
     def forward(ctx, x, w):

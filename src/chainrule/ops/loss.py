@@ -488,10 +488,24 @@ def _elementwise(op, input, target, reduction, param):
     return apply(op, (input, target), (xa, ta), (reduction, param))
 
 
+def weighted_reduce(loss, input, weight, reduction, mean_over_weight=True):
+    """PyTorch's composite for an elementwise loss with ``weight`` (same size as input):
+    ``loss · weight``, then sum, or for 'mean' sum / Σweight (mse, l1) or mean (huber)."""
+    if weight.shape != input.shape:
+        raise ValueError("Weights and input must have the same size.")
+    wl = loss * weight
+    if reduction == "none":
+        return wl
+    if reduction == "sum":
+        return wl.sum()
+    return wl.sum() / weight.sum() if mean_over_weight else wl.mean()
+
+
 def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
     reduction = reduction_of(reduction, size_average, reduce)
     if weight is not None:
-        raise NotImplementedError("mse_loss: weight is not supported by chainrule yet")
+        return weighted_reduce(_elementwise(MseLoss, input, target, "none", None), input, weight,
+                               reduction)
     return _elementwise(MseLoss, input, target, reduction, None)
 
 
@@ -506,6 +520,9 @@ def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
     reduction = reduction_of(reduction)
     if delta <= 0:
         raise RuntimeError("huber_loss does not support non-positive values for delta.")
+    if weight is not None:
+        return weighted_reduce(_elementwise(HuberLoss, input, target, "none", float(delta)),
+                               input, weight, reduction, mean_over_weight=False)
     return _elementwise(HuberLoss, input, target, reduction, float(delta))
 
 
@@ -565,7 +582,7 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
     xa, ta = _float_pair(input, target)
     if ((xa < 0) | (xa > 1)).any():
         raise RuntimeError("all elements of input should be between 0 and 1")
-    w = None if weight is None else xp.broadcast_to(_weight_array(weight, xa), xa.shape)
+    w = None if weight is None else _broadcast_weight(_weight_array(weight, xa), xa.shape)
     return apply(BinaryCrossEntropy, (input, target), (xa, ta), (w, reduction))
 
 
@@ -612,6 +629,21 @@ class BinaryCrossEntropyWithLogits(Op):
         return gx, gt
 
 
+def _broadcast_weight(w, shape):
+    """``weight`` broadcast to the input's shape, with PyTorch's errors when it cannot be."""
+    try:
+        full = xp.broadcast_shapes(w.shape, shape)
+    except ValueError:
+        from ._core import broadcast_error
+
+        raise broadcast_error(shape, w.shape) from None
+    if full != tuple(shape):
+        raise RuntimeError(
+            f"output with shape {list(shape)} doesn't match the broadcast shape {list(full)}"
+        )
+    return xp.broadcast_to(w, shape)
+
+
 def _sigmoid(a):
     # Stable for either sign: exp of a non-positive number only.
     e = xp.exp(-xp.abs(a))
@@ -628,6 +660,13 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
         )
     _check_weight_no_grad(weight, "binary_cross_entropy_with_logits")
     xa, ta = _float_pair(input, target)
-    w = None if weight is None else xp.broadcast_to(_weight_array(weight, xa), xa.shape)
+    w = None if weight is None else _broadcast_weight(_weight_array(weight, xa), xa.shape)
     pw = None if pos_weight is None else _weight_array(pos_weight, xa)
+    if pw is not None:
+        try:
+            xp.broadcast_shapes(pw.shape, xa.shape)
+        except ValueError:
+            from ._core import broadcast_error
+
+            raise broadcast_error(pw.shape, xa.shape) from None
     return apply(BinaryCrossEntropyWithLogits, (input, target), (xa, ta), (w, pw, reduction))
