@@ -36,6 +36,12 @@ def _sigmoid(a):
     return 1.0 / (1.0 + xp.exp(-a))
 
 
+def _split(a, n):
+    """n equal column blocks as views (xp.split costs more Python than these slices)."""
+    w = a.shape[1] // n
+    return [a[:, i * w:(i + 1) * w] for i in range(n)]
+
+
 class LSTMCellFused(Op):
     """(gates, c) -> [h, c'] concatenated on dim 1: gates = x Wᵢₕᵀ + bᵢₕ + h Wₕₕᵀ + bₕₕ."""
 
@@ -48,7 +54,7 @@ class LSTMCellFused(Op):
     saves = (0, 1)
 
     def forward(ctx, gates, c):
-        i, f, g, o = xp.split(gates, 4, axis=1)
+        i, f, g, o = _split(gates, 4)
         i, f, o = _sigmoid(i), _sigmoid(f), _sigmoid(o)
         g = xp.tanh(g)
         c2 = f * c + i * g
@@ -62,7 +68,7 @@ class LSTMCellFused(Op):
         if state.enabled:
             return _lstm_backward_graph(gates, c, grad)
         i, f, g, o, tc = ctx.extra
-        gh, gc = xp.split(grad._data, 2, axis=1)
+        gh, gc = _split(grad._data, 2)
         gc = gc + gh * o * (1.0 - tc * tc)
         dg = xp.concatenate((gc * g * i * (1.0 - i), gc * c._data * f * (1.0 - f),
                              gc * i * (1.0 - g * g), gh * tc * o * (1.0 - o)), axis=1)
@@ -93,8 +99,8 @@ class GRUCellFused(Op):
     saves = (0, 1, 2)
 
     def forward(ctx, gi, gh, h):
-        i_r, i_z, i_n = xp.split(gi, 3, axis=1)
-        h_r, h_z, h_n = xp.split(gh, 3, axis=1)
+        i_r, i_z, i_n = _split(gi, 3)
+        h_r, h_z, h_n = _split(gh, 3)
         r = _sigmoid(i_r + h_r)
         z = _sigmoid(i_z + h_z)
         n = xp.tanh(i_n + r * h_n)
@@ -108,7 +114,7 @@ class GRUCellFused(Op):
             return _gru_backward_graph(ctx, grad)
         r, z, n = ctx.extra
         g = grad._data
-        h_n = xp.split(gh._data, 3, axis=1)[2]
+        h_n = _split(gh._data, 3)[2]
         dz = g * (h._data - n) * z * (1.0 - z)
         dn = g * (1.0 - z) * (1.0 - n * n)
         dr = dn * h_n * r * (1.0 - r)
