@@ -132,9 +132,13 @@ def run_backward(roots, grads, retain_graph, create_graph, capture=None):
         ready = [n for n in dict.fromkeys(map(_node_of, roots)) if n is not None and deps.get(n, 0) == 0]
         observers = _observers
         anomaly = anomaly_mode.state.enabled
+        summer = None if create_graph else _Summer()
+        add = _sum_graph if create_graph else summer
         while ready:
             node = ready.pop()
             g = buffers.pop(node, None)
+            if summer is not None and summer.owned:
+                summer.owned.pop(id(g), None)  # consumed: never add into it again
             if g is None:
                 run = False
             else:
@@ -182,7 +186,7 @@ def run_backward(roots, grads, retain_graph, create_graph, capture=None):
                 if isinstance(e, Node):
                     if gi is not None:
                         old = buffers.get(e)
-                        buffers[e] = gi if old is None else old + gi
+                        buffers[e] = gi if old is None else add(old, gi)
                     n = e
                 elif e.__class__ is tuple:
                     n = e[0]
@@ -190,7 +194,7 @@ def run_backward(roots, grads, retain_graph, create_graph, capture=None):
                 else:
                     if gi is not None:
                         old = leaf_grads.get(e)
-                        leaf_grads[e] = gi if old is None else old + gi
+                        leaf_grads[e] = gi if old is None else add(old, gi)
                     continue
                 c = deps[n] - 1
                 deps[n] = c
@@ -205,6 +209,31 @@ def run_backward(roots, grads, retain_graph, create_graph, capture=None):
             _accumulate(leaf, g, create_graph)
     finally:
         state.enabled = prev
+
+
+def _sum_graph(a, b):
+    return a + b  # recorded: the sum is itself part of the graph being built
+
+
+class _Summer:
+    """Sums gradient contributions without recording: the first sum makes a private array,
+    later ones add into it in place (no Tensor op, no new allocation per contribution)."""
+
+    __slots__ = ("owned",)
+
+    def __init__(self):
+        self.owned = {}  # id -> tensor: holding it keeps the id from being reused
+
+    def __call__(self, a, b):
+        if id(a) in self.owned:
+            ad = a._data
+            bd = b._data
+            if ad.dtype == bd.dtype and ad.shape == bd.shape:
+                ad += bd
+                return a
+        s = a + b
+        self.owned[id(s)] = s
+        return s
 
 
 def _capture(capture, node, g):
