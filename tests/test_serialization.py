@@ -85,6 +85,24 @@ class TorchMLP(torch.nn.Module):
 X = np.random.default_rng(1).standard_normal((5, 4)).astype(np.float32)
 
 
+def test_scheduler_state_round_trips(tmp_path):
+    opt = chainrule.optim.SGD([chainrule.zeros(1, requires_grad=True)], lr=1.0)
+    scheds = [chainrule.optim.lr_scheduler.MultiStepLR(opt, [2, 4, 4], 0.5),
+              chainrule.optim.lr_scheduler.ReduceLROnPlateau(opt)]
+    opt.step()
+    scheds[0].step()
+    scheds[1].step(np.float32(1.5))
+    chainrule.save([s.state_dict() for s in scheds], tmp_path / "s.safetensors")
+    back = chainrule.load(tmp_path / "s.safetensors")
+    assert back == [s.state_dict() for s in scheds]
+    assert type(back[0]["milestones"]).__name__ == "Counter"
+    fresh = chainrule.optim.lr_scheduler.MultiStepLR(opt, [1], 0.5)
+    fresh.load_state_dict(back[0])
+    with pytest.warns(UserWarning, match="epoch parameter"):
+        fresh.step(4)  # the closed form needs the Counter's elements()
+    assert fresh.get_last_lr() == [0.125]
+
+
 def test_torch_file_loads_into_chainrule_model(tmp_path):
     tm = TorchMLP()
     save_file(tm.state_dict(), str(tmp_path / "t.safetensors"))

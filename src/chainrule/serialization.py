@@ -17,6 +17,7 @@ the target directory, fsync, then ``os.replace``.
 import json
 import os
 import tempfile
+from collections import Counter
 
 from . import _dtype
 from ._backend import xp
@@ -46,6 +47,7 @@ def _encode(obj, path, tensors):
         tensors[key] = a if a.flags.c_contiguous else a.copy(order="C")  # keeps 0-d as 0-d
         return {"T": key}
     if isinstance(obj, dict):
+        tag = "C" if isinstance(obj, Counter) else "D"  # MultiStepLR keeps a Counter
         items = []
         for k, v in obj.items():
             if not isinstance(k, (str, int, float, bool)) and k is not None:
@@ -54,12 +56,14 @@ def _encode(obj, path, tensors):
                     f"{type(k).__name__}"
                 )
             items.append([k, _encode(v, path + [str(k)], tensors)])
-        return {"D": items}
+        return {tag: items}
     if isinstance(obj, (list, tuple)):
         enc = [_encode(v, path + [str(i)], tensors) for i, v in enumerate(obj)]
         return {"L" if isinstance(obj, list) else "U": enc}
     if obj is None or isinstance(obj, (bool, int, float, str)):
         return {"V": obj}
+    if isinstance(obj, xp.generic) and obj.dtype.kind in "biuf":  # a NumPy scalar
+        return {"V": obj.item()}
     if isinstance(obj, _dtype.dtype):
         return {"dtype": obj.name}
     raise TypeError(
@@ -195,8 +199,9 @@ def _decode(node, tensors, where):
         if val not in tensors:
             raise _bad(where, f"__metadata__ refers to a missing tensor {val!r}")
         return tensors[val]
-    if tag == "D":
-        return {k: _decode(v, tensors, where) for k, v in val}
+    if tag in ("D", "C"):
+        d = {k: _decode(v, tensors, where) for k, v in val}
+        return Counter(d) if tag == "C" else d
     if tag == "L":
         return [_decode(v, tensors, where) for v in val]
     if tag == "U":
