@@ -124,6 +124,12 @@ CASES = [
     ("split_empty", lambda t, x: x.split(2, 1), (2, 0)),
     ("cat_empty", lambda t, x: t.cat([x, x], 1), (2, 0)),
     ("unbind_0_size", lambda t, x: x.unbind(1), (0, 2)),
+    ("unfold_0d", lambda t, x: x.unfold(0, 1, 1), ()),
+    ("repeat_interleave", lambda t, x: x.repeat_interleave(2), (2, 3)),
+    ("repeat_interleave_dim", lambda t, x: t.repeat_interleave(x, 3, dim=-1), (2, 3)),
+    ("repeat_interleave_tensor", lambda t, x: x.repeat_interleave(t.tensor([2, 0, 1]), dim=1), (2, 3)),
+    ("atleast_2d", lambda t, x: t.atleast_2d(x), (3,)),
+    ("atleast_3d", lambda t, x: t.atleast_3d(x, x[0])[1], (3, 2)),
 ]
 
 
@@ -315,7 +321,15 @@ ERRORS = [
     (IndexError, lambda t: _x(t).unsqueeze(5)),
     (RuntimeError, lambda t: _x(t).tensor_split(0)),
     (RuntimeError, lambda t: _x(t).diagonal(0, 1, 1)),
+    (RuntimeError, lambda t: _x(t).repeat_interleave(t.tensor([1, 2]), dim=0)),
+    (RuntimeError, lambda t: _x(t).unfold(0, 4, 1)),
+    (RuntimeError, lambda t: _x(t).unfold(0, 2, 0)),
 ]
+
+
+def test_repeat_interleave_counts():
+    assert_same(chainrule.repeat_interleave(chainrule.tensor([1, 0, 3])),
+                torch.repeat_interleave(torch.tensor([1, 0, 3])))
 
 
 @pytest.mark.parametrize("exc,fn", ERRORS, ids=[str(i) for i in range(len(ERRORS))])

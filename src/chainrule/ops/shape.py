@@ -18,6 +18,9 @@ from ._core import Op, broadcast_error, method
 
 __all__ = [
     "adjoint",
+    "atleast_1d",
+    "atleast_2d",
+    "atleast_3d",
     "broadcast_shapes",
     "broadcast_tensors",
     "broadcast_to",
@@ -38,6 +41,7 @@ __all__ = [
     "narrow",
     "permute",
     "ravel",
+    "repeat_interleave",
     "reshape",
     "roll",
     "select",
@@ -491,6 +495,52 @@ def tile(input, dims):
     if len(dims) < nd:
         dims = (1,) * (nd - len(dims)) + dims
     return repeat(input, dims)
+
+
+def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
+    """Each element repeated along ``dim`` (flattened when None). Int repeats record
+    PyTorch's ViewBackward0 over a clone of an expand; tensor repeats an index_select."""
+    if repeats is None:  # torch.repeat_interleave(counts): the indices it would select
+        r = input._data
+        return Tensor._make(xp.repeat(xp.arange(r.shape[0] if r.ndim else 1), r.reshape(-1)))
+    if dim is None:
+        input, dim = reshape(input, -1), 0
+    a = input._data
+    d = _wrap_dim(dim, a.ndim)
+    n = a.shape[d] if a.ndim else 1
+    if isinstance(repeats, Tensor) and repeats._data.size != 1:
+        reps = repeats._data.reshape(-1)
+        if reps.shape[0] != n:
+            raise RuntimeError(
+                f"repeats must have the same size as input along dim, but got repeats.size(0) = "
+                f"{reps.shape[0]} and input.size(0) = {n}"
+            )
+        if reps.size and reps.min() < 0:
+            raise RuntimeError("repeats can not be negative")
+        return input.index_select(d, Tensor._make(xp.repeat(xp.arange(n), reps)))
+    k = int(repeats)
+    if k < 0:
+        raise RuntimeError("repeats can not be negative")
+    shape = a.shape
+    big = unsqueeze(input, d + 1).expand(shape[:d + 1] + (k,) + shape[d + 1:])
+    return big.contiguous().view(shape[:d] + (n * k,) + shape[d + 1:])
+
+
+def _atleast(nd):
+    def fn(*tensors):
+        ts = _size_args(tensors)
+        out = []
+        for x in ts:
+            while x._data.ndim < nd:  # 1-d -> (1, n) -> (1, n, 1), as PyTorch pads
+                x = unsqueeze(x, 0 if x._data.ndim < 2 else -1)
+            out.append(x)
+        return out[0] if len(tensors) == 1 and isinstance(tensors[0], Tensor) else tuple(out)
+
+    fn.__name__ = f"atleast_{nd}d"
+    return fn
+
+
+atleast_1d, atleast_2d, atleast_3d = _atleast(1), _atleast(2), _atleast(3)
 
 
 class Flip(Op):
@@ -1167,6 +1217,7 @@ for _name, _fn in [
     ("broadcast_to", broadcast_to), ("repeat", repeat), ("tile", tile), ("flip", flip),
     ("fliplr", fliplr), ("flipud", flipud), ("roll", roll), ("tril", tril), ("triu", triu),
     ("diagonal", diagonal), ("diag", diag), ("diag_embed", diag_embed), ("unfold", unfold),
+    ("repeat_interleave", repeat_interleave),
     ("select", select), ("narrow", narrow), ("split", split), ("chunk", chunk),
     ("unbind", unbind), ("tensor_split", tensor_split),
 ]:
