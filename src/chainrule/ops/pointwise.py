@@ -56,13 +56,51 @@ _LN10 = math.log(10.0)
 _SELU_ALPHA = 1.6732632423543772848170429916717
 _SELU_SCALE = 1.0507009873554804934193349852946
 
-try:  # NumPy has no erf; SciPy's is vectorised (CuPy has cupyx.scipy.special.erf).
-    from scipy.special import erf as _erf_array
-except ImportError:  # pragma: no cover - exact but slower fallback
+def _sigmoid_numpy(a):
+    # e = exp(-|a|) never overflows: sigmoid is 1/(1+e) for a >= 0 and e/(1+e) below.
+    # Written in place: two float arrays (and one mask) instead of seven.
+    e = xp.abs(a, out=xp.empty_like(a))  # out=: arrays even for 0-d input
+    xp.negative(e, out=e)
+    xp.exp(e, out=e)
+    r = xp.add(e, 1, out=xp.empty_like(a))
+    xp.reciprocal(r, out=r)
+    xp.multiply(e, r, out=e)
+    xp.copyto(r, e, where=a < 0)
+    return r
+
+
+def _log_sigmoid_numpy(a):
+    return -xp.logaddexp(0, -a)
+
+
+# NumPy has no erf; SciPy's erf/expit/log_expit are single stable ufuncs (one call instead of
+# several on the per-op hot path). CuPy has the same in cupyx.scipy.special.
+try:
+    from scipy.special import erf as _erf_raw
+    from scipy.special import expit as _expit_raw
+    from scipy.special import log_expit as _log_expit_raw
+except ImportError:  # pragma: no cover - exact but slower fallbacks
     _erf_ufunc = xp.frompyfunc(math.erf, 1, 1)
 
-    def _erf_array(a):
-        return _erf_ufunc(a).astype(a.dtype)
+    def _erf_raw(a):
+        return _erf_ufunc(a)
+
+    _expit_raw, _log_expit_raw = _sigmoid_numpy, _log_sigmoid_numpy
+
+
+def _same_dtype(fn):
+    """SciPy computes float16 in float64 (and the fallback erf in objects): cast back."""
+
+    def wrapped(a):
+        r = fn(a)
+        return r if r.dtype == a.dtype else r.astype(a.dtype)
+
+    return wrapped
+
+
+_erf_array = _same_dtype(_erf_raw)
+_sigmoid_array = _same_dtype(_expit_raw)
+_log_sigmoid_array = _same_dtype(_log_expit_raw)
 
 
 # ---- shared helpers ------------------------------------------------------------------------
@@ -459,7 +497,7 @@ class Erf(Op):
     saves = (0,)
 
     def forward(ctx, a):
-        return _erf_array(a).astype(a.dtype, copy=False)
+        return _erf_array(a)
 
     def backward(ctx, grad):
         x = ctx.saved[0]
@@ -727,19 +765,6 @@ class Addcdiv(Addcmul):
 
 
 # ---- activations ---------------------------------------------------------------------------
-def _sigmoid_array(a):
-    # e = exp(-|a|) never overflows: sigmoid is 1/(1+e) for a >= 0 and e/(1+e) below.
-    # Written in place to allocate two float arrays (and one mask) instead of seven.
-    e = xp.abs(a, out=xp.empty_like(a))  # out=: arrays even for 0-d input
-    xp.negative(e, out=e)
-    xp.exp(e, out=e)
-    r = xp.add(e, 1, out=xp.empty_like(a))
-    xp.reciprocal(r, out=r)
-    xp.multiply(e, r, out=e)
-    xp.copyto(r, e, where=a < 0)
-    return r
-
-
 class Sigmoid(Op):
     node_name = "SigmoidBackward0"
     formulas = {"self": "sigmoid(self) · (1 − sigmoid(self))"}
@@ -887,7 +912,7 @@ class Gelu(Op):
         if approximate == "tanh":
             inner = (a + _GELU_K * (a * a * a)) * _SQRT_2_OVER_PI
             return a * 0.5 * (1 + xp.tanh(inner))
-        return a * 0.5 * (1 + _erf_array(a * _SQRT1_2).astype(a.dtype, copy=False))
+        return a * 0.5 * (1 + _erf_array(a * _SQRT1_2))
 
     def backward(ctx, grad):
         x = ctx.saved[0]
@@ -957,7 +982,7 @@ class LogSigmoid(Op):
     saves = (0,)
 
     def forward(ctx, a):
-        return -xp.logaddexp(0, -a)
+        return _log_sigmoid_array(a)
 
     def backward(ctx, grad):
         return grad * (-ctx.saved[0]).sigmoid()
@@ -1099,6 +1124,7 @@ def clamp(input, min=None, max=None, *, out=None):
     """clamp with Number or Tensor bounds (not one of each, as in PyTorch)."""
     if min is None and max is None:
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
+    _check_tensor(Clamp, input)
     tmin, tmax = isinstance(min, Tensor), isinstance(max, Tensor)
     if tmin or tmax:
         if (min is not None and not tmin) or (max is not None and not tmax):
@@ -1115,12 +1141,14 @@ def clamp(input, min=None, max=None, *, out=None):
         dt = _dtype.result_type(*(o for o in ops if o is not None))
         arrays = _cast_all(dt, ops)
         return _apply_n(ClampTensor, ops, arrays, ())
+    a = input._data
+    if a.dtype.kind == "f":  # a float tensor keeps its dtype with any number bounds
+        return apply(Clamp, (input,), (a,), (min, max))
     dt = _dtype.result_type(input, *(b for b in (min, max) if b is not None))
     if dt is _dtype.bool_:
         _not_implemented(input, "clamp_scalar_cpu" if min is not None and max is not None
                          else "clamp_min_scalar_cpu" if max is None else "clamp_max_scalar_cpu")
-    a = input._data if input._data.dtype == dt.np else input._data.astype(dt.np)
-    return apply(Clamp, (input,), (a,), (min, max))
+    return apply(Clamp, (input,), (a if a.dtype == dt.np else a.astype(dt.np),), (min, max))
 
 
 clip = clamp
@@ -1131,8 +1159,10 @@ def _binary_tensors(op, name, input, other):
         raise TypeError(
             f"{name}(): argument 'other' (position 2) must be Tensor, not {type(other).__name__}"
         )
-    dt = _dtype.result_type(input, other)
-    return _apply_n(op, (input, other), _cast_all(dt, (input, other)))
+    a, b = input._data, other._data
+    if a.dtype is not b.dtype:
+        a, b = _cast_all(_dtype.result_type(input, other), (input, other))
+    return _apply_n(op, (input, other), (a, b))
 
 
 def maximum(input, other, *, out=None):
@@ -1154,10 +1184,14 @@ def where(condition, input=None, other=None, *, out=None):
             "where expected condition to be a boolean tensor, but got a tensor with dtype "
             f"{_dtype._FROM_NP[cd.dtype]._short}"
         )
-    dt = _dtype.result_type(input, other)
-    xa, ya = _cast_all(dt, (input, other))
-    if not isinstance(input, Tensor):
-        xa = xp.asarray(xa, dtype=dt.np)  # two scalars: the result takes their promoted dtype
+    if isinstance(input, Tensor) and isinstance(other, Tensor) and (
+            input._data.dtype is other._data.dtype):
+        xa, ya = input._data, other._data
+    else:
+        dt = _dtype.result_type(input, other)
+        xa, ya = _cast_all(dt, (input, other))
+        if not isinstance(input, Tensor):
+            xa = xp.asarray(xa, dtype=dt.np)  # two scalars: the result takes their dtype
     try:
         return apply(Where, (input, other), (xa, ya), (cd,))
     except ValueError:
