@@ -14,7 +14,7 @@ from xml.sax.saxutils import escape
 
 from . import fmt
 from .core import LEAF, OP
-from .svg import _no_gc, drawing, render_svg
+from .svg import drawing, no_gc, render_svg
 from .text import d, forward_line, local_line, step_line
 
 _ids = itertools.count()
@@ -158,7 +158,7 @@ def _steps(ex):
 def render_html(ex, embedded=False, collapse=None, max_boxes=150):
     uid = next(_ids)
     prefix = f"cr{uid}-"
-    with _no_gc():
+    with no_gc():
         drawn = drawing(ex, collapse, max_boxes)
     boxes = drawn[0]
     steps, grad_step = _steps(ex)

@@ -280,8 +280,9 @@ def layout(boxes, edges, measure, layer_gap=LAYER_GAP):
     for L in slots:
         for o, i in enumerate(L):
             pos[i] = o
-    # barycenter sweeps
-    for sweep in range(SWEEPS):
+    # barycenter sweeps (fewer on huge graphs: their drawing is for zooming, not for print)
+    sweeps = SWEEPS if total < 3000 else 2
+    for sweep in range(sweeps):
         rng = range(1, nl) if sweep % 2 == 0 else range(nl - 2, -1, -1)
         nb = up if sweep % 2 == 0 else down
         for L in rng:
@@ -317,7 +318,7 @@ def layout(boxes, edges, measure, layer_gap=LAYER_GAP):
         for i in slots[L]:
             ycen[i] = y + size[i] / 2
             y += size[i] + GAP
-    for it in range(4):  # pull towards neighbours' centres, keep order and gaps
+    for it in range(sweeps):  # pull towards neighbours' centres, keep order and gaps
         seq = range(1, nl) if it % 2 == 0 else range(nl - 2, -1, -1)
         nb = up if it % 2 == 0 else down
         for L in seq:
@@ -325,7 +326,9 @@ def layout(boxes, edges, measure, layer_gap=LAYER_GAP):
             if len(row) == 1:  # most layers of a deep graph: no neighbours to dodge
                 i = row[0]
                 ns = nb[i]
-                if ns:
+                if len(ns) == 1:
+                    ycen[i] = ycen[ns[0]]
+                elif ns:
                     ycen[i] = sum(ycen[j] for j in ns) / len(ns)
                 continue
             want = []

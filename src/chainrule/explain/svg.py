@@ -1,10 +1,9 @@
 """The graph drawing (SVG, laid out by ``layout``) and the Graphviz text of an Explanation."""
-import gc
 import itertools
 from xml.sax.saxutils import escape
 
 from . import fmt
-from .core import CONST, LEAF, OP
+from .core import CONST, LEAF, OP, no_gc
 from .layout import boxes_for, layout
 
 CHAR_W = 6.6  # px per character of the 11px monospace font
@@ -104,29 +103,17 @@ def render_svg(ex, collapse=None, max_boxes=150, edge_labels=None, ids=True, dra
     ``max_boxes`` values); ``edge_labels``: local gradients on edges (default: ≤ 80 boxes).
     """
     if drawn is None:
-        with _no_gc():
+        with no_gc():
             drawn = drawing(ex, collapse, max_boxes)
     boxes, edges, bends, width, height = drawn
-    with _no_gc():
+    with no_gc():
         return _render(ex, boxes, edges, bends, width, height, edge_labels, ids)
-
-
-class _no_gc:
-    """Drawing allocates many small objects and creates no cycles: without this, the cyclic
-    collector rescans the whole (large) graph over and over and doubles the drawing time."""
-
-    def __enter__(self):
-        self.was = gc.isenabled()
-        gc.disable()
-
-    def __exit__(self, *exc):
-        if self.was:
-            gc.enable()
 
 
 def _render(ex, boxes, edges, bends, width, height, edge_labels, ids):
     if edge_labels is None:
         edge_labels = len(boxes) <= 80
+    full = len(boxes) <= 2000  # local-gradient formulas in the tooltips (hover) up to here
     out = [
         (
             f'<svg xmlns="http://www.w3.org/2000/svg" width="{width:.0f}" height="{height:.0f}" '
@@ -174,7 +161,7 @@ def _render(ex, boxes, edges, bends, width, height, edge_labels, ids):
         members = " ".join(str(m.idx) for m in b.members)
         attrs = f' id="cr-b{b.id}" data-members="{members}"' if ids else ""
         append(f'<g class="{" ".join(cls)}"{attrs}>')
-        append(f"<title>{escape(_tooltip(ex, b))}</title>")
+        append(f"<title>{escape(_tooltip(ex, b, full))}</title>")
         append(f'<rect x="{b.x:.1f}" y="{b.y:.1f}" width="{b.w:.1f}" height="{b.h:.1f}" rx="4"/>')
         for i, line in enumerate(b.lines):
             c = ' class="cr-grad"' if line.startswith("∂") else ""
@@ -184,12 +171,12 @@ def _render(ex, boxes, edges, bends, width, height, edge_labels, ids):
     return "\n".join(out)
 
 
-def _tooltip(ex, b):
+def _tooltip(ex, b, formulas=True):
     if b.vertex is None:
         return f"{b.title}: " + ", ".join(v.label for v in b.members[:50])
     v = b.vertex
     parts = [v.op_name or fmt.kind_word(v)]
-    for e in v.inputs:
+    for e in v.inputs if formulas else ():
         f = fmt.formula(e)
         if f:
             parts.append(f"∂{v.label}/∂{e.src.label} = {f}")

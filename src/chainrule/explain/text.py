@@ -58,7 +58,7 @@ def step_line(ex, s):
             f"{fmt.shape(e.contribution.shape)} (it was broadcast) = {fmt.value(e.contribution)}"
         )
     if s.kind == "accumulate":
-        terms = " + ".join(fmt.value(e.contribution) for e in s.parts)
+        terms = _terms(s.parts, fmt.value)
         return (
             f"{d(L, v.label)} = sum over its {len(s.parts)} uses = {terms} = {fmt.value(v.grad)}"
         )
@@ -67,9 +67,17 @@ def step_line(ex, s):
     return forward_line(v)
 
 
+def _terms(edges, show, most=10):
+    """'c1 + c2 + ...' for a sum over uses; a value used 5 000 times lists the first few."""
+    parts = [show(e.contribution) for e in edges[:most]]
+    if len(edges) > most:
+        parts.append(f"… ({len(edges) - most} more)")
+    return " + ".join(parts)
+
+
 def accumulates(e):
     """'+=' when e.src gets gradient from several uses (summed), else '='."""
-    return "+=" if sum(c.needs_grad for c in e.src.consumers) > 1 else "="
+    return "+=" if e.src.uses > 1 else "="
 
 
 def _section(title):
@@ -174,6 +182,6 @@ def _md_step(ex, s):
             f"(broadcast): ${_tex_val(s.edge.contribution)}$"
         )
     if s.kind == "accumulate":
-        terms = " + ".join(_tex_val(e.contribution) for e in s.parts)
+        terms = _terms(s.parts, _tex_val)
         return f"${tex_d(L, v.label)} = {terms} = {_tex_val(v.grad)}$ (sum over its uses)"
     return step_line(ex, s)
