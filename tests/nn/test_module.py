@@ -406,3 +406,37 @@ def test_set_submodule_like_torch(target, strict):
         return
     c.set_submodule(target, chainrule.nn.ReLU(), strict=strict)
     assert repr(c) == repr(t)
+
+
+def _multi_io_hook_log(lib, case):
+    class M(lib.nn.Module):
+        def forward(self, x, k, y):
+            if case == "unused":
+                return y * 2
+            return x * k + y, (x * y).sum()
+
+    m = M()
+    log = []
+
+    def fmt(gs):
+        return [None if g is None else np.round(g.detach().numpy(), 5).tolist() for g in gs]
+
+    m.register_full_backward_pre_hook(lambda mod, go: log.append(("pre", fmt(go))))
+    m.register_full_backward_hook(lambda mod, gi, go: log.append(("full", fmt(gi), fmt(go))))
+    x = lib.tensor([1.0, 2.0], requires_grad=True)
+    y = lib.tensor([3.0, 4.0], requires_grad=case == "unused")
+    if case == "unused":
+        m(x, 2.0, y).sum().backward()
+    else:
+        a, _ = m(x, 2.0, y)
+        a.sum().backward()  # the second output gets no gradient: None in grad_output
+        a, b = m(x, 2.0, y)
+        (a.sum() + b).backward()
+    log.append(("xgrad", fmt([x.grad])))
+    return log
+
+
+@pytest.mark.parametrize("case", ["tuple_output", "unused"])
+def test_full_backward_hooks_multi_io_match_torch(case):
+    # non-tensor args are None in grad_input; tensor inputs without a gradient are zeros
+    assert _multi_io_hook_log(chainrule, case) == _multi_io_hook_log(torch, case)

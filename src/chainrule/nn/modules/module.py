@@ -11,6 +11,7 @@ from collections import OrderedDict, namedtuple
 from collections.abc import Mapping
 
 from ... import _dtype
+from ..._backend import xp
 from ..._tensor import Tensor
 from ...autograd.function import Function
 from ...autograd.grad_mode import no_grad
@@ -876,6 +877,7 @@ class _BackwardHook:
         self.grad_outputs = None
         self.n_inputs = 0
         self.input_index = None
+        self.input_metas = ()
         self.n_outputs = 0
         self.output_index = None
 
@@ -893,8 +895,10 @@ class _BackwardHook:
 
     def setup_input_hook(self, args):
         self.n_inputs = len(args)
-        self.input_index, args = self._wrap(BackwardHookFunction, self, args)
-        return args
+        self.input_index, wrapped = self._wrap(BackwardHookFunction, self, args)
+        if self.input_index is not None:  # missing input grads are reported as zeros
+            self.input_metas = [(args[i]._data.shape, args[i]._data.dtype) for i in self.input_index]
+        return wrapped
 
     def setup_output_hook(self, result):
         single = isinstance(result, Tensor)
@@ -947,6 +951,10 @@ class _BackwardHook:
     def on_grad_input(self, grads):
         if self.grad_outputs is None:  # no output received a gradient
             return grads
+        grads = [
+            Tensor._make(xp.zeros(*meta)) if g is None else g
+            for g, meta in zip(grads, self.input_metas)
+        ]
         res = self._pack(self.input_index, grads, self.n_inputs)
         for hook in self.hooks:
             out = hook(self.module, res, self.grad_outputs)
