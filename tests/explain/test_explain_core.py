@@ -181,6 +181,12 @@ def test_errors_match_pytorch():
     raises_like(RuntimeError, lambda: (a * 2).explain(), lambda: (at * 2).backward())
     with pytest.raises(TypeError, match="must be Tensor"):
         chainrule.explain(1.0)
+    with pytest.raises(RuntimeError, match="the output is a leaf tensor"):
+        chainrule.explain(a)
+    x, y, w, y_hat, s, loss = seed_graph()  # noqa: RUF059
+    loss.backward()  # frees the graph
+    with pytest.raises(RuntimeError, match="call it before backward"):
+        loss.explain()
 
 
 # ---- random graphs: explained gradients equal autograd's and PyTorch's ------------------------

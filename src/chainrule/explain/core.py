@@ -434,6 +434,8 @@ def _explain(output, inputs, names, model, grad_output, jacobian_limit):
     if not isinstance(output, Tensor):
         raise TypeError(f"explain(): argument 'output' must be Tensor, not {type(output).__name__}")
     if output.grad_fn is None:
+        if output._requires_grad:
+            raise RuntimeError("explain(): the output is a leaf tensor; there is no graph to explain")
         # the message autograd.grad gives for the same mistake
         raise RuntimeError("element 0 of tensors does not require grad and does not have a grad_fn")
     label = {}
