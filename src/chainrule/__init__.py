@@ -28,6 +28,7 @@ from . import autograd  # noqa: F401
 from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled  # noqa: F401
 from .ops import *  # noqa: F401,F403
 from .ops.creation import default_generator  # noqa: F401
+from ._printing import set_printoptions  # noqa: F401
 from . import nn  # noqa: F401
 from . import func, utils  # noqa: F401
 from . import optim  # noqa: F401
@@ -44,3 +45,7 @@ def result_type(tensor1, tensor2):
     from ._dtype import result_type as _rt
 
     return _rt(tensor1, tensor2)
+
+
+from . import explain  # noqa: E402,F401  (a callable package: chainrule.explain(loss))
+

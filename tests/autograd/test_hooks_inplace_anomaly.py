@@ -145,3 +145,27 @@ def test_anomaly_off_by_default_and_restored():
     assert chainrule.autograd.is_anomaly_enabled()
     chainrule.autograd.set_detect_anomaly(False)
     assert not chainrule.autograd.is_anomaly_enabled()
+
+
+def copy_slices_program(lib):
+    x = lib.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]], dtype=lib.float64, requires_grad=True)
+    y = x * 2
+    y[0].mul_(x[1])  # in-place through a view, with a differentiable operand
+    y.t()[2].add_(1)  # through a chain of views
+    v = y.view(-1)
+    v[1:3].sin_()
+    z = lib.zeros(2, 3, dtype=lib.float64)
+    z[:, 1:].copy_(x[:, :2] ** 2)  # a base that did not require grad starts to
+    (y * lib.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]], dtype=lib.float64) + z).sum().backward()
+    return x.grad.tolist(), y.tolist(), z.requires_grad
+
+
+def test_inplace_through_views_rebases_the_base_as_torch_copyslices():
+    c, t = copy_slices_program(chainrule), copy_slices_program(torch)
+    np.testing.assert_allclose(c[0], t[0], rtol=1e-12)
+    np.testing.assert_allclose(c[1], t[1], rtol=1e-12)
+    assert c[2] is t[2] is True
+    x = chainrule.tensor([1.0, 2.0], requires_grad=True)
+    y = x * 1
+    y[0].mul_(3)
+    assert y.grad_fn.name() == "CopySlices"

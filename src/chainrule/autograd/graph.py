@@ -202,19 +202,28 @@ def apply(op, inputs, arrays, args=()):
         return tuple(Tensor._make(o) for o in out)
     result = Tensor._make(out)
     if op.is_view:
-        _mark_view(result, inputs[0])
+        _mark_view(result, inputs[0], op if len(arrays) == 1 else None, args)
     return result
 
 
-def _mark_view(result, base):
+def _mark_view(result, base, op=None, args=None):
     # A view shares its base's storage, so it shares its version counter too: an in-place
-    # change through either one invalidates values saved from the other.
+    # change through either one invalidates values saved from the other. It also remembers
+    # how it was cut from its root (a chain of view ops), so that an in-place change through
+    # it can rebase the root's history (CopySlices).
     if result._data.base is not None and base._data.size and result._data.size:
         import numpy
 
         if numpy.may_share_memory(result._data, base._data):
             result._version = base._version
-            result._base = base if base._base is None else base._base
+            if base._base is None:
+                result._base = base
+                chain = ()
+            else:
+                result._base = base._base
+                chain = base._extra.get("view_chain") if base._extra else None
+            if op is not None and chain is not None:
+                result._extras()["view_chain"] = (*chain, (op, args))
 
 
 def _record(op, inputs, arrays, args):
@@ -250,7 +259,7 @@ def _record(op, inputs, arrays, args):
             # (counter, value): backward checks the result was not edited in place since.
             node.out_version = (result._version, 0)
     if op.is_view:
-        _mark_view(result, inputs[0])
+        _mark_view(result, inputs[0], op if len(arrays) == 1 else None, args)
     if _on_record is not None:
         _on_record(node, inputs, result)
     if rest is not None:

@@ -256,11 +256,19 @@ def _inplace(self, result, opname):
             f"result type {_dtype._FROM_NP[rd.dtype]._short} can't be cast to the desired output "
             f"type {_dtype._FROM_NP[self._data.dtype]._short}"
         )
-    if result._requires_grad and self._base is not None and self._base._requires_grad:
-        raise RuntimeError(
-            f"{opname}(): in-place modification of a view of a tensor that requires grad is not "
-            "supported by chainrule yet; apply the op out of place (y = f(x)) instead"
-        )
+    base = self._base
+    if result._requires_grad and base is not None:
+        chain = self._extra.get("view_chain") if self._extra else None
+        if chain is None:
+            raise RuntimeError(
+                f"{opname}(): this view was not made by a single-output view op (e.g. it came "
+                "from split/unbind/chunk or detach), so it cannot be modified in place while "
+                "autograd records; apply the op out of place (y = f(x)) instead"
+            )
+        self._data[...] = rd
+        _bump(self, opname)
+        _copy_slices(self, base, chain, result)
+        return self
     self._data[...] = rd
     _bump(self, opname)
     if result._requires_grad:
@@ -270,6 +278,56 @@ def _inplace(self, result, opname):
         if node.out is not None:  # the saved result now lives in self: watch self's counter
             node.out_version = (self._version, self._version[0])
     return self
+
+
+class CopySlices(Op):
+    """The base of a view after an in-place change through the view: outside the view's
+    region the gradient flows to the base's old history, inside it to the new values."""
+
+    node_name = "CopySlices"
+    operands = ("self", "src")
+    formulas = {"self": "1 outside the modified view, 0 inside", "src": "1 inside the view"}
+
+    def backward(ctx, grad):
+        chain = ctx.args[0]
+        mask = xp.zeros(grad._data.shape, dtype=bool)
+        _replay_arrays(mask, chain)[...] = True
+        g_base = grad.masked_fill(Tensor._make(mask), 0) if ctx.edges[0] is not None else None
+        return g_base, _replay(grad, chain)
+
+
+def _replay_arrays(a, chain):
+    for op, args in chain:
+        a = op.forward(None, a, *args)
+    return a
+
+
+def _replay(t, chain):
+    for op, args in chain:
+        t = apply(op, (t,), (t._data,), args)
+    return t
+
+
+def _copy_slices(view, base, chain, result):
+    """Rebase ``base`` onto a CopySlices node and ``view`` onto a fresh view of it."""
+    from ..autograd.graph import Node, grad_edge
+
+    node = Node(CopySlices)
+    node.args = (chain,)
+    node.edges = [grad_edge(base) if base._requires_grad else None, grad_edge(result)]
+    node.metas = [
+        (base._data.shape, base._data.dtype), (result._data.shape, result._data.dtype),
+    ]
+    base.grad_fn = node
+    base._requires_grad = True
+    prev = _grad.enabled
+    _grad.enabled = True
+    try:
+        fresh = _replay(base, chain)
+    finally:
+        _grad.enabled = prev
+    view.grad_fn = fresh.grad_fn
+    view._requires_grad = True
 
 
 def _bump(t, opname):
