@@ -474,3 +474,18 @@ def test_non_tensor_input_is_a_type_error():
     raises_like(TypeError, lambda: chainrule.exp([1.0]), lambda: torch.exp([1.0]))
     raises_like(TypeError, lambda: chainrule.relu(1.0), lambda: torch.relu(1.0))
     raises_like(TypeError, lambda: CF.gelu([1.0]), lambda: TF.gelu([1.0]), match="must be Tensor")
+
+
+def test_numpy_fallbacks_used_without_scipy():
+    # SciPy is optional: the NumPy forms must be as stable and accurate as SciPy's ufuncs.
+    for dt in (np.float16, np.float32, np.float64):
+        arr = np.array([-1e4, -100.0, -30.0, -1.5, 0.0, 2.0, 30.0, 1e4], dt)
+        with np.errstate(over="raise", invalid="raise", divide="raise"):
+            sig, logsig = CF._sigmoid_numpy(arr), CF._log_sigmoid_numpy(arr)
+        assert sig.dtype == dt and logsig.dtype == dt
+        assert_same(chainrule.tensor(sig), torch.sigmoid(torch.tensor(arr)), rtol=1e-6)
+        assert_same(chainrule.tensor(logsig), TF.logsigmoid(torch.tensor(arr)), rtol=1e-6)
+    assert CF._sigmoid_numpy(np.array(2.0)).shape == ()
+    erf_fallback = CF._same_dtype(CF._erf_numpy)
+    x = np.linspace(-4, 4, 9).astype(np.float32)
+    assert_same(chainrule.tensor(erf_fallback(x)), torch.erf(torch.tensor(x)))

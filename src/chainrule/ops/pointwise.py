@@ -73,6 +73,13 @@ def _log_sigmoid_numpy(a):
     return -xp.logaddexp(0, -a)
 
 
+_erf_ufunc = xp.frompyfunc(math.erf, 1, 1)
+
+
+def _erf_numpy(a):
+    return _erf_ufunc(a)  # exact (math.erf per element), an object array: cast by the caller
+
+
 # NumPy has no erf; SciPy's erf/expit/log_expit are single stable ufuncs (one call instead of
 # several on the per-op hot path). CuPy has the same in cupyx.scipy.special.
 try:
@@ -80,12 +87,7 @@ try:
     from scipy.special import expit as _expit_raw
     from scipy.special import log_expit as _log_expit_raw
 except ImportError:  # pragma: no cover - exact but slower fallbacks
-    _erf_ufunc = xp.frompyfunc(math.erf, 1, 1)
-
-    def _erf_raw(a):
-        return _erf_ufunc(a)
-
-    _expit_raw, _log_expit_raw = _sigmoid_numpy, _log_sigmoid_numpy
+    _erf_raw, _expit_raw, _log_expit_raw = _erf_numpy, _sigmoid_numpy, _log_sigmoid_numpy
 
 
 def _same_dtype(fn):
