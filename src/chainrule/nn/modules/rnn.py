@@ -86,6 +86,107 @@ def _lstm_backward_graph(gates, c, grad):
     return dg, gc * f
 
 
+class LSTMLayer(Op):
+    """A whole LSTM layer direction in one node. Operands: the input projection
+    (T, N, 4H), w_hh, b_hh, h0, c0; args: (reverse,). Output (T + 1, N, H): the hidden
+    states by time, then the last cell state (one array, so that all of it is differentiable).
+    The backward is backpropagation through time on arrays; under create_graph it rebuilds
+    the step-by-step graph (fused cells) and differentiates that, so higher orders are exact.
+    """
+
+    node_name = "MkldnnRnnLayerBackward0"
+    operands = ("input", "weight_hh", "bias_hh", "hx", "cx")
+    formulas = {
+        "input": "backpropagation through time: each step's gate derivatives",
+        "weight_hh": "Σ_t dgates_tᵀ h_{t-1}",
+        "bias_hh": "Σ_t dgates_t",
+        "hx": "dgates_first · W_hh",
+        "cx": "f_first · dc_first",
+    }
+    saves = (0, 1, 2, 3, 4)
+
+    def forward(ctx, xp_, w_hh, b_hh, h, c, reverse):
+        steps, n, _ = xp_.shape
+        hid = h.shape[-1]
+        out = xp.empty((steps + 1, n, hid), dtype=xp_.dtype)
+        # Per step: i, f, g, o, tanh(c), c_prev, h_prev: all the backward needs.
+        acts = xp.empty((steps, 7, n, hid), dtype=xp_.dtype) if ctx is not None else None
+        w_t = w_hh.T
+        for t in range(steps - 1, -1, -1) if reverse else range(steps):
+            gates = xp_[t] + h @ w_t
+            if b_hh is not None:
+                gates += b_hh
+            i, f, g, o = _split(gates, 4)
+            i, f, o = _sigmoid(i), _sigmoid(f), _sigmoid(o)
+            g = xp.tanh(g)
+            if acts is not None:
+                a = acts[t]
+                a[0], a[1], a[2], a[3], a[5], a[6] = i, f, g, o, c, h
+            c = f * c + i * g
+            tc = xp.tanh(c)
+            h = o * tc
+            out[t] = h
+            if acts is not None:
+                acts[t, 4] = tc
+        out[steps] = c
+        if ctx is not None:
+            ctx.extra = acts
+        return out
+
+    def backward(ctx, grad):
+        (reverse,) = ctx.args
+        if state.enabled:
+            return _lstm_layer_graph(ctx, grad, reverse)
+        xp_t, w_hh, _, h0, _ = ctx.saved
+        acts = ctx.extra
+        g_all = grad._data
+        steps = xp_t._data.shape[0]
+        w = w_hh._data
+        hid = w.shape[1]
+        dgates = xp.empty(xp_t._data.shape, dtype=g_all.dtype)
+        dh = xp.zeros_like(h0._data)
+        dc = g_all[steps].copy()
+        for t in range(steps) if reverse else range(steps - 1, -1, -1):
+            i, f, g, o, tc, c_prev, _ = acts[t]
+            dh = dh + g_all[t]
+            dc = dc + dh * o * (1.0 - tc * tc)
+            dg = dgates[t]
+            dg[:, :hid] = dc * g * i * (1.0 - i)
+            dg[:, hid:2 * hid] = dc * c_prev * f * (1.0 - f)
+            dg[:, 2 * hid:3 * hid] = dc * i * (1.0 - g * g)
+            dg[:, 3 * hid:] = dh * tc * o * (1.0 - o)
+            dh = dg @ w
+            dc = dc * f
+        flat = dgates.reshape(-1, 4 * hid)
+        dw = db = None
+        if ctx.edges[1] is not None:
+            dw = flat.T @ acts[:, 6].reshape(-1, hid)  # one matmul over all steps
+        if ctx.edges[2] is not None:
+            db = flat.sum(0)
+        return tuple(None if a is None else Tensor._make(a) for a in (dgates, dw, db, dh, dc))
+
+
+def _lstm_layer_graph(ctx, grad, reverse):
+    """create_graph: rebuild the layer from fused cells and differentiate that graph."""
+    from ...autograd import grad as autograd_grad
+
+    xp_t, w_hh, b_hh, h, c = saved = ctx.saved
+    xs = xp_t.unbind(0)
+    seq = [None] * len(xs)
+    for t in range(len(xs) - 1, -1, -1) if reverse else range(len(xs)):
+        gates = xs[t] + _linear(h, w_hh, b_hh)
+        h, c = apply(LSTMCellFused, (gates, c), (gates._data, c._data)).chunk(2, 1)
+        seq[t] = h
+    y = ops.stack([*seq, c], 0)
+    want = [i for i, e in enumerate(ctx.edges) if e is not None]
+    grads = autograd_grad(y, [saved[i] for i in want], grad, create_graph=True,
+                          allow_unused=True)
+    out = [None] * 5
+    for i, g in zip(want, grads):
+        out[i] = g
+    return tuple(out)
+
+
 class GRUCellFused(Op):
     """(x Wᵢₕᵀ + bᵢₕ, h Wₕₕᵀ + bₕₕ, h) -> h'."""
 
@@ -271,14 +372,10 @@ class RNNBase(Module):
                 params = [getattr(self, n) for n in self._all_weights[i]]
                 w_ih, w_hh = params[0], params[1]
                 b_ih, b_hh = (params[2], params[3]) if self.bias else (None, None)
-                xs = _linear(x, w_ih, b_ih).unbind(0)  # every step's input projection at once
-                order = range(steps - 1, -1, -1) if d == 1 else range(steps)
-                h, c = h0[i], (c0[i] if lstm else None)
-                seq = [None] * steps
-                for t in order:
-                    h, c = self._cell(xs[t], h, c, w_hh, b_hh)
-                    seq[t] = h
-                outs.append(ops.stack(seq, 0))
+                xp_ = _linear(x, w_ih, b_ih)  # every step's input projection in one matmul
+                seq, h, c = self._run_direction(xp_, h0[i], c0[i] if lstm else None, w_hh,
+                                                b_hh, d == 1)
+                outs.append(seq)
                 h_n.append(h)
                 c_n.append(c)
             x = outs[0] if dirs == 1 else ops.cat(outs, 2)
@@ -294,6 +391,17 @@ class RNNBase(Module):
         elif self.batch_first:
             output = output.transpose(0, 1)
         return (output, (h_n, c_n)) if lstm else (output, h_n)
+
+
+    def _run_direction(self, xp_, h, c, w_hh, b_hh, reverse):
+        """Step through time with the cell: (outputs (T, N, H), last h, last c)."""
+        xs = xp_.unbind(0)
+        steps = len(xs)
+        seq = [None] * steps
+        for t in (range(steps - 1, -1, -1) if reverse else range(steps)):
+            h, c = self._cell(xs[t], h, c, w_hh, b_hh)
+            seq[t] = h
+        return ops.stack(seq, 0), h, c
 
 
 class RNN(RNNBase):
@@ -316,6 +424,15 @@ class RNN(RNNBase):
 class LSTM(RNNBase):
     def __init__(self, *args, **kwargs):
         super().__init__("LSTM", *args, **kwargs)
+
+    def _run_direction(self, xp_, h, c, w_hh, b_hh, reverse):
+        """One fused node per layer direction (see LSTMLayer)."""
+        steps = xp_.shape[0]
+        if steps == 0:
+            return super()._run_direction(xp_, h, c, w_hh, b_hh, reverse)
+        arrays = (xp_._data, w_hh._data, None if b_hh is None else b_hh._data, h._data, c._data)
+        y = apply(LSTMLayer, (xp_, w_hh, b_hh, h, c), arrays, (reverse,))
+        return y[:steps], y[0 if reverse else steps - 1], y[steps]
 
     def _cell(self, xi, h, c, w_hh, b_hh):
         gates = xi + _linear(h, w_hh, b_hh)
