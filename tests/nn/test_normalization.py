@@ -111,6 +111,8 @@ from layer_oracle import compare, twin
     ("BatchNorm1d", (3,), {"affine": False, "momentum": None}, (4, 3, 5)),
     ("BatchNorm2d", (3,), {"track_running_stats": False}, (2, 3, 4, 4)),
     ("BatchNorm2d", (3,), {"bias": False, "eps": 1e-3}, (2, 3, 2, 3)),
+    ("InstanceNorm1d", (3,), {"affine": True, "track_running_stats": True, "momentum": 0.2},
+     (2, 3, 5)),
 ])
 def test_batch_norm_modules_train_eval_and_buffers(rng, name, args, kwargs, shape):
     c, t = twin(name, *args, **kwargs)
