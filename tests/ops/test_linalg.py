@@ -267,3 +267,16 @@ def test_matmul_random_broadcast(batch_a, batch_b, n, k, m, vec_a, vec_b):
     sb = (k,) if vec_b else tuple(batch_b) + (k, m)
     rng = np.random.default_rng(la + 3 * lb)
     check(lambda t, x, y: x @ y, rng.standard_normal(sa), rng.standard_normal(sb))
+
+
+def test_broadcast_operands_go_to_blas(rng):
+    # The gradient of a sum is a zero-stride view; NumPy's matmul leaves BLAS for such
+    # operands (~40x slower), so the product copies them once first.
+    from chainrule.ops.linalg import _blas
+
+    v = np.broadcast_to(np.float32(1.0), (64, 64))
+    assert 0 not in _blas(v).strides
+    t = r(rng, 3, 4)
+    assert _blas(t.T) is not None and _blas(t.T).base is t  # a transposed view is kept as is
+    check(lambda tt, x, y: x.expand(3, 4) @ y, r(rng, 1, 4), r(rng, 4, 5), rtol=1e-4)
+    check(lambda tt, x, y: (x @ y).sum() * 1.0, r(rng, 3, 4), r(rng, 4, 5), rtol=1e-4)
