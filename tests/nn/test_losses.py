@@ -280,6 +280,16 @@ def test_errors_match_torch(exc, fn, arrays):
         raises_like(exc, c, t)
 
 
+@pytest.mark.parametrize("dtype", ["int32", "int16", "int8", "bool", "float64", "float16"])
+def test_class_target_dtype_errors(dtype):
+    t = np.array([0, 1, 1]).astype(dtype)
+    for name in ("cross_entropy", "nll_loss"):
+        c, tt = _both(lambda lib, x, t: getattr(_F(lib), name)(x, t), _x(3, 4), t)  # noqa: B023
+        raises_like(RuntimeError, c, tt)
+    # Byte targets are accepted
+    check(lambda lib, x, t: _F(lib).cross_entropy(x, t), _x(3, 4), np.array([0, 3, 1], np.uint8))
+
+
 def test_mse_shape_mismatch_error():
     c, t = _both(lambda lib, a, b: _F(lib).mse_loss(a, b), _x(3, 4), _x(2, 4))
     with pytest.warns(UserWarning):

@@ -217,8 +217,11 @@ def _target_dist(xa, ta, w, ignore_index, eps, probs):
 def _check_class_target(x, t, ignore_index, fname):
     """PyTorch's checks on (input, class-index target) for nll_loss / cross_entropy."""
     xs, ts = x._data.shape, t._data.shape
-    if t._data.dtype.kind not in "iu":
-        raise RuntimeError(f"expected target dtype to be Long or Byte, but got {_short_name(t)}")
+    if t._data.dtype.name not in ("int64", "uint8"):
+        raise RuntimeError(
+            "expected target dtype to be Long or Byte, but got "
+            f"{_SCALAR_NAMES.get(t._data.dtype.name, t._data.dtype.name)}"
+        )
     if len(xs) >= 2 and ts[:1] != xs[:1]:
         raise ValueError(
             f"Expected input batch_size ({xs[0]}) to match target batch_size "
@@ -241,9 +244,10 @@ def _check_class_target(x, t, ignore_index, fname):
             raise IndexError(f"Target {int(ta[bad].flat[0])} is out of bounds.")
 
 
-def _short_name(t):
-    return {"int": "Int", "short": "Short", "char": "Char", "bool": "Bool", "float": "Float",
-            "double": "Double", "half": "Half"}.get(str(t.dtype)[6:], str(t.dtype)[6:].title())
+_SCALAR_NAMES = {  # PyTorch's ScalarType names, as its messages print them
+    "int32": "Int", "int16": "Short", "int8": "Char", "bool": "Bool", "float32": "Float",
+    "float64": "Double", "float16": "Half",
+}
 
 
 def _check_weight(w, C):
