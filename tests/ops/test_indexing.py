@@ -357,6 +357,51 @@ def test_setitem_saved_tensor_check():
             z.sum().backward()
 
 
+# In-place changes through views (the root records CopySlices and replays the view ops).
+VIEW_INPLACE = [
+    ("getitem_iadd", lambda t, y, v: y[:, 0].add_(v[0])),
+    ("select_mul", lambda t, y, v: y[1].mul_(v[1])),
+    ("setitem_on_transposed_view", lambda t, y, v: y.t()[1:3, 1].__setitem__(slice(None), v)),
+    ("setitem_through_t", lambda t, y, v: y.t().__setitem__((slice(1, 3), 1), v)),
+    ("diagonal_mul", lambda t, y, v: y.diagonal().mul_(2)),
+    ("flat_view_setitem", lambda t, y, v: y.view(-1).__setitem__(slice(0, 2), v)),
+    ("nested_getitem", lambda t, y, v: y[0].__setitem__(slice(1, 3), v)),
+    ("unsqueeze_step", lambda t, y, v: y.unsqueeze(0).__setitem__((0, 2, slice(None, None, 2)), v)),
+    ("narrow_squeeze", lambda t, y, v: y[..., 1:3].narrow(0, 1, 1).squeeze(0).mul_(v)),
+    ("permute_expand_src", lambda t, y, v: y.permute(1, 0)[:2].add_(v.unsqueeze(1))),
+]
+
+
+@pytest.mark.parametrize("name,fn", VIEW_INPLACE, ids=[v[0] for v in VIEW_INPLACE])
+def test_inplace_through_views_against_torch(name, fn):
+    def f(t, x, v):
+        y = x * 1
+        fn(t, y, v)
+        return y**2
+
+    check(f, arr(3, 4), arr(2))
+
+
+def test_inplace_into_a_buffer_view_carries_gradient():
+    def f(t, x, v):
+        z = t.zeros(3, 4)
+        row = z[1]
+        row[2:] = v  # z did not require grad; now it does, through CopySlices
+        return (z + x) ** 2
+
+    check(f, arr(3, 4), arr(2))
+
+
+def test_split_pieces_refuse_inplace_while_recording():
+    for lib in (chainrule, torch):
+        y = lib.tensor(arr(4, 2), requires_grad=True) * 1
+        with pytest.raises(RuntimeError):
+            y.split(2)[0].mul_(2)
+        with lib.no_grad():
+            y.unbind(0)[1].zero_() if hasattr(y, "zero_") else y.unbind(0)[1].mul_(0)
+        assert float(y[1].abs().sum()) == 0.0
+
+
 # ---- pad ---------------------------------------------------------------------------------
 PADS = [
     ("const_1", (3, 4), (1, 2), "constant", None),

@@ -923,7 +923,9 @@ class _MultiNode(Node):
 
 def apply_multi(op, input, outs, args=()):
     """Record one node for ``outs`` (views of ``input`` from ``op``), every output
-    differentiable: output i reaches the node through the edge ``(node, i)``."""
+    differentiable: output i reaches the node through the edge ``(node, i)``. As in
+    PyTorch, the pieces cannot be modified in place while autograd records (no view chain
+    is kept for them)."""
     results = tuple(Tensor._make(o) for o in outs)
     for r in results:
         _mark_view(r, input)
@@ -940,7 +942,7 @@ def apply_multi(op, input, outs, args=()):
     for i, r in enumerate(results):
         r._requires_grad = True
         r.grad_fn = node
-        r._extra = {"output_nr": i}
+        r._extras()["output_nr"] = i
     return results
 
 
@@ -977,7 +979,7 @@ class Unbind(Op):
 def _pieces(a, d, sizes):
     out, start, lead = [], 0, (slice(None),) * d
     for s in sizes:
-        out.append(a[lead + (slice(start, start + s),)])
+        out.append(a[lead + (slice(start, start + s), Ellipsis)])
         start += s
     return out
 
@@ -1027,7 +1029,8 @@ def unbind(input, dim=0):
         raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions")
     d = _wrap_dim(dim, a.ndim)
     lead = (slice(None),) * d
-    return apply_multi(Unbind, input, [a[lead + (i,)] for i in range(a.shape[d])], (d,))
+    # Ellipsis keeps a 1-d input's pieces 0-d views rather than NumPy scalars
+    return apply_multi(Unbind, input, [a[lead + (i, Ellipsis)] for i in range(a.shape[d])], (d,))
 
 
 def tensor_split(input, indices_or_sections, dim=0):
