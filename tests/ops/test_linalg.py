@@ -280,3 +280,9 @@ def test_broadcast_operands_go_to_blas(rng):
     assert _blas(t.T) is not None and _blas(t.T).base is t  # a transposed view is kept as is
     check(lambda tt, x, y: x.expand(3, 4) @ y, r(rng, 1, 4), r(rng, 4, 5), rtol=1e-4)
     check(lambda tt, x, y: (x @ y).sum() * 1.0, r(rng, 3, 4), r(rng, 4, 5), rtol=1e-4)
+
+
+def test_float16_grads(rng):
+    check(lambda t, x, y: x @ y, r(rng, 2, 3, dtype=np.float16), r(rng, 3, 4, dtype=np.float16))
+    check(lambda t, x, y: t.einsum("ij,jk->ik", x, y), r(rng, 2, 3, dtype=np.float16),
+          r(rng, 3, 4, dtype=np.float16))

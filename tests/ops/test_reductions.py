@@ -375,3 +375,12 @@ def test_matrix_norms(rng):
               lambda: chainrule.linalg.matrix_norm(c, "nuc")):
         with pytest.raises(NotImplementedError):
             f()
+
+
+@pytest.mark.parametrize("fn", [
+    lambda t, a: a.sum(1), lambda t, a: a.mean(), lambda t, a: a.amax(0), lambda t, a: a.var(1),
+    lambda t, a: a.norm(), lambda t, a: a.logsumexp(1), lambda t, a: a.cumsum(1),
+    lambda t, a: a.prod(1), lambda t, a: a.max(1),
+])
+def test_float16(rng, fn):
+    check(fn, r(rng, 3, 4, dtype=np.float16))

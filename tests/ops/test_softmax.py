@@ -105,3 +105,8 @@ def test_random_shapes(shape, data, scale):
     x = np.random.default_rng(len(shape)).standard_normal(shape) * scale
     check(lambda t, a: t.softmax(a, dim), x, rtol=1e-5, atol=1e-6)
     check(lambda t, a: t.log_softmax(a, dim), x, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("name", ["softmax", "log_softmax"])
+def test_float16(rng, name):
+    check(lambda t, a: getattr(t, name)(a, 1), rng.standard_normal((3, 4)).astype(np.float16))
