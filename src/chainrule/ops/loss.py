@@ -336,7 +336,11 @@ def _along(w, cd, ndim):
 
 
 def _named(base, name):
-    return type(base.__name__ + "_" + name, (base,), {"node_name": name})
+    """``base`` printed under another node name, kept out of REGISTRY (the name belongs to
+    the op PyTorch means by it)."""
+    cls = type(base.__name__ + "_" + name, (base,), {"node_name": None})
+    cls.node_name = name
+    return cls
 
 
 # PyTorch's graph for probability targets and label smoothing ends in other nodes; the fused
