@@ -549,7 +549,11 @@ def _einsum_op(n):
     """The Einsum op for n operands: each operand's gradient needs all the others saved."""
     op = _EINSUM_OPS.get(n)
     if op is None:
-        op = _EINSUM_OPS[n] = type("Einsum", (Einsum,), {"saves": tuple(range(n))})
+        names = tuple(f"tensors[{i}]" for i in range(n))
+        op = _EINSUM_OPS[n] = type("Einsum", (Einsum,), {
+            "saves": tuple(range(n)), "operands": names,
+            "formulas": {k: "einsum of grad with the other operands" for k in names},
+        })
     return op
 
 
