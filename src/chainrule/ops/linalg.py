@@ -363,7 +363,11 @@ class Addmm(Op):
 
     node_name = "AddmmBackward0"
     operands = ("self", "mat1", "mat2")
-    formulas = {"self": "beta", "mat1": "alpha · grad @ mat2ᵀ", "mat2": "alpha · mat1ᵀ @ grad"}
+    formulas = {
+        "self": "beta",
+        "mat1": "alpha · grad @ mat2ᵀ  (linear: grad @ weight)",
+        "mat2": "alpha · mat1ᵀ @ grad  (linear: gradᵀ @ input)",
+    }
     saves = (1, 2)
 
     def forward(ctx, c, a, b, tb, beta, alpha):
