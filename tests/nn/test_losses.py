@@ -5,6 +5,8 @@ import warnings
 import numpy as np
 import pytest
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from oracle import check, fd_check, raises_like, to_both
 
 import chainrule
@@ -328,3 +330,20 @@ def test_elementwise_losses_with_weight(name, reduction):
 def test_bce_weight_broadcast_errors(fn):
     c, t = _both(fn, _x(3, 4), _probs(3, 4))
     raises_like(RuntimeError, c, t)
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    n=st.integers(1, 4), c=st.integers(1, 5), spatial=st.lists(st.integers(1, 3), max_size=2),
+    reduction=st.sampled_from(REDUCTIONS), smoothing=st.sampled_from([0.0, 0.15]),
+    weighted=st.booleans(), seed=st.integers(0, 2**16),
+)
+def test_cross_entropy_shapes_property(n, c, spatial, reduction, smoothing, weighted, seed):
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((n, c, *spatial)).astype(np.float32)
+    t = rng.integers(0, c, (n, *spatial))
+    t[rng.random(t.shape) < 0.2] = -100
+    w = rng.uniform(0.5, 2.0, c).astype(np.float32) if weighted else None
+    check(lambda lib, x, t: _F(lib).cross_entropy(
+        x, t, weight=None if w is None else lib.tensor(w), reduction=reduction,
+        label_smoothing=smoothing), x, t, rtol=1e-4, atol=1e-5)
