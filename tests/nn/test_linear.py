@@ -5,6 +5,8 @@ import math
 import numpy as np
 import pytest
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from layer_oracle import compare, twin
 
 import chainrule
@@ -86,3 +88,11 @@ def test_mlp_training_steps_match_torch():
             losses[lib].append(loss.item())
     np.testing.assert_allclose(losses[chainrule], losses[torch], rtol=1e-5)
     assert losses[torch][-1] < losses[torch][0]
+
+
+@settings(max_examples=25, deadline=None)
+@given(batch=st.lists(st.integers(0, 3), max_size=3), fin=st.integers(1, 5),
+       fout=st.integers(1, 5), bias=st.booleans())
+def test_linear_shapes_property(batch, fin, fout, bias):
+    c, t = twin("Linear", fin, fout, bias=bias)
+    compare(c, t, R.standard_normal((*batch, fin)).astype(np.float32))
