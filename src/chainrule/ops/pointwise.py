@@ -914,19 +914,49 @@ class Gelu(Op):
         if approximate == "tanh":
             inner = (a + _GELU_K * (a * a * a)) * _SQRT_2_OVER_PI
             return a * 0.5 * (1 + xp.tanh(inner))
-        return a * 0.5 * (1 + _erf_array(a * _SQRT1_2))
+        cdf = _erf_array(a * _SQRT1_2)
+        cdf += 1
+        cdf *= 0.5
+        if ctx is not None:
+            ctx.extra = cdf  # Φ(x) again in backward: erf is the costly part of GELU
+        return a * cdf
 
     def backward(ctx, grad):
         x = ctx.saved[0]
-        if ctx.args[0] == "tanh":
-            x2 = x * x
-            t = ((x + x2 * x * _GELU_K) * _SQRT_2_OVER_PI).tanh()
-            left = (t + 1) * 0.5
-            right = x * 0.5 * (1 - t * t) * ((x2 * (3 * _GELU_K) + 1) * _SQRT_2_OVER_PI)
-            return grad * (left + right)
+        if ctx.args[0] != "tanh":
+            return apply(GeluGrad, (grad, x), (grad._data, x._data), (ctx.extra,))
+        x2 = x * x
+        t = ((x + x2 * x * _GELU_K) * _SQRT_2_OVER_PI).tanh()
+        left = (t + 1) * 0.5
+        right = x * 0.5 * (1 - t * t) * ((x2 * (3 * _GELU_K) + 1) * _SQRT_2_OVER_PI)
+        return grad * (left + right)
+
+
+class GeluGrad(Op):
+    """grad · (Φ(x) + x·φ(x)): GELU's (erf form) backward as one node, Φ(x) reused from
+    the forward; its own derivative makes double backward work."""
+
+    node_name = "GeluBackwardBackward0"
+    operands = ("grad_output", "self")
+    formulas = {"grad_output": "Φ(self) + self·φ(self)", "self": "grad_output · φ(self) · (2 − self²)"}
+    saves = (0, 1)
+
+    def forward(ctx, g, x, cdf):
+        pdf = xp.exp(x * x * -0.5)
+        pdf *= _INV_SQRT_2PI
+        pdf *= x
+        pdf += cdf
+        pdf *= g
+        return pdf
+
+    def backward(ctx, gg):
+        g, x = ctx.saved
         cdf = (x * _SQRT1_2).erf() * 0.5 + 0.5
         pdf = (x * x * -0.5).exp() * _INV_SQRT_2PI
-        return grad * (cdf + x * pdf)
+        return (
+            gg * (cdf + x * pdf) if ctx.edges[0] is not None else None,
+            gg * g * pdf * (2 - x * x) if ctx.edges[1] is not None else None,
+        )
 
 
 class Silu(Op):
