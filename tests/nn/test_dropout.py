@@ -82,3 +82,11 @@ def test_dropout_modules_train_and_eval():
         compare(c0, t0, x)  # p=0 in training: identity too
         assert (c(chainrule.tensor(x)).numpy() != x).any()  # training with p>0 drops
     raises_like(ValueError, lambda: chainrule.nn.Dropout(-0.1), lambda: torch.nn.Dropout(-0.1))
+
+
+def test_dropout2d_3d_input_is_n_c_l_with_torchs_warning():
+    chainrule.manual_seed(5)
+    with pytest.warns(UserWarning, match="interpreted as shape \\(N, C, L\\)"):
+        y = F.dropout2d(chainrule.ones(4, 50, 10), 0.5).numpy()
+    assert ((y == 0).all(-1) | (y == 2).all(-1)).all()  # one decision per (n, c)
+    assert 0.3 < (y[..., 0] == 0).mean() < 0.7
