@@ -537,7 +537,7 @@ class Module:
             raise AttributeError("`" + atoms[-1] + "` is not an nn.Module")
         setattr(parent, atoms[-1], module)
 
-    def _get_owner(self, target, kind):
+    def _get_owner(self, target):
         module_path, _, name = target.rpartition(".")
         mod = self.get_submodule(module_path)
         if not hasattr(mod, name):
@@ -545,14 +545,14 @@ class Module:
         return mod, name
 
     def get_parameter(self, target):
-        mod, name = self._get_owner(target, "parameter")
+        mod, name = self._get_owner(target)
         param = getattr(mod, name)
         if not isinstance(param, Parameter):
             raise AttributeError("`" + name + "` is not an nn.Parameter")  # noqa: TRY004 (torch)
         return param
 
     def get_buffer(self, target):
-        mod, name = self._get_owner(target, "buffer")
+        mod, name = self._get_owner(target)
         if name not in mod._buffers:
             raise AttributeError("`" + name + "` is not a buffer")
         return getattr(mod, name)
