@@ -88,29 +88,51 @@ class Normalize(Op):
         x, w = ctx.saved
         geo, fixed = ctx.args
         mean, invstd = ctx.extra
-        shape = x._data.shape
-        view = (lambda t: t) if geo.stat_shape is None else (lambda t: t.reshape(geo.stat_shape))
-        xs = view(x)
-        if state.enabled and fixed is None:  # create_graph: keep the stats' dependence on x
-            mean_t = xs.mean(geo.axes, keepdim=True)
-            xc = xs - mean_t
-            invstd_t = ((xc * xc).mean(geo.axes, keepdim=True) + geo.eps) ** -0.5
-        else:
-            xc = xs - Tensor._make(mean)
-            invstd_t = Tensor._make(invstd)
-        xhat = xc * invstd_t
-        gx = gw = gb = None
-        if ctx.edges[0] is not None:
-            gh = view(grad if w is None else grad * w.reshape(geo.aff_shape))
-            if fixed is None:
-                gh = gh - gh.mean(geo.axes, keepdim=True) - xhat * (gh * xhat).mean(
-                    geo.axes, keepdim=True)
-            gx = (gh * invstd_t).reshape(shape)
-        if ctx.edges[1] is not None:
-            gw = (grad * xhat.reshape(shape)).sum(geo.red_axes).reshape(w._data.shape)
-        if ctx.edges[2] is not None:
-            gb = grad.sum(geo.red_axes).reshape(ctx.metas[2][0])
-        return gx, gw, gb
+        if state.enabled:
+            return _backward(x, w, grad, geo, fixed, mean, invstd, ctx, Tensor._make, _mean_t)
+        # Plain backward: the same formulas straight on arrays (no graph to record).
+        gs = _backward(x._data, None if w is None else w._data, grad._data, geo, fixed, mean,
+                       invstd, ctx, lambda a: a, _mean_a)
+        return tuple(None if g is None else Tensor._make(g) for g in gs)
+
+
+def _mean_t(t, axes):
+    return t.mean(axes, keepdim=True)
+
+
+def _mean_a(a, axes):
+    n = 1
+    for ax in axes:
+        n *= a.shape[ax]
+    m = a.sum(axes, keepdims=True)
+    m *= 1.0 / max(n, 1)
+    return m
+
+
+def _backward(x, w, grad, geo, fixed, mean, invstd, ctx, const, mean_fn):
+    """gx, gw, gb on Tensors (create_graph) or arrays alike: the operators and reshape/sum
+    are common to both; ``const`` wraps a stashed array, ``mean_fn`` is a keepdim mean."""
+    shape = tuple(x.shape)
+    view = (lambda t: t) if geo.stat_shape is None else (lambda t: t.reshape(geo.stat_shape))
+    xs = view(x)
+    if fixed is None and isinstance(x, Tensor):  # create_graph: stats depend on x
+        xc = xs - mean_fn(xs, geo.axes)
+        invstd = (mean_fn(xc * xc, geo.axes) + geo.eps) ** -0.5
+    else:
+        xc = xs - const(mean)
+        invstd = const(invstd)
+    xhat = xc * invstd
+    gx = gw = gb = None
+    if ctx.edges[0] is not None:
+        gh = view(grad if w is None else grad * w.reshape(geo.aff_shape))
+        if fixed is None:
+            gh = gh - mean_fn(gh, geo.axes) - xhat * mean_fn(gh * xhat, geo.axes)
+        gx = (gh * invstd).reshape(shape)
+    if ctx.edges[1] is not None:
+        gw = (grad * xhat.reshape(shape)).sum(geo.red_axes).reshape(tuple(w.shape))
+    if ctx.edges[2] is not None:
+        gb = grad.sum(geo.red_axes).reshape(ctx.metas[2][0])
+    return gx, gw, gb
 
 
 class LayerNormalize(Normalize):
