@@ -46,7 +46,8 @@ def test_conv_no_bias_unbatched_and_noncontiguous(rng):
 
 
 @pytest.mark.parametrize("stride,padding,output_padding,dilation,groups",
-                         [(1, 0, 0, 1, 1), (2, 1, 1, 1, 1), (3, 2, 2, 2, 2), (2, 0, 1, 1, 2)])
+                         [(1, 0, 0, 1, 1), (2, 1, 1, 1, 1), (3, 2, 2, 2, 2), (2, 0, 1, 1, 2),
+                          (1, 0, 1, 2, 1), (2, 1, 2, 3, 1)])  # output_padding >= stride
 def test_conv_transpose2d(rng, stride, padding, output_padding, dilation, groups):
     x, w, b = _arr(rng, 2, 4, 5, 4), _arr(rng, 4, 3, 3, 2), _arr(rng, 3 * groups)
     check(lambda t, x, w, b: t.nn.functional.conv_transpose2d(

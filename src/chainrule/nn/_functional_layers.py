@@ -191,8 +191,10 @@ def _conv_transposend(nd, name, input, weight, bias, stride, padding, output_pad
         for n, s, p, d, k, op in zip(x.shape[2:], stride, padding, dilation, ws[2:],
                                      output_padding)
     ]
-    # output_padding only lengthens the output (extra rows at the end get no input).
-    pads = tuple((p, p) for p in padding)
+    # output_padding only lengthens the output (extra rows at the end get no input). The
+    # adjoint convolution must map that output back to exactly the input's size: when
+    # output_padding >= stride (allowed if < dilation) its far side is cropped, not padded.
+    pads = tuple((p, p - max(0, op - s + 1)) for p, op, s in zip(padding, output_padding, stride))
     geo = _geo2(nd, stride, pads, dilation, groups)
     y = _conv.convolution(x, weight, bias, geo, True, (x.shape[0], cout, *out))
     return y.reshape(tuple(y.shape)[1:]) if unb else y

@@ -15,7 +15,8 @@ differentiation, so double backward is exact.
 
 Geometry is passed as ``geo = (stride, pads, dilation, groups)`` with 2-tuples
 ``stride``/``dilation`` and ``pads = ((top, bottom), (left, right))`` (asymmetric padding
-is how ``padding='same'`` with an even kernel works).
+is how ``padding='same'`` with an even kernel works; a negative far-side pad crops, which
+a transposed convolution with output_padding >= stride needs).
 """
 from .._backend import xp
 from ..autograd.grad_mode import state
@@ -47,6 +48,9 @@ def _to4(a):
 def _cols(x, ksize, geo):
     """im2col: (G, C/G * kh * kw, N * Ho * Wo), contiguous (the one copy of the input)."""
     (sh, sw), ((pt, pb), (pl, pr)), (dh, dw), g = geo
+    if pb < 0 or pr < 0:  # a negative far-side pad crops (transposed convs, see below)
+        x = x[:, :, :x.shape[2] + min(pb, 0), :x.shape[3] + min(pr, 0)]
+        pb, pr = max(pb, 0), max(pr, 0)
     if pt or pb or pl or pr:
         x = xp.pad(x, ((0, 0), (0, 0), (pt, pb), (pl, pr)))
     n, c, h, w = x.shape
@@ -89,10 +93,10 @@ def _conv_input(gy, w, in_shape, geo):
     h, wd = (in_shape[2], in_shape[3]) if len(in_shape) == 4 else (1, in_shape[2])
     wmat = w4.reshape(g, o // g, cg * kh * kw).transpose(0, 2, 1)
     gcols = xp.matmul(wmat, _grad_rows(gy4, g)).reshape(c, kh, kw, n, ho, wo)
-    hp, wp = h + pt + pb, wd + pl + pr
-    # Rows past the last full window were never read, hence the max(): they get zeros.
-    gx = xp.zeros((c, n, max(hp, (ho - 1) * sh + dh * (kh - 1) + 1),
-                   max(wp, (wo - 1) * sw + dw * (kw - 1) + 1)), dtype=gcols.dtype)
+    # Rows past the last window (or cropped by a negative pad) were never read: they get
+    # zeros, hence the max() sizes.
+    gx = xp.zeros((c, n, max(h + pt, (ho - 1) * sh + dh * (kh - 1) + 1),
+                   max(wd + pl, (wo - 1) * sw + dw * (kw - 1) + 1)), dtype=gcols.dtype)
     for i in range(kh):
         hs = slice(i * dh, i * dh + (ho - 1) * sh + 1, sh)
         for j in range(kw):
