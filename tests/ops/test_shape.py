@@ -71,6 +71,8 @@ CASES = [
     ("repeat_0d", lambda t, x: x.repeat(3), ()),
     ("tile", lambda t, x: t.tile(x, (2,)), (3, 2)),
     ("tile_more", lambda t, x: x.tile((2, 1, 2)), (3, 2)),
+    ("tile_int", lambda t, x: x.tile(2), (3,)),
+    ("tile_varargs", lambda t, x: x.tile(2, 1), (3, 2)),
     ("flip", lambda t, x: x.flip(0, 2), (2, 3, 4)),
     ("flip_fn", lambda t, x: t.flip(x, (-1,)), (2, 3, 4)),
     ("fliplr", lambda t, x: t.fliplr(x), (3, 4)),

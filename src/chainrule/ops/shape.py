@@ -489,8 +489,8 @@ def repeat(self, *sizes):
     return apply(Repeat, (self,), (self._data,), (tuple(int(r) for r in reps),))
 
 
-def tile(input, dims):
-    dims = tuple(dims)
+def tile(input, *dims):
+    dims = _size_args(dims)  # torch.tile(x, (2, 3)); x.tile(2, 3) and x.tile(2) also work
     nd = input._data.ndim
     if len(dims) < nd:
         dims = (1,) * (nd - len(dims)) + dims
