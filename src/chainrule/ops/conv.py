@@ -85,7 +85,7 @@ def _grad_rows(gy, g):
 
 def _conv_input(gy, w, in_shape, geo):
     """The adjoint of B in x: col2im of W^T gy, by one strided add per kernel tap."""
-    (sh, sw), ((pt, pb), (pl, pr)), (dh, dw), g = geo
+    (sh, sw), ((pt, _), (pl, _)), (dh, dw), g = geo
     gy4, w4 = _to4(gy), _to4(w)
     n, o, ho, wo = gy4.shape
     _, cg, kh, kw = w4.shape
