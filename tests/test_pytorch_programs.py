@@ -1,0 +1,595 @@
+"""Drop-in audit: short, realistic PyTorch programs run unchanged with ``torch`` bound to
+PyTorch and to chainrule. Each program returns what it computed and prints what a
+tutorial would print; both must agree (printed text exactly, tensors by dtype, shape and
+value). Data come from NumPy so the two runs see the same numbers; where a program draws
+from the library's own generator (``manual_seed``), only structure is compared."""
+import contextlib
+import math
+import io
+
+import numpy as np
+import pytest
+import torch as real_torch
+
+import chainrule
+
+LIBS = {"torch": real_torch, "chainrule": chainrule}
+
+
+def _plain(x, lib):
+    """Something comparable across libraries: tensors become (dtype, shape, array)."""
+    if isinstance(x, lib.Tensor):
+        return ("T", str(x.dtype), tuple(x.shape), x.detach().numpy().copy())
+    if isinstance(x, lib.Size):
+        return ("Size", tuple(x))
+    if isinstance(x, dict):
+        return {k: _plain(v, lib) for k, v in x.items()}
+    if type(x).__module__ == "torch.return_types":  # (values, indices) named tuples
+        return ("NT", type(x).__name__, [_plain(v, lib) for v in x], str(x).split("(")[0])
+    if isinstance(x, (list, tuple)):
+        return type(x)(_plain(v, lib) for v in x)
+    if isinstance(x, lib.dtype):
+        return ("dtype", str(x))
+    return x
+
+
+def _same(c, t, path="out", rtol=1e-5, atol=1e-6):
+    if isinstance(t, tuple) and t[:1] == ("T",):
+        assert isinstance(c, tuple) and c[:1] == ("T",), f"{path}: {c!r} is not a tensor"
+        assert c[1] == t[1], f"{path}: dtype {c[1]} vs {t[1]}"
+        assert c[2] == t[2], f"{path}: shape {c[2]} vs {t[2]}"
+        np.testing.assert_allclose(c[3], t[3], rtol=rtol, atol=atol, equal_nan=True, err_msg=path)
+    elif isinstance(t, dict):
+        assert isinstance(c, dict) and list(c) == list(t), f"{path}: keys {list(c)} vs {list(t)}"
+        for k in t:
+            _same(c[k], t[k], f"{path}[{k!r}]", rtol, atol)
+    elif isinstance(t, (list, tuple)):
+        assert type(c) is type(t) and len(c) == len(t), f"{path}: {c!r} vs {t!r}"
+        for i, (a, b) in enumerate(zip(c, t)):
+            _same(a, b, f"{path}[{i}]", rtol, atol)
+    elif isinstance(t, float):
+        assert isinstance(c, float), f"{path}: {c!r} ({type(c).__name__}) vs float {t!r}"
+        np.testing.assert_allclose(c, t, rtol=rtol, atol=atol, err_msg=path)
+    else:
+        assert type(c) is type(t) and c == t, f"{path}: {c!r} vs {t!r}"
+
+
+def run_both(program, *args, printed=True, rtol=1e-5, atol=1e-6):
+    """Run ``program(lib, *args)`` with each library; compare its results and its stdout."""
+    outs = {}
+    for name, lib in LIBS.items():
+        buf = io.StringIO()
+        with contextlib.redirect_stdout(buf):
+            res = program(lib, *args)
+        outs[name] = (_plain(res, lib), buf.getvalue())
+    (c, c_text), (t, t_text) = outs["chainrule"], outs["torch"]
+    if printed:
+        assert c_text == t_text, f"printed text differs:\n--- chainrule\n{c_text}\n--- torch\n{t_text}"
+    _same(c, t, rtol=rtol, atol=atol)
+    return outs
+
+
+def data(*shape, seed=0, dtype=np.float32):
+    return np.random.default_rng(seed).standard_normal(shape).astype(dtype)
+
+
+# ---- tensor basics tutorial ---------------------------------------------------------------
+def prog_tensor_basics(torch):
+    d = [[1, 2], [3, 4]]
+    x_data = torch.tensor(d)
+    np_array = np.array(d)
+    x_np = torch.from_numpy(np_array)
+    x_ones = torch.ones_like(x_data)
+    x_rand = torch.zeros_like(x_data, dtype=torch.float)
+    print(f"Ones Tensor: \n {x_ones} \n")
+    print(f"Zeros Tensor: \n {x_rand} \n")
+    shape = (2, 3,)
+    ones = torch.ones(shape)
+    zeros = torch.zeros(shape)
+    print(f"Ones Tensor: \n {ones} \n")
+    print(f"Zeros Tensor: \n {zeros}")
+    tensor = torch.tensor(data(3, 4))
+    print(f"Shape of tensor: {tensor.shape}")
+    print(f"Datatype of tensor: {tensor.dtype}")
+    print(f"Device tensor is stored on: {tensor.device}")
+    t = torch.ones(4, 4)
+    print(f"First row: {t[0]}")
+    print(f"First column: {t[:, 0]}")
+    print(f"Last column: {t[..., -1]}")
+    t[:, 1] = 0
+    print(t)
+    t1 = torch.cat([t, t, t], dim=1)
+    print(t1)
+    y1 = t @ t.T
+    y2 = t.matmul(t.T)
+    y3 = torch.rand_like(y1)
+    y3.copy_(torch.matmul(t, t.T))  # (the tutorial's out= form is ignored by chainrule: reported)
+    z1 = t * t
+    z2 = t.mul(t)
+    agg = t.sum()
+    agg_item = agg.item()
+    print(agg_item, type(agg_item))
+    print(f"{t} \n")
+    t.add_(5)
+    print(t)
+    n = t.numpy()
+    print(f"n: {n}")
+    t.add_(1)
+    print(f"t: {t}")
+    print(f"n: {n}")
+    n2 = np.ones(5)
+    t2 = torch.from_numpy(n2)
+    np.add(n2, 1, out=n2)
+    print(f"t: {t2}")
+    return [x_data, x_np, y1, y2, y3, z1, z2, agg, t1, t2, x_np.dtype, tensor]
+
+
+def test_tensor_basics_tutorial():
+    run_both(prog_tensor_basics)
+
+
+def prog_reprs(torch):
+    vals = [
+        torch.tensor([1.5, -2.25, 3.0]),
+        torch.tensor([1, 2, 3]),
+        torch.tensor([True, False]),
+        torch.tensor([1.0, 2.0], dtype=torch.float64),
+        torch.tensor([0.5, 1.0], dtype=torch.float16),
+        torch.tensor([1, 2], dtype=torch.int32),
+        torch.tensor([1, 2], dtype=torch.uint8),
+        torch.tensor(3.5),
+        torch.tensor(7),
+        torch.zeros(0),
+        torch.zeros(2, 0),
+        torch.tensor([[1e-8, 1.0], [100.0, 1e5]]),
+        torch.tensor([1e10, 1.0]),
+        torch.tensor([float("nan"), float("inf"), -float("inf"), 1.0]),
+        torch.arange(2000.0),
+        torch.arange(24).reshape(2, 3, 4),
+        torch.tensor([1.0, 2.0], requires_grad=True),
+        torch.tensor([1.0, 2.0], requires_grad=True) * 2,
+        torch.tensor([0.1, 0.25], dtype=torch.float64) + 1,
+    ]
+    for v in vals:
+        print(repr(v))
+        print(v)
+        print(f"{v}")
+        print(str(v.dtype), v.shape, v.size(), v.dim(), v.numel())
+    print(f"{torch.tensor(2.5).item():.3f}", f"{torch.tensor(2.5):.2f}")
+    print(torch.float32, torch.int64, torch.bool, torch.float, torch.long, torch.double)
+    return [str(v) for v in vals]
+
+
+def test_reprs_of_many_dtypes():
+    run_both(prog_reprs)
+
+
+def prog_indexing_joining(torch):
+    x = torch.tensor(data(4, 5))
+    idx = torch.tensor([0, 2])
+    mask = x > 0
+    out = {
+        "row": x[1], "col": x[:, 2], "slice": x[1:3, ::2], "neg": x[-1, -2:],
+        "idx": x[idx], "idx2": x[idx, 1], "mask": x[mask], "none": x[..., None],
+        "none0": x[None], "ell": x[..., 1], "list": x[[0, 3]], "bool_row": x[torch.tensor([True, False, True, False])],
+        "stack0": torch.stack([x, x]), "stack1": torch.stack([x[0], x[1]], dim=1),
+        "cat": torch.cat((x, x), 0), "chunk": x.chunk(2, dim=1), "split": x.split(2),
+        "split_list": torch.split(x, [1, 3]), "unbind": x.unbind(0),
+        "where": torch.where(mask, x, torch.zeros_like(x)), "where_s": torch.where(x > 0, x, 0.0),
+        "nonzero": mask.nonzero(), "nonzero_t": torch.nonzero(mask, as_tuple=True),
+        "gather": x.gather(1, torch.tensor([[0], [1], [2], [3]])),
+        "masked_fill": x.masked_fill(~mask, -1.0),
+        "and": (x > 0) & (x < 1), "or": (x < -1) | (x > 1), "not": ~mask,
+        "xor": mask ^ (x < 0.5),
+    }
+    x[mask] = 0.0
+    x[0, 0] = 10
+    x[idx] = 3.0
+    out["after_setitem"] = x
+    rows = [row.sum() for row in x]
+    out["rows"] = rows
+    out["len"] = len(x)
+    out["shape0"] = x.shape[0]
+    print(x.shape, x.size(1), x.shape[-1], len(x))
+    return out
+
+
+def test_indexing_slicing_joining():
+    run_both(prog_indexing_joining)
+
+
+def prog_tensor_methods(torch):
+    a = torch.tensor(data(2, 3, 4))
+    out = {
+        "item": a[0, 0, 0].item(), "tolist": a[0].tolist(), "view": a.view(-1), "view2": a.view(6, -1),
+        "permute": a.permute(2, 0, 1), "contig": a.permute(2, 0, 1).contiguous().is_contiguous(),
+        "is_contig": a.permute(2, 0, 1).is_contiguous(), "unsq": a.unsqueeze(1).shape,
+        "sq": a[:, :1].squeeze(), "sq1": a[:, :1].squeeze(1), "expand": a[:, :1].expand(2, 5, 4),
+        "expand_m1": a[:, :1].expand(-1, 3, -1), "repeat": a.repeat(2, 1, 1), "ri": a.repeat_interleave(2, dim=0),
+        "where": a.where(a > 0, torch.tensor(0.0)), "clamp": a.clamp(-0.5, 0.5), "clamp_min": a.clamp(min=0),
+        "argmax": a.argmax(dim=1), "argmax_all": a.argmax(), "topk": a.topk(2, dim=-1), "sort": a.sort(dim=1, descending=True),
+        "cumsum": a.cumsum(dim=2), "norm": a.norm(), "norm_dim": a.norm(dim=1), "norm_p1": a.norm(p=1, dim=-1),
+        "to": a.to(torch.float64), "to_int": a.to(dtype=torch.int32), "type_as": torch.tensor([1, 2]).type_as(a),
+        "new_zeros": a.new_zeros(2, 2), "new_ones": a.new_ones((3,)), "new_full": a.new_full((2,), 7.0),
+        "new_tensor": a.new_tensor([1, 2]),
+        "float": torch.tensor([1, 2]).float(), "long": a.long(), "bool": a.bool(), "int": a.int(), "double": a.double(),
+        "half": a.half(), "any": (a > 2).any(), "all": (a > -5).all(), "any_dim": (a > 1).any(dim=1),
+        "numel": a.numel(), "size": a.size(), "size1": a.size(-1), "dim": a.dim(), "ndim": a.ndim,
+        "t": a[0].t(), "T": a[0].T, "mT": a.mT, "flatten": a.flatten(), "flatten1": a.flatten(1),
+        "max": a.max(), "max_dim": a.max(dim=1), "min_dim": a.min(1, keepdim=True), "max_ab": torch.max(a, -a),
+        "mean": a.mean(), "mean_d": a.mean(dim=(0, 2)), "std": a.std(), "var": a.var(dim=1, unbiased=False),
+        "std_corr": a.std(dim=0, correction=0), "lse": torch.logsumexp(a, dim=-1), "sm": torch.softmax(a, dim=-1),
+        "sum_kd": a.sum(dim=-1, keepdim=True), "abs": torch.abs(a), "prod": a.prod(dim=2),
+        "einsum": torch.einsum("bij,bkj->bik", a, a), "bmm": torch.bmm(a, a.transpose(1, 2)),
+        "matmul": a @ a[0].T, "reshape": a.reshape(4, -1), "narrow": a.narrow(2, 1, 2),
+        "roll": a.roll(1, dims=2), "flip": a.flip(0), "diag": torch.diag(a[0, :, :3]),
+        "eq": a.eq(a).sum(), "ne": (a != 0).sum().item(), "sign": a.sign(), "round": (a * 10).round() / 10,
+        "allclose": torch.allclose(a, a + 1e-9), "equal": torch.equal(a, a.clone()), "isclose": torch.isclose(a, a + 1e-3),
+        "exp": a.exp(), "log": a.abs().log(), "sqrt": a.abs().sqrt(), "pow": a.pow(2), "rpow": 2 ** a,
+        "sigmoid": a.sigmoid(), "tanh": a.tanh(), "relu": a.relu(), "floor": a.floor(), "frac": a.frac(),
+        "masked_fill_": a.clone().masked_fill_(a > 0, 1.0), "tril": a[0].tril(), "triu": torch.triu(a[0], 1),
+        "count_nonzero": torch.count_nonzero(a > 0), "unique": torch.unique(torch.tensor([3, 1, 3, 2])),
+        "argsort": a[0, 0].argsort(), "kth": a.kthvalue(2, dim=-1), "median": a.median(),
+        "mean_int_err": _raises(lambda: torch.tensor([1, 2]).mean()),
+        "unflatten": a.unflatten(2, (2, 2)), "movedim": a.movedim(0, -1), "swap": a.swapaxes(0, 1),
+        "outer": torch.outer(a[0, 0], a[0, 1]), "dot": torch.dot(a[0, 0], a[0, 1]), "mv": a[0].mv(a[0, 0]),
+        "mm": a[0].mm(a[0].T), "tile": a[0, 0].tile((2,)), "index_select": a.index_select(1, torch.tensor([2, 0])),
+        "take": a.take(torch.tensor([0, 5, 23])), "cumprod": a[0].cumprod(dim=0), "amax": a.amax(dim=(1, 2)),
+    }
+    return out
+
+
+def _raises(fn):
+    try:
+        fn()
+    except Exception as e:  # noqa: BLE001 - the class and wording are what is compared
+        return (type(e).__name__, str(e).split("\n")[0])
+    return "no error"
+
+
+def test_common_tensor_methods():
+    run_both(prog_tensor_methods)
+
+
+def prog_inplace(torch):
+    a = torch.tensor(data(3, 4))
+    b = a.clone()
+    b.zero_()
+    c = torch.empty(3, 4).fill_(2.5)
+    d = torch.zeros(3, 4).copy_(a)
+    e = a.clone()
+    e.mul_(2).add_(1).clamp_(-1, 1).sub_(0.5).div_(2)
+    f = a.clone()
+    f[f < 0] = 0
+    g = a.clone()
+    g.masked_fill_(g > 0.5, 9.0)
+    h = torch.arange(6).view(2, 3)
+    h += 1
+    h *= 2
+    v = a.clone()
+    view = v[0]
+    view.fill_(3.0)
+    i = torch.zeros(5, dtype=torch.long)
+    i.copy_(torch.tensor([1.7, 2.2, 3.9, -1.5, 0.0]))
+    u = torch.empty(100).uniform_(-2, 2)
+    n = torch.empty(100).normal_(1.0, 0.1)
+    bern = torch.full((50,), 0.5).bernoulli()
+    return {"b": b, "c": c, "d": d, "e": e, "f": f, "g": g, "h": h, "v": v, "i": i,
+            "u": (u.shape, u.dtype, bool(((u >= -2) & (u < 2)).all())),
+            "n": (n.shape, n.dtype), "bern": (bern.shape, bern.dtype, bool(((bern == 0) | (bern == 1)).all()))}
+
+
+def test_inplace_and_random_fills():
+    run_both(prog_inplace)
+
+
+# ---- autograd tutorial ----------------------------------------------------------------------
+def prog_autograd(torch):
+    x = torch.ones(5)
+    y = torch.zeros(3)
+    w = torch.tensor(data(5, 3), requires_grad=True)
+    b = torch.tensor(data(3, seed=1), requires_grad=True)
+    z = torch.matmul(x, w) + b
+    loss = torch.nn.functional.binary_cross_entropy_with_logits(z, y)
+    print(f"Gradient function for z = {z.grad_fn}".split(" object")[0])
+    print(f"Gradient function for loss = {loss.grad_fn}".split(" object")[0])
+    print(z.grad_fn.name(), loss.grad_fn.name(), w.is_leaf, z.is_leaf, z.requires_grad)
+    loss.backward()
+    g1 = (w.grad.clone(), b.grad.clone())
+    z = torch.matmul(x, w) + b
+    print(z.requires_grad)
+    with torch.no_grad():
+        z = torch.matmul(x, w) + b
+    print(z.requires_grad)
+    z_det = (torch.matmul(x, w) + b).detach()
+    print(z_det.requires_grad, z_det.is_leaf, z_det.grad_fn)
+    inp = torch.eye(4, 5, requires_grad=True)
+    out = (inp + 1).pow(2).t()
+    out.backward(torch.ones_like(out), retain_graph=True)
+    print(f"First call\n{inp.grad}")
+    out.backward(torch.ones_like(out), retain_graph=True)
+    print(f"\nSecond call\n{inp.grad}")
+    inp.grad.zero_()
+    out.backward(torch.ones_like(out), retain_graph=True)
+    print(f"\nCall after zeroing gradients\n{inp.grad}")
+    # vector-Jacobian product, the classic y = x * 2 until norm > 1000
+    xs = torch.tensor([0.5, -1.0, 2.0], requires_grad=True)
+    ys = xs * 2
+    while ys.data.norm() < 1000:
+        ys = ys * 2
+    v = torch.tensor([0.1, 1.0, 0.0001], dtype=torch.float)
+    ys.backward(v)
+    print(xs.grad)
+    # requires_grad_ / grad of non-leaf with retain_grad
+    a = torch.tensor(data(3), requires_grad=False)
+    a.requires_grad_()
+    h = a.exp()
+    h.retain_grad()
+    h.sum().backward()
+    # torch.autograd.grad with create_graph: second derivative of x^3
+    s = torch.tensor(2.0, requires_grad=True)
+    (d1,) = torch.autograd.grad(s ** 3, s, create_graph=True)
+    (d2,) = torch.autograd.grad(d1, s)
+    print(d1, d2)
+    return [g1, inp.grad, xs.grad, a.grad, h.grad, d1.detach(), d2]
+
+
+def test_autograd_tutorial():
+    run_both(prog_autograd)
+
+
+def prog_grad_modes(torch):
+    x = torch.tensor(data(3), requires_grad=True)
+
+    @torch.no_grad()
+    def infer(t):
+        return t * 2
+
+    @torch.enable_grad()
+    def train_step(t):
+        return t * 2
+
+    with torch.no_grad():
+        r1 = train_step(x).requires_grad
+    r2 = infer(x).requires_grad
+    with torch.set_grad_enabled(False):
+        r3 = (x * 2).requires_grad
+    torch.set_grad_enabled(True)
+    r4 = (x * 2).requires_grad
+    is_train = False
+    with torch.set_grad_enabled(is_train):
+        r5 = (x * 2).requires_grad
+    with torch.inference_mode():
+        r6 = (x * 2).requires_grad
+    print(r1, r2, r3, r4, r5, r6, torch.is_grad_enabled())
+    return [r1, r2, r3, r4, r5, r6]
+
+
+def test_no_grad_decorators_and_grad_modes():
+    run_both(prog_grad_modes)
+
+
+def prog_linear_regression(torch):
+    rng = np.random.default_rng(0)
+    X = torch.tensor(rng.standard_normal((64, 3)).astype(np.float32))
+    true_w = torch.tensor([[2.0], [-3.4], [1.0]])
+    y = X @ true_w + 4.2 + 0.01 * torch.tensor(rng.standard_normal((64, 1)).astype(np.float32))
+    w = torch.zeros(3, 1, requires_grad=True)
+    b = torch.zeros(1, requires_grad=True)
+    lr = 0.1
+    losses = []
+    for epoch in range(30):
+        y_hat = X @ w + b
+        loss = ((y_hat - y) ** 2).mean()
+        loss.backward()
+        with torch.no_grad():
+            w -= lr * w.grad
+            b -= lr * b.grad
+            w.grad.zero_()
+            b.grad.zero_()
+        losses.append(loss.item())
+        if epoch % 10 == 0:
+            print(f"epoch {epoch + 1}, loss {loss.item():.4f}")
+    print(f"w: {w.reshape(-1)}, b: {b}")
+    return [w, b, losses]
+
+
+def test_linear_regression_manual_updates():
+    run_both(prog_linear_regression, rtol=1e-4, atol=1e-5)
+
+
+# ---- nn programs ------------------------------------------------------------------------------
+def _copy_weights(model, lib, seed=0):
+    """Give a freshly built model deterministic weights (the libraries' inits differ)."""
+    rng = np.random.default_rng(seed)
+    with lib.no_grad():
+        for p in model.parameters():
+            p.copy_(lib.tensor((0.3 * rng.standard_normal(tuple(p.shape))).astype(np.float32)))
+
+
+def prog_mlp_training(torch):
+    nn = torch.nn
+    DataLoader, Dataset = torch.utils.data.DataLoader, torch.utils.data.Dataset
+    TensorDataset = torch.utils.data.TensorDataset
+
+    class Blobs(Dataset):
+        def __init__(self, n, seed):
+            rng = np.random.default_rng(seed)
+            self.y = rng.integers(0, 3, n)
+            self.x = (rng.standard_normal((n, 4)) + self.y[:, None] * 1.5).astype(np.float32)
+
+        def __len__(self):
+            return len(self.y)
+
+        def __getitem__(self, i):
+            return torch.tensor(self.x[i]), torch.tensor(self.y[i])
+
+    class NeuralNetwork(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.flatten = nn.Flatten()
+            self.linear_relu_stack = nn.Sequential(
+                nn.Linear(4, 16), nn.ReLU(), nn.Linear(16, 16), nn.ReLU(), nn.Linear(16, 3),
+            )
+
+        def forward(self, x):
+            return self.linear_relu_stack(self.flatten(x))
+
+    model = NeuralNetwork()
+    _copy_weights(model, torch)
+    print(model)
+    for name, param in model.named_parameters():
+        print(f"Layer: {name} | Size: {param.size()} | requires_grad: {param.requires_grad}")
+    train = DataLoader(Blobs(96, 0), batch_size=16, shuffle=False)
+    rng = np.random.default_rng(1)
+    test_x = torch.tensor(rng.standard_normal((40, 4)).astype(np.float32))
+    test_y = torch.tensor(rng.integers(0, 3, 40))
+    test = DataLoader(TensorDataset(test_x, test_y), batch_size=10)
+    loss_fn = nn.CrossEntropyLoss()
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    print(optimizer)
+    history = []
+    for epoch in range(3):
+        model.train()
+        for batch, (X, y) in enumerate(train):
+            pred = model(X)
+            loss = loss_fn(pred, y)
+            loss.backward()
+            optimizer.step()
+            optimizer.zero_grad()
+            if batch % 3 == 0:
+                print(f"loss: {loss.item():>7f}  [{(batch + 1) * len(X):>5d}/{len(train.dataset):>5d}]")
+        model.eval()
+        test_loss, correct = 0, 0
+        with torch.no_grad():
+            for X, y in test:
+                pred = model(X)
+                test_loss += loss_fn(pred, y).item()
+                correct += (pred.argmax(1) == y).type(torch.float).sum().item()
+        test_loss /= len(test)
+        correct /= len(test.dataset)
+        print(f"Test Error: \n Accuracy: {(100 * correct):>0.1f}%, Avg loss: {test_loss:>8f} \n")
+        history.append((test_loss, correct))
+    print(len(train), len(test), model.training)
+    return [history, dict(model.state_dict())]
+
+
+def test_mlp_module_optim_dataloader_loop():
+    run_both(prog_mlp_training, rtol=1e-4, atol=1e-5)
+
+
+def prog_cnn_forward(torch):
+    nn = torch.nn
+    F = nn.functional
+
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv1 = nn.Conv2d(3, 6, 5)
+            self.pool = nn.MaxPool2d(2, 2)
+            self.conv2 = nn.Conv2d(6, 16, 5)
+            self.fc1 = nn.Linear(16 * 5 * 5, 32)
+            self.fc2 = nn.Linear(32, 10)
+            self.bn = nn.BatchNorm1d(32)
+            self.drop = nn.Dropout(0.5)
+
+        def forward(self, x):
+            x = self.pool(F.relu(self.conv1(x)))
+            x = self.pool(F.relu(self.conv2(x)))
+            x = torch.flatten(x, 1)
+            x = self.drop(F.relu(self.bn(self.fc1(x))))
+            return self.fc2(x)
+
+    net = Net()
+    _copy_weights(net, torch)
+    print(net)
+    images = torch.tensor(data(4, 3, 32, 32))
+    labels = torch.tensor([1, 0, 9, 3])
+    net.eval()
+    out_eval = net(images)
+    net.train()
+    net.drop.eval()  # batch statistics on, dropout's random mask off
+    out = net(images)
+    loss = F.cross_entropy(out, labels)
+    loss.backward()
+    v = net.conv2(net.pool(F.relu(net.conv1(images)))).view(4, -1)
+    _, predicted = torch.max(out_eval, 1)
+    print(predicted, out.shape, v.shape, net.bn.running_mean.shape, net.bn.num_batches_tracked)
+    n_params = sum(p.numel() for p in net.parameters() if p.requires_grad)
+    print(n_params)
+    return [out_eval, loss, net.conv1.weight.grad, net.fc1.bias.grad, net.bn.running_var, predicted]
+
+
+def test_cnn_forward_backward_with_view_flatten():
+    run_both(prog_cnn_forward, rtol=1e-4, atol=1e-5)
+
+
+def prog_lstm_classifier(torch):
+    nn = torch.nn
+
+    class SeqClassifier(nn.Module):
+        def __init__(self, vocab, emb, hidden, classes):
+            super().__init__()
+            self.embedding = nn.Embedding(vocab, emb, padding_idx=0)
+            self.lstm = nn.LSTM(emb, hidden, num_layers=2, batch_first=True, bidirectional=True)
+            self.rnn = nn.GRU(emb, hidden, batch_first=True)
+            self.fc = nn.Linear(2 * hidden + hidden, classes)
+
+        def forward(self, tokens):
+            e = self.embedding(tokens)
+            out, (h, c) = self.lstm(e)
+            _, h_gru = self.rnn(e)
+            feats = torch.cat([out[:, -1, :], h_gru[-1]], dim=1)
+            return self.fc(feats), h.shape, c.shape
+
+    model = SeqClassifier(20, 8, 6, 3)
+    _copy_weights(model, torch)
+    print(model)
+    tokens = torch.tensor(np.random.default_rng(0).integers(0, 20, (5, 7)))
+    logits, hs, cs = model(tokens)
+    loss = nn.CrossEntropyLoss()(logits, torch.tensor([0, 1, 2, 1, 0]))
+    loss.backward()
+    rnn = nn.RNN(4, 5, nonlinearity="tanh")
+    _copy_weights(rnn, torch)
+    seq = torch.tensor(data(6, 2, 4))
+    h0 = torch.zeros(1, 2, 5)
+    ro, rh = rnn(seq, h0)
+    lstm = nn.LSTM(4, 5)  # step by step, as a cell loop would (nn.LSTMCell is missing: reported)
+    _copy_weights(lstm, torch)
+    hx, cx = torch.zeros(1, 2, 5), torch.zeros(1, 2, 5)
+    outs = []
+    for t in range(seq.size(0)):
+        o, (hx, cx) = lstm(seq[t:t + 1], (hx, cx))
+        outs.append(o[0])
+    print(hs, cs, ro.shape, len(outs))
+    return [logits, loss, model.lstm.weight_hh_l1_reverse.grad, model.embedding.weight.grad, ro, rh,
+            torch.stack(outs, dim=0)]
+
+
+def test_rnn_lstm_sequence_classifier():
+    run_both(prog_lstm_classifier, rtol=1e-4, atol=1e-5)
+
+
+def prog_attention_by_hand(torch):
+    F = torch.nn.functional
+    B, T, C, H = 2, 5, 8, 2
+    x = torch.tensor(data(B, T, C), requires_grad=True)
+    Wqkv = torch.tensor(data(C, 3 * C, seed=1) * 0.3, requires_grad=True)
+    q, k, v = (x @ Wqkv).split(C, dim=2)
+    q = q.view(B, T, H, C // H).transpose(1, 2)
+    k = k.view(B, T, H, C // H).transpose(1, 2)
+    v = v.view(B, T, H, C // H).transpose(1, 2)
+    att = (q @ k.transpose(-2, -1)) * (1.0 / math.sqrt(k.size(-1)))
+    mask = torch.tril(torch.ones(T, T)).view(1, 1, T, T)
+    att = att.masked_fill(mask[:, :, :T, :T] == 0, float("-inf"))
+    att = F.softmax(att, dim=-1)
+    y = att @ v
+    y = y.transpose(1, 2).contiguous().view(B, T, C)
+    sdpa = F.scaled_dot_product_attention(q, k, v, is_causal=True).transpose(1, 2).reshape(B, T, C)
+    y.pow(2).sum().backward()
+    print(att.shape, y.grad_fn.name(), torch.allclose(y, sdpa, atol=1e-6))
+    return [y, att, x.grad, Wqkv.grad, sdpa]
+
+
+def test_hand_written_causal_attention():
+    run_both(prog_attention_by_hand, rtol=1e-4, atol=1e-5)
