@@ -12,3 +12,14 @@ from .conversion import *  # noqa: F401,F403
 from .creation import *  # noqa: F401,F403
 from .inplace import *  # noqa: F401,F403
 from .sorting import *  # noqa: F401,F403
+
+import sys as _sys  # noqa: E402
+
+# What ``from chainrule.ops import *`` gives the package: the ops, never the family modules
+# (some share a name with an op, e.g. softmax, so they are looked up in sys.modules).
+__all__ = sorted({
+    name
+    for family in ("arithmetic", "pointwise", "comparison", "reductions", "softmax", "linalg",
+                   "shape", "indexing", "conversion", "creation", "inplace", "sorting")
+    for name in _sys.modules[f"{__name__}.{family}"].__all__
+})
