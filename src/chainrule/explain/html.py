@@ -22,6 +22,7 @@ _ids = itertools.count()
 CSS = """
 .cr-page{font:14px system-ui,sans-serif;color:#202124;display:flex;gap:16px;align-items:flex-start}
 .cr-graphwrap{flex:1 1 auto;overflow:auto;max-height:88vh;border:1px solid #dadce0;border-radius:6px}
+.cr-fit svg{max-width:100%;height:auto}
 .cr-side{flex:0 0 380px;position:sticky;top:8px}
 .cr-side h2{font-size:16px;margin:4px 0 8px}
 .cr-side .cr-phase{font-size:12px;text-transform:uppercase;letter-spacing:.06em;color:#5f6368}
@@ -186,7 +187,9 @@ def render_html(ex, embedded=False, collapse=None, max_boxes=150):
     js = JS.replace("ROOT_ID", json.dumps(root_id)).replace("PREFIX", json.dumps(prefix))
     body = (
         f'<div class="cr-page" id="{root_id}" tabindex="0">'
-        f'<div class="cr-graphwrap">{svg}</div>'
+        # A small graph is scaled to fit its panel (nothing hides behind a scrollbar); a big
+        # one keeps its size and scrolls, since shrunk it could not be read.
+        f'<div class="cr-graphwrap{" cr-fit" if len(boxes) <= 40 else ""}">{svg}</div>'
         '<div class="cr-side">'
         '<div class="cr-nav"><button class="cr-first">first</button>'
         '<button class="cr-prev">◀ previous</button><button class="cr-next">next ▶</button></div>'
