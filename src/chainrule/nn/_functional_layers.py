@@ -97,8 +97,47 @@ def _conv_pads(padding, nd, w_spatial, stride, dilation):
     return tuple((i, i) for i in p)
 
 
+def _cache_key(*parts):
+    """A hashable key for the argument-check caches (None when some part is unhashable)."""
+    try:
+        hash(parts)
+    except TypeError:
+        return None
+    return parts
+
+
+# (shapes, dtypes, arguments) -> checked geometry: repeated calls skip the validation,
+# which otherwise costs more than a small convolution or pooling itself.
+_CONV_GEO = {}
+_POOL_GEO = {}
+
+
+def _remember(cache, key, value):
+    if key is not None:
+        if len(cache) > 4096:  # many distinct shapes (varying lengths): start over
+            cache.clear()
+        cache[key] = value
+
+
 def _convnd(nd, name, input, weight, bias, stride, padding, dilation, groups):
-    x, unb = _unbatched(input, nd, name)
+    b = bias._data if bias is not None else None
+    key = _cache_key(nd, input._data.shape, input._data.dtype, weight._data.shape,
+                     weight._data.dtype, None if b is None else (b.shape, b.dtype), stride,
+                     padding, dilation, groups)
+    geo = _CONV_GEO.get(key) if key is not None else None
+    if geo is None:
+        geo = _conv_geometry(nd, name, input, weight, bias, stride, padding, dilation, groups)
+        _remember(_CONV_GEO, key, geo)
+    if input._data.ndim == nd + 2:
+        return _conv.convolution(input, weight, bias, geo, False, None)
+    y = _conv.convolution(input.reshape((1,) + tuple(input.shape)), weight, bias, geo, False,
+                          None)
+    return y.reshape(tuple(y.shape)[1:])
+
+
+def _conv_geometry(nd, name, input, weight, bias, stride, padding, dilation, groups):
+    """Check a convolution's arguments as PyTorch does; the 2-d kernels' geometry."""
+    x, _ = _unbatched(input, nd, name)
     _check_dtypes(x, weight, bias)
     stride, dilation = _tuple(stride, nd), _tuple(dilation, nd)
     if any(s <= 0 for s in stride):
@@ -137,9 +176,7 @@ def _convnd(nd, name, input, weight, bias, stride, padding, dilation, groups):
             f"Calculated padded input size per channel: ({dims}). Kernel size: ({ks}). "
             "Kernel size can't be greater than actual input size"
         )
-    geo = _geo2(nd, stride, pads, dilation, groups)
-    y = _conv.convolution(x, weight, bias, geo, False, None)
-    return y.reshape(tuple(y.shape)[1:]) if unb else y
+    return _geo2(nd, stride, pads, dilation, groups)
 
 
 def _check_bias(bias, ws, n):
@@ -254,8 +291,17 @@ def _pooled(fn, x, nd):
     return r.reshape(tuple(r.shape)[1:])
 
 
+def _pool_geometry(nd, input, kernel_size, stride, padding, dilation, ceil_mode):
+    key = _cache_key(nd, input._data.shape, kernel_size, stride, padding, dilation, ceil_mode)
+    geo = _POOL_GEO.get(key) if key is not None else None
+    if geo is None:
+        geo = _pool_args(nd, input, kernel_size, stride, padding, dilation, ceil_mode)
+        _remember(_POOL_GEO, key, geo)
+    return geo
+
+
 def _max_poolnd(nd, input, kernel_size, stride, padding, dilation, ceil_mode, return_indices):
-    geo = _pool_args(nd, input, kernel_size, stride, padding, dilation, ceil_mode)
+    geo = _pool_geometry(nd, input, kernel_size, stride, padding, dilation, ceil_mode)
     return _pooled(lambda x: _pool.max_pool(x, *geo, return_indices), input, nd)
 
 
@@ -273,13 +319,18 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
 
 def _avg_poolnd(nd, input, kernel_size, stride, padding, ceil_mode, count_include_pad,
                 divisor_override):
-    k, s, p, _, out = _pool_args(nd, input, kernel_size, stride, padding, 1, ceil_mode)
-    if divisor_override is not None and divisor_override == 0:
-        raise RuntimeError("divisor must be not zero")
-    in_hw = tuple(input.shape[-2:]) if nd == 2 else (1, input.shape[-1])
-    div = _pool.avg_divisor(in_hw, k, s, p, out, count_include_pad, divisor_override)
-    return _pooled(lambda x: apply(_pool.AvgPool, (x,), (x._data,), (k, s, p, out, div)),
-                   input, nd)
+    key = _cache_key("avg", nd, input._data.shape, kernel_size, stride, padding, ceil_mode,
+                     count_include_pad, divisor_override)
+    args = _POOL_GEO.get(key) if key is not None else None
+    if args is None:
+        k, s, p, _, out = _pool_args(nd, input, kernel_size, stride, padding, 1, ceil_mode)
+        if divisor_override is not None and divisor_override == 0:
+            raise RuntimeError("divisor must be not zero")
+        in_hw = tuple(input.shape[-2:]) if nd == 2 else (1, input.shape[-1])
+        div = _pool.avg_divisor(in_hw, k, s, p, out, count_include_pad, divisor_override)
+        args = (k, s, p, out, div)
+        _remember(_POOL_GEO, key, args)
+    return _pooled(lambda x: apply(_pool.AvgPool, (x,), (x._data,), args), input, nd)
 
 
 def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
@@ -394,7 +445,21 @@ def _update_running(buf, value, momentum):
     buf._version[0] += 1
 
 
+_NORM_GEO = {}
+
+
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-05):
+    key = _cache_key(input._data.shape, normalized_shape, eps,
+                     None if weight is None else weight._data.shape,
+                     None if bias is None else bias._data.shape)
+    geo = _NORM_GEO.get(key) if key is not None else None
+    if geo is None:
+        geo = _layer_norm_geometry(input, normalized_shape, weight, bias, eps)
+        _remember(_NORM_GEO, key, geo)
+    return _norm.normalize(_norm.LayerNormalize, input, weight, bias, geo)[0]
+
+
+def _layer_norm_geometry(input, normalized_shape, weight, bias, eps):
     ns = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
     shape = tuple(input.shape)
     k = len(ns)
@@ -411,8 +476,7 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-05):
         )
     nd = len(shape)
     axes = tuple(range(nd - k, nd))
-    geo = _norm.Geometry(None, axes, ns, tuple(range(nd - k)), eps)
-    return _norm.normalize(_norm.LayerNormalize, input, weight, bias, geo)[0]
+    return _norm.Geometry(None, axes, ns, tuple(range(nd - k)), eps)
 
 
 def group_norm(input, num_groups, weight=None, bias=None, eps=1e-05):
