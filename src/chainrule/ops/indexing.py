@@ -264,6 +264,9 @@ class Index(Op):
         return put(grad, ctx.metas[0][0], ctx.args[0])
 
 
+_SELECT = BASIC_INDEX["SelectBackward0"]
+
+
 def _getitem(self, index):
     cls = index.__class__
     a = self._data
@@ -271,7 +274,7 @@ def _getitem(self, index):
         n = a.shape[0]
         if not -n <= index < n:
             raise IndexError(f"index {index} is out of bounds for dimension 0 with size {n}")
-        return apply(BASIC_INDEX["SelectBackward0"], (self,), (a,), ((index, Ellipsis),))
+        return apply(_SELECT, (self,), (a,), ((index, Ellipsis),))
     idx, name, advanced = parse_index(a.shape, index)
     if advanced:
         return apply(Index, (self,), (a,), (idx,))
