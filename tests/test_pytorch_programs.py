@@ -4,11 +4,10 @@ tutorial would print; both must agree (printed text exactly, tensors by dtype, s
 value). Data come from NumPy so the two runs see the same numbers; where a program draws
 from the library's own generator (``manual_seed``), only structure is compared."""
 import contextlib
-import math
 import io
+import math
 
 import numpy as np
-import pytest
 import torch as real_torch
 
 import chainrule
@@ -593,3 +592,239 @@ def prog_attention_by_hand(torch):
 
 def test_hand_written_causal_attention():
     run_both(prog_attention_by_hand, rtol=1e-4, atol=1e-5)
+
+
+def prog_checkpoint_roundtrip(torch, tmp_path):
+    nn = torch.nn
+    model = nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4), nn.ReLU(), nn.Linear(4, 2))
+    _copy_weights(model, torch)
+    model.train()
+    model(torch.tensor(data(8, 3)))  # move the running statistics
+    sd = model.state_dict()
+    print(list(sd.keys()))
+    path = str(tmp_path / f"{torch.__name__}.ckpt")
+    if torch.__name__ == "torch":  # torch.save pickles; the portable format is safetensors
+        from safetensors.torch import load_file, save_file
+
+        save_file({k: v.contiguous() for k, v in sd.items()}, path)
+        loaded = load_file(path)
+    else:
+        torch.save({"model": sd, "epoch": 3}, path)
+        ckpt = torch.load(path)
+        print(ckpt["epoch"])
+        loaded = ckpt["model"]
+    fresh = nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4), nn.ReLU(), nn.Linear(4, 2))
+    res = fresh.load_state_dict(loaded)
+    print(res)
+    fresh.eval()
+    x = torch.tensor(data(5, 3, seed=2))
+    bad = _raises(lambda: fresh.load_state_dict({"0.weight": torch.zeros(4, 3)}))
+    return [fresh(x), dict(fresh.state_dict()), bad]
+
+
+def test_state_dict_save_load_roundtrip(tmp_path):
+    outs = run_both(prog_checkpoint_roundtrip, tmp_path, printed=False)
+    c_text, t_text = outs["chainrule"][1], outs["torch"][1]
+    assert c_text.replace("3\n", "", 1) == t_text  # chainrule also printed the saved epoch
+
+
+def prog_schedulers(torch):
+    nn, optim = torch.nn, torch.optim
+    lr_sched = optim.lr_scheduler
+    p = nn.Parameter(torch.tensor(data(3)))
+    made = {
+        "step": lambda o: lr_sched.StepLR(o, step_size=3, gamma=0.5),
+        "multistep": lambda o: lr_sched.MultiStepLR(o, milestones=[2, 5], gamma=0.1),
+        "exp": lambda o: lr_sched.ExponentialLR(o, gamma=0.9),
+        "cosine": lambda o: lr_sched.CosineAnnealingLR(o, T_max=5, eta_min=0.001),
+        "lambda": lambda o: lr_sched.LambdaLR(o, lambda epoch: 0.95 ** epoch),
+        "onecycle": lambda o: lr_sched.OneCycleLR(o, max_lr=0.5, total_steps=10),
+        "linear": lambda o: lr_sched.LinearLR(o, start_factor=0.25, total_iters=4),
+    }
+    lrs = {}
+    for name, make in made.items():
+        opt = optim.SGD([p], lr=0.1, momentum=0.9)
+        sched = make(opt)
+        seen = []
+        for _ in range(8):
+            opt.zero_grad()
+            (p ** 2).sum().backward()
+            opt.step()
+            sched.step()
+            seen.append(sched.get_last_lr()[0])
+        lrs[name] = seen
+        print(name, [f"{v:.5f}" for v in seen], opt.param_groups[0]["lr"] == seen[-1])
+    opt = optim.Adam([p], lr=0.1)
+    plateau = lr_sched.ReduceLROnPlateau(opt, mode="min", factor=0.5, patience=1)
+    for val_loss in [1.0, 0.9, 0.95, 0.96, 0.97, 0.5, 0.6, 0.7]:
+        plateau.step(val_loss)
+    lrs["plateau"] = opt.param_groups[0]["lr"]
+    warm = optim.SGD([p], lr=0.1)
+    seq = lr_sched.SequentialLR(warm, [lr_sched.LinearLR(warm, 0.1, total_iters=2),
+                                       lr_sched.ExponentialLR(warm, 0.5)], milestones=[2])
+    seen = []
+    for _ in range(5):
+        warm.step()
+        seq.step()
+        seen.append(warm.param_groups[0]["lr"])
+    lrs["sequential"] = seen
+    return [lrs, p]
+
+
+def test_lr_schedulers_in_a_loop():
+    run_both(prog_schedulers)
+
+
+def prog_clip_and_init(torch):
+    nn = torch.nn
+    model = nn.Sequential(nn.Linear(5, 7), nn.Tanh(), nn.Linear(7, 2))
+    _copy_weights(model, torch)
+    x = torch.tensor(data(10, 5)) * 10
+    loss = model(x).pow(2).mean()
+    loss.backward()
+    total = nn.utils.clip_grad_norm_(model.parameters(), max_norm=1.0)
+    clipped = [p.grad.clone() for p in model.parameters()]
+    nn.utils.clip_grad_value_(model.parameters(), clip_value=0.01)
+    valued = [p.grad.clone() for p in model.parameters()]
+    print(f"{total.item():.4f}", total.dtype, total.shape)
+
+    def init_weights(m):
+        if isinstance(m, nn.Linear):
+            nn.init.constant_(m.weight, 0.5)
+            nn.init.zeros_(m.bias)
+
+    model.apply(init_weights)
+    w = torch.empty(3, 5)
+    nn.init.eye_(w)
+    structural = []
+    for init in (nn.init.xavier_uniform_, nn.init.kaiming_normal_, nn.init.orthogonal_,
+                 lambda t: nn.init.normal_(t, 0, 0.02), lambda t: nn.init.uniform_(t, -0.1, 0.1),
+                 lambda t: nn.init.trunc_normal_(t, std=0.02), nn.init.kaiming_uniform_, nn.init.xavier_normal_):
+        t = torch.empty(64, 32)
+        r = init(t)
+        structural.append((r is t, t.shape, t.dtype, bool(t.abs().max() > 0)))
+    gain = nn.init.calculate_gain("relu"), nn.init.calculate_gain("leaky_relu", 0.2)
+    return [total, clipped, valued, dict(model.state_dict()), w, structural, gain]
+
+
+def test_gradient_clipping_and_init():
+    run_both(prog_clip_and_init, rtol=1e-4)
+
+
+def prog_seeded(torch):
+    torch.manual_seed(42)
+    a = torch.randn(3, 4)
+    b = torch.rand(2)
+    c = torch.randint(0, 10, (5,))
+    d = torch.randperm(6)
+    e = torch.randint(3, 7, size=(2, 2), dtype=torch.int32)
+    torch.manual_seed(42)
+    a2 = torch.randn(3, 4)
+    g = torch.Generator().manual_seed(0)
+    f = torch.randn(2, generator=g)
+    drop = torch.nn.functional.dropout(torch.ones(1000), p=0.5, training=True)
+    perm_ok = sorted(d.tolist()) == list(range(6))
+    in_range = bool(((c >= 0) & (c < 10)).all() and ((e >= 3) & (e < 7)).all())
+    kept = set(drop.unique().tolist()) <= {0.0, 2.0}
+    return [(x.shape, x.dtype) for x in (a, b, c, d, e, f)] + [
+        torch.equal(a, a2), perm_ok, in_range, kept, torch.initial_seed()]
+
+
+def test_manual_seed_structure():
+    run_both(prog_seeded)
+
+
+def prog_functional_and_misc(torch):
+    F = torch.nn.functional
+    x = torch.tensor(data(4, 5))
+    y = torch.tensor([1, 0, 4, 2])
+    out = {
+        "one_hot": F.one_hot(y), "one_hot5": F.one_hot(y, num_classes=6), "ce": F.cross_entropy(x, y),
+        "ce_ls": F.cross_entropy(x, y, label_smoothing=0.1), "ce_sum": F.cross_entropy(x, y, reduction="sum"),
+        "mse": F.mse_loss(x, x.flip(0)), "relu": F.relu(x), "drop_eval": F.dropout(x, p=0.3, training=False),
+        "lsm": F.log_softmax(x, dim=1), "sm": F.softmax(x, dim=0), "gelu": F.gelu(x), "silu": F.silu(x),
+        "leaky": F.leaky_relu(x, 0.1), "nll": F.nll_loss(F.log_softmax(x, 1), y), "l1": F.l1_loss(x, 2 * x),
+        "bce": F.binary_cross_entropy(torch.sigmoid(x), (x > 0).float()), "norm": F.normalize(x, dim=1),
+        "pad": F.pad(x, (1, 2)), "linear": F.linear(x, x[:2], x[0, :2]), "cos": F.cosine_similarity(x, x.flip(1)),
+        "where": torch.where(x > 0), "clamp": torch.clamp(x, max=0.2), "abs": torch.abs(x),
+        "max": torch.max(x), "min_dim": torch.min(x, dim=0), "sum": torch.sum(x, 1), "mean": torch.mean(x, dim=-1),
+        "std": torch.std(x), "var": torch.var(x, 0), "lse": torch.logsumexp(x, 1), "softmax": torch.softmax(x, -1),
+        "arange": torch.arange(5), "arange_f": torch.arange(0, 1, 0.25), "linspace": torch.linspace(0, 1, 5),
+        "eye": torch.eye(3), "full": torch.full((2, 2), 7), "full_f": torch.full((2,), 1.5),
+        "zl": torch.zeros_like(y), "ol": torch.ones_like(x, dtype=torch.int64), "tensor_of_tensors":
+        torch.tensor([torch.tensor(1.0), torch.tensor(2.0)]),
+        "tensor_of_vectors": _raises(lambda: torch.tensor([torch.ones(2), torch.ones(2)])),
+        "stack_list": torch.stack([torch.tensor(1.0), torch.tensor(2.0)]),
+        "chain": ((0 < x) & (x < 1)).sum().item(), "float_cmp": bool((x == x.clone()).all()),
+        "allclose": torch.allclose(x, x + 1e-7), "isclose": torch.isclose(x, x * 1.001, rtol=1e-2),
+        "equal": torch.equal(x, x), "equal_shape": torch.equal(x, x[:2]),
+    }
+    print(f"{x[0, 0]:.3f} {x.sum():.2f}", f"{y}", f"{torch.tensor(True)}")
+    return out
+
+
+def test_functional_and_torch_namespace():
+    run_both(prog_functional_and_misc)
+
+
+def prog_size_and_shapes(torch):
+    x = torch.zeros(2, 3, 4)
+    s = x.shape
+    out = [
+        s == (2, 3, 4), s == torch.Size([2, 3, 4]), s != (2, 3), s[1:], s[-1], s + (5,), (1,) + s,
+        s.numel(), list(s), tuple(s), len(s), s[0] * s[1], x.size() == s, torch.Size([2, 3]),
+        isinstance(s, tuple), x.view(s[0], -1).shape, x.reshape(*s[:2], 2, 2).shape,
+        torch.zeros(s).shape, torch.ones(*s).shape, x.new_zeros(s).shape, s.index(3), s.count(2),
+        torch.zeros((0, 3)).shape, x.unsqueeze(-1).size(), x.expand(5, 2, 3, 4).shape,
+        torch.Size([]) == (), torch.tensor(1.0).shape, x[0].size(), s * 2, 2 * s,
+        _raises(lambda: s + [1]),
+    ]
+    print(s, repr(s), str(s), s[1:], torch.Size([]), torch.Size((3,)), x.stride(), x[:, 1].stride())
+    print(f"shape {s} size {x.size()} numel {x.numel()}")
+    return out
+
+
+def test_torch_size_comparisons_and_arithmetic():
+    run_both(prog_size_and_shapes)
+
+
+def prog_print_modules(torch):
+    nn = torch.nn
+    model = nn.Sequential(
+        nn.Conv2d(1, 4, kernel_size=3, stride=2, padding=1, bias=False), nn.BatchNorm2d(4), nn.ReLU(inplace=True),
+        nn.MaxPool2d(2), nn.Dropout(p=0.25), nn.Flatten(), nn.Linear(16, 10), nn.LogSoftmax(dim=1),
+    )
+    print(model)
+    print(nn.ModuleDict({"enc": nn.Linear(2, 3), "act": nn.GELU()}))
+    print(nn.ModuleList([nn.Embedding(10, 3), nn.LayerNorm(3), nn.Identity()]))
+    print(nn.LSTM(4, 8, num_layers=2, batch_first=True, dropout=0.1))
+    print(nn.MultiheadAttention(8, 2, batch_first=True))
+    print(nn.CrossEntropyLoss(), nn.MSELoss(reduction="sum"), nn.Softmax(dim=-1), nn.LeakyReLU(0.2))
+    p = [nn.Parameter(torch.zeros(2))]
+    for opt in (torch.optim.SGD(p, lr=0.01, momentum=0.9), torch.optim.Adam(p, lr=1e-3, weight_decay=1e-4),
+                torch.optim.AdamW(p), torch.optim.RMSprop(p, lr=0.01), torch.optim.Adagrad(p)):
+        print(opt)
+    print(p[0])
+    model.eval()
+    flags = [m.training for m in model.modules()]
+    model.train()
+    flags += [m.training for m in model.modules()]
+    print(sum(1 for _ in model.parameters()), len(list(model.children())), len(model), model[0])
+    print(model[-2:])
+    return flags
+
+
+def test_printing_models_and_optimizers():
+    run_both(prog_print_modules)
+
+
+def test_harness_notices_differences():
+    """The comparison itself can fail: a program that prints or returns its library's name."""
+    import pytest
+
+    with pytest.raises(AssertionError, match="printed text differs"):
+        run_both(lambda lib: print(lib.__name__))
+    with pytest.raises(AssertionError):
+        run_both(lambda lib: lib.zeros(2) if lib is chainrule else lib.zeros(3), printed=False)
+    with pytest.raises(AssertionError, match="dtype"):
+        run_both(lambda lib: lib.zeros(2, dtype=lib.float64 if lib is chainrule else lib.float32))

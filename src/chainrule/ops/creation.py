@@ -621,6 +621,7 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, layout=N
     return Tensor._make(arr)
 
 
+@method("bernoulli")
 def bernoulli(input, p=None, *, generator=None):
     """Samples 0/1 with probability ``input`` (or ``p``), in input's dtype."""
     a = input._data
@@ -641,6 +642,7 @@ def bernoulli(input, p=None, *, generator=None):
     return Tensor._make((u < prob).astype(a.dtype))
 
 
+@method("multinomial")
 def multinomial(input, num_samples, replacement=False, *, generator=None):
     """Indices drawn from the rows of ``input`` (unnormalised, non-negative weights)."""
     a = input._data
