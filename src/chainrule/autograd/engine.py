@@ -1,8 +1,10 @@
 """The backward pass: the chain rule, applied node by node in reverse topological order.
 
-1. Count, for every node reachable from the roots, how many edges point at it.
-2. Start from the roots with their upstream gradients. A node runs once every edge into
-   it has delivered its contribution (contributions are summed: ``a*a`` has two edges).
+1. Start from the roots with their upstream gradients.
+2. Run nodes in decreasing creation order (a heap keyed by each node's sequence number, as
+   PyTorch's engine does): a node is always created after the nodes that produced its
+   inputs, so by the time it runs every edge into it has delivered its contribution
+   (contributions are summed: ``a*a`` has two edges). No separate counting pass is needed.
 3. Running a node calls its op's backward rule: upstream gradient x local gradient, one
    result per operand. Each result is summed back to its operand's shape (broadcasting)
    and cast to its dtype here, in one place, then passed down the edge.
@@ -12,6 +14,8 @@
 An edge is a Node, a leaf Tensor, ``(node, output_nr)`` for one output of a multi-output
 node (custom Functions), or None. A multi-output node's gradient buffer is a list.
 """
+from heapq import heappop, heappush
+
 from .._tensor import Tensor
 from . import anomaly_mode
 from .grad_mode import state
@@ -55,23 +59,6 @@ def _node_of(e):
     if e.__class__ is tuple:
         return e[0]
     return None
-
-
-def _dependencies(roots):
-    deps = {}
-    stack = [n for n in map(_node_of, roots) if n is not None]
-    seen = set(stack)
-    while stack:
-        for e in stack.pop().edges:
-            if e is None:
-                continue
-            n = e if isinstance(e, Node) else _node_of(e)
-            if n is not None:
-                deps[n] = deps.get(n, 0) + 1
-                if n not in seen:
-                    seen.add(n)
-                    stack.append(n)
-    return deps
 
 
 def _needed(roots, targets):
@@ -127,15 +114,19 @@ def run_backward(roots, grads, retain_graph, create_graph, capture=None):
                 _add_slot(buffers, r[0], r[1], g)
             else:
                 _add(leaf_grads, r, g)
-        deps = _dependencies(roots)
         needed = _needed(roots, capture) if capture is not None else None
-        ready = [n for n in dict.fromkeys(map(_node_of, roots)) if n is not None and deps.get(n, 0) == 0]
+        ready = []
+        queued = set()
+        for n in map(_node_of, roots):
+            if n is not None and n not in queued:
+                queued.add(n)
+                heappush(ready, (-n.seq, n))
         observers = _observers
         anomaly = anomaly_mode.state.enabled
         summer = None if create_graph else _Summer()
         add = _sum_graph if create_graph else summer
         while ready:
-            node = ready.pop()
+            node = heappop(ready)[1]
             g = buffers.pop(node, None)
             if summer is not None and summer.owned:
                 summer.owned.pop(id(g), None)  # consumed: never add into it again
@@ -196,10 +187,9 @@ def run_backward(roots, grads, retain_graph, create_graph, capture=None):
                         old = leaf_grads.get(e)
                         leaf_grads[e] = gi if old is None else add(old, gi)
                     continue
-                c = deps[n] - 1
-                deps[n] = c
-                if c == 0:
-                    ready.append(n)
+                if n not in queued:
+                    queued.add(n)
+                    heappush(ready, (-n.seq, n))
         for leaf, g in leaf_grads.items():
             g = _run_leaf_hooks(leaf, g)
             if capture is not None:

@@ -7,11 +7,15 @@ computes the forward on raw arrays and, only if some input needs a gradient, rec
 None for constants), each operand's (shape, dtype) so that the engine can sum broadcast
 gradients back in one place, and the values the backward needs.
 """
+import itertools
+
 from .._tensor import Tensor
 from . import anomaly_mode
 from .grad_mode import state
 
 _anomaly = anomaly_mode.state
+
+_next_seq = itertools.count().__next__
 
 FREED = ("<freed>",)  # sentinel: saved values released by a backward without retain_graph
 
@@ -55,11 +59,13 @@ class Node:
         "out",
         "out_version",
         "saved",
+        "seq",
         "versions",
     )
 
     def __init__(self, op):
         self.op = op
+        self.seq = _next_seq()  # creation order: the engine runs nodes newest first
         self.saved = ()
         self.versions = None
         self.extra = None  # anything else the forward stashed for backward (a mask, indices)
