@@ -6,7 +6,8 @@ An index is validated once (PyTorch's errors) and turned into a NumPy index. Bas
 give a copy whose gradient scatter-adds back, so repeated indices accumulate. PyTorch
 applies integer indices *before* the advanced ones (``x[0, :, [0, 1]]`` has shape
 ``[4, 2]`` for a ``[3, 4, 5]`` x, NumPy says ``[2, 4]``), so when both appear the index is
-kept as two steps: ``(pre, post)`` with ``a[pre][post]``.
+kept as two steps: ``(pre, post)`` with ``a[pre][post]`` (likewise with None or ``...``,
+whose dims NumPy does not count when deciding whether advanced indices are adjacent).
 """
 import operator
 import warnings
@@ -236,17 +237,11 @@ def parse_index(shape, index, getitem=True):
     pre.append(Ellipsis)  # so that indexing every dim still gives a (0-d) view, not a scalar
     if not has_adv:
         return tuple(pre), name, False
-    if not has_int:
-        # Without ints NumPy's placement of the advanced dims is PyTorch's: one step.
-        return (None, _one_step(conv)), name, True
+    if not has_int and not any(k == "none" or k == "ell" for k, _ in conv):
+        # Only slices beside the advanced indices: NumPy places the advanced dims where
+        # PyTorch does, so one step. (Ints, None and ... make NumPy's adjacency rule differ.)
+        return (None, tuple(v for _, v in conv)), name, True
     return (tuple(pre), tuple(post)), name, True
-
-
-_STEP = {"none": None, "ell": Ellipsis}
-
-
-def _one_step(conv):
-    return tuple(_STEP.get(k, v) for k, v in conv)
 
 
 # ---- x[idx] -------------------------------------------------------------------------------
