@@ -9,6 +9,8 @@ gradients back in one place, and the values the backward needs.
 """
 import itertools
 
+from .._backend import ndarray
+from .._backend import xp as _xp
 from .._tensor import Tensor
 from . import anomaly_mode
 from .grad_mode import state
@@ -16,6 +18,7 @@ from .grad_mode import state
 _anomaly = anomaly_mode.state
 
 _next_seq = itertools.count().__next__
+_asarray = _xp.asarray
 
 FREED = ("<freed>",)  # sentinel: saved values released by a backward without retain_graph
 
@@ -248,15 +251,19 @@ def _record(op, inputs, arrays, args):
     for x in inputs:
         if isinstance(x, Tensor) and x._requires_grad:
             edges.append(grad_edge(x) if x._extra else (x.grad_fn or x))
-            metas.append((x._data.shape, x._data.dtype))
+            d = x._data
+            metas.append((d.shape, d.dtype))
         else:
             edges.append(None)
             metas.append(None)
     node.edges = edges
     node.metas = metas
-    if op.saves:
-        saved = node.saved = tuple(inputs[i] for i in op.saves)
-        node.versions = tuple(s._version[0] if isinstance(s, Tensor) else None for s in saved)
+    saves = op.saves
+    if saves:
+        saved = node.saved = tuple([inputs[i] for i in saves])
+        node.versions = tuple([s._version[0] if isinstance(s, Tensor) else None for s in saved])
+    if out.__class__ is not ndarray:
+        out = _asarray(out)
     result = Tensor._make(out, out.dtype.kind == "f")
     if result._requires_grad:
         result.grad_fn = node
