@@ -132,7 +132,6 @@ class View(_Reshaping):
     node_name = "ViewBackward0"
 
 
-Reshape = View  # the name the engine's first version used
 
 
 class ReshapeAlias(_Reshaping):
