@@ -12,6 +12,7 @@ from .conversion import *  # noqa: F401,F403
 from .creation import *  # noqa: F401,F403
 from .inplace import *  # noqa: F401,F403
 from .sorting import *  # noqa: F401,F403
+from .misc import *  # noqa: F401,F403
 
 import sys as _sys  # noqa: E402
 
@@ -20,6 +21,6 @@ import sys as _sys  # noqa: E402
 __all__ = sorted({
     name
     for family in ("arithmetic", "pointwise", "comparison", "reductions", "softmax", "linalg",
-                   "shape", "indexing", "conversion", "creation", "inplace", "sorting")
+                   "shape", "indexing", "conversion", "creation", "inplace", "sorting", "misc")
     for name in _sys.modules[f"{__name__}.{family}"].__all__
 })

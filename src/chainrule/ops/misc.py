@@ -1,0 +1,393 @@
+"""Ops that tutorials reach for and no family owned: cross, cdist, trace, diff, histc,
+bincount, searchsorted/bucketize, tril/triu_indices, meshgrid, cartesian_prod, apply_/map_.
+
+``diff``, ``meshgrid`` and ``cartesian_prod`` are composites of other ops, as in PyTorch
+(their grad_fn is the last op's: SubBackward0, ExpandBackward0, StackBackward0).
+Differences: ``cdist`` has no ``compute_mode`` matrix-multiplication shortcut (it always
+takes differences, which is the exact path); its p=inf and p=0 have no backward here.
+"""
+import math
+import warnings
+
+from .. import _dtype
+from .._backend import xp
+from .._tensor import Tensor
+from ..autograd.graph import apply
+from ._core import Op, broadcast_error, method, wrap_dim
+
+__all__ = [
+    "bincount", "bucketize", "cartesian_prod", "cdist", "cross", "diff", "histc", "meshgrid",
+    "searchsorted", "trace", "tril_indices", "triu_indices",
+]
+
+
+def _short(npd):
+    return _dtype._FROM_NP[npd]._short
+
+
+def _not_implemented(kernel, npd):
+    return NotImplementedError(f"\"{kernel}\" not implemented for '{_short(npd)}'")
+
+
+def _same_dtype(a, b):
+    if a.dtype != b.dtype:
+        raise RuntimeError(f"expected scalar type {_short(a.dtype)} but found {_short(b.dtype)}")
+
+
+# ---- cross ------------------------------------------------------------------------------
+class Cross(Op):
+    node_name = "LinalgCrossBackward0"
+    operands = ("self", "other")
+    formulas = {"self": "other × grad", "other": "grad × self"}
+    saves = (0, 1)
+
+    def forward(ctx, a, b, dim):
+        return xp.cross(a, b, axis=dim)
+
+    def backward(ctx, grad):
+        a, b = ctx.saved
+        dim = ctx.args[0]
+        ga = cross(b, grad, dim=dim) if ctx.edges[0] is not None else None
+        gb = cross(grad, a, dim=dim) if ctx.edges[1] is not None else None
+        return ga, gb
+
+
+@method("cross")
+def cross(input, other, dim=None):
+    """torch.cross; ``dim=None`` takes the first dimension of size 3 and warns, as PyTorch."""
+    a, b = input._data, other._data
+    _same_dtype(a, b)
+    try:
+        shape = xp.broadcast_shapes(a.shape, b.shape)
+    except ValueError:
+        raise broadcast_error(a.shape, b.shape) from None
+    if dim is None:
+        warnings.warn(
+            "Using torch.cross without specifying the dim arg is deprecated.\nPlease either pass "
+            "the dim explicitly or simply use torch.linalg.cross.\nThe default value of dim will "
+            "change to agree with that of linalg.cross in a future release.", UserWarning, stacklevel=2,
+        )
+        dim = next((i for i, s in enumerate(shape) if s == 3), None)
+        if dim is None:
+            raise RuntimeError("no dimension of size 3 in input")
+    return _cross(input, other, dim, shape, "linalg.cross")
+
+
+def _cross(input, other, dim, shape, name):
+    a, b = input._data, other._data
+    if a.ndim != b.ndim:
+        raise RuntimeError(f"{name}: inputs must have the same number of dimensions.")
+    nd = len(shape)
+    d = wrap_dim(dim, nd)
+    sa = a.shape[d - nd] if d - nd >= -a.ndim else 1
+    sb = b.shape[d - nd] if d - nd >= -b.ndim else 1
+    if sa != 3 or sb != 3:
+        raise RuntimeError(f"{name}: inputs dimension {dim} must have length 3. Got {sa} and {sb}")
+    return apply(Cross, (input, other), (a, b), (d - nd,))
+
+
+# ---- cdist ------------------------------------------------------------------------------
+class Cdist(Op):
+    node_name = "CdistBackward0"
+    operands = ("x1", "x2")
+    formulas = {
+        "x1": "Σ_j grad_ij · sign(x1_i − x2_j)·|x1_i − x2_j|^(p−1) / dist_ij^(p−1)",
+        "x2": "−Σ_i (the same)",
+    }
+    saves = (0, 1)
+    saves_output = True
+
+    def forward(ctx, a, b, p):
+        d = xp.abs(a[..., :, None, :] - b[..., None, :, :])
+        if p == 2:
+            return xp.sqrt(xp.einsum("...k,...k->...", d, d))
+        if p == 1:
+            return d.sum(-1)
+        if p == math.inf:
+            return d.max(-1) if d.shape[-1] else d.sum(-1)
+        if p == 0:
+            return (d != 0).sum(-1).astype(a.dtype)
+        return (d ** p).sum(-1) ** (1.0 / p)
+
+    def backward(ctx, grad):
+        x1, x2 = ctx.saved
+        p = ctx.args[0]
+        if p == 0 or p == math.inf:
+            raise RuntimeError(f"chainrule: the derivative of cdist with p={p} is not implemented")
+        diff = x1.unsqueeze(-2) - x2.unsqueeze(-3)
+        dist = ctx.output
+        if p == 1:
+            w = (grad.unsqueeze(-1) * diff.sign())
+        else:
+            zero = dist == 0
+            # ∂dist/∂diff = sign·|diff|^(p−1) / dist^(p−1); 0 where dist is 0 (as PyTorch)
+            scale = (grad / dist.masked_fill(zero, 1) ** (p - 1)).masked_fill(zero, 0)
+            local = diff if p == 2 else diff.sign() * diff.abs() ** (p - 1)
+            w = scale.unsqueeze(-1) * local
+        g1 = w.sum(-2) if ctx.edges[0] is not None else None
+        g2 = -w.sum(-3) if ctx.edges[1] is not None else None
+        return g1, g2
+
+
+def cdist(x1, x2, p=2.0, compute_mode="use_mm_for_euclid_dist_if_necessary"):
+    a, b = x1._data, x2._data
+    if a.ndim < 2:
+        raise RuntimeError(f"cdist only supports at least 2D tensors, X1 got: {a.ndim}D")
+    if b.ndim < 2:
+        raise RuntimeError(f"cdist only supports at least 2D tensors, X2 got: {b.ndim}D")
+    if a.dtype.kind != "f":
+        raise RuntimeError(f"cdist only supports floating-point dtypes, X1 got: {_short(a.dtype)}")
+    if b.dtype.kind != "f":
+        raise RuntimeError(f"cdist only supports floating-point dtypes, X2 got: {_short(b.dtype)}")
+    if a.shape[-1] != b.shape[-1]:
+        raise RuntimeError(
+            f"X1 and X2 must have the same number of columns. X1: {a.shape[-1]} X2: {b.shape[-1]}"
+        )
+    if p < 0:
+        raise RuntimeError("cdist only supports non-negative p values")
+    _same_dtype(a, b)
+    try:
+        xp.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+    except ValueError:
+        raise broadcast_error(a.shape[:-2], b.shape[:-2]) from None
+    return apply(Cdist, (x1, x2), (a, b), (float(p),))
+
+
+# ---- trace ------------------------------------------------------------------------------
+class Trace(Op):
+    node_name = "TraceBackward0"
+    formulas = {"self": "1 on the diagonal, 0 elsewhere"}
+
+    def forward(ctx, a):
+        return xp.asarray(xp.trace(a, dtype=xp.int64 if a.dtype.kind in "iu" else a.dtype))
+
+    def backward(ctx, grad):
+        shape, npd = ctx.metas[0]
+        eye = Tensor._make(xp.eye(shape[0], shape[1], dtype=npd))
+        return eye * grad
+
+
+@method("trace")
+def trace(input):
+    a = input._data
+    if a.ndim != 2:
+        raise RuntimeError(f"trace: expected a matrix, but got tensor with dim {a.ndim}")
+    if a.dtype.kind == "b":
+        raise _not_implemented("trace", a.dtype)
+    return apply(Trace, (input,), (a,))
+
+
+# ---- composites ---------------------------------------------------------------------------
+@method("diff")
+def diff(input, n=1, dim=-1, prepend=None, append=None):
+    """n-th forward difference along ``dim`` (narrow − narrow, as PyTorch records it)."""
+    if input.dim() == 0:
+        raise RuntimeError("diff expects input to be at least one-dimensional")
+    if n < 0:
+        raise RuntimeError(f"order must be non-negative but got {n}")
+    d = wrap_dim(dim, input.dim())
+    if prepend is not None or append is not None:
+        from .shape import cat
+
+        parts = [input]
+        if prepend is not None:
+            parts.insert(0, _diff_edge(prepend, input, "prepend"))
+        if append is not None:
+            parts.append(_diff_edge(append, input, "append"))
+        input = cat(parts, d)
+    for _ in range(n):
+        length = input.shape[d]
+        if length == 0:
+            break
+        hi, lo = input.narrow(d, 1, length - 1), input.narrow(d, 0, length - 1)
+        input = hi ^ lo if input.dtype is _dtype.bool_ else hi - lo
+    return input
+
+
+def _diff_edge(extra, input, which):
+    if not isinstance(extra, Tensor):
+        raise TypeError(f"diff(): argument '{which}' must be Tensor, not {type(extra).__name__}")
+    if extra.dim() != input.dim():
+        raise RuntimeError("diff expects prepend or append to be the same dimension as input")
+    return extra
+
+
+def meshgrid(*tensors, indexing=None):
+    """Views of the 1-d inputs expanded to the grid (ExpandBackward0, as PyTorch)."""
+    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
+        tensors = tuple(tensors[0])
+    if not tensors:
+        raise RuntimeError("meshgrid expects a non-empty TensorList")
+    if indexing is None:
+        warnings.warn(
+            "torch.meshgrid: in an upcoming release, it will be required to pass the indexing "
+            "argument.", UserWarning, stacklevel=2,
+        )
+        indexing = "ij"
+    if indexing not in ("ij", "xy"):
+        raise RuntimeError(
+            f'torch.meshgrid: indexing must be one of "xy" or "ij", but received: {indexing}'
+        )
+    for t in tensors:
+        if t.dim() > 1:
+            raise RuntimeError(
+                f"torch.meshgrid: Expected 0D or 1D tensor in the tensor list but got: {t}"
+            )
+        if t.dtype is not tensors[0].dtype:
+            raise RuntimeError("meshgrid expects all tensors to have the same dtype")
+    flat = [t.reshape(-1) for t in tensors]
+    swap = indexing == "xy" and len(flat) >= 2
+    if swap:  # xy: the first two axes trade places
+        flat[0], flat[1] = flat[1], flat[0]
+    shape = [f.shape[0] for f in flat]
+    n = len(flat)
+    grids = [f.view([-1 if i == k else 1 for i in range(n)]).expand(shape) for k, f in enumerate(flat)]
+    if swap:
+        grids[0], grids[1] = grids[1], grids[0]
+    return tuple(grids)
+
+
+def cartesian_prod(*tensors):
+    """Rows of every combination (the ij meshgrid flattened and stacked, as PyTorch)."""
+    from .shape import stack
+
+    for t in tensors:
+        if t.dim() != 1:
+            raise RuntimeError(f"Expect a 1D vector, but got shape {list(t.shape)}")
+    if len(tensors) == 1:
+        return tensors[0]
+    grids = meshgrid(*tensors, indexing="ij")
+    return stack([g.reshape(-1) for g in grids], dim=1)
+
+
+# ---- counting and searching (no gradient, as in PyTorch) ---------------------------------
+@method("histc")
+def histc(input, bins=100, min=0, max=0):
+    a = input._data
+    if a.dtype.kind != "f":
+        raise _not_implemented("histogram_cpu", a.dtype)
+    if bins <= 0:
+        raise RuntimeError(f"torch.histogram(): bins must be > 0, but got {bins} for dimension 0")
+    lo, hi = float(min), float(max)
+    if lo == hi and a.size:  # PyTorch: the data's own range
+        lo, hi = float(a.min()), float(a.max())
+    if lo == hi:
+        lo, hi = lo - 1, hi + 1
+    if lo > hi:
+        raise RuntimeError("torch.histc: max must be larger than min")
+    if not (math.isfinite(lo) and math.isfinite(hi)):
+        raise RuntimeError(f"torch.histc: range of [{lo:g}, {hi:g}] is not finite")
+    # PyTorch's binning, in the input's precision; the top edge belongs to the last bin
+    lo_, hi_ = a.dtype.type(lo), a.dtype.type(hi)
+    x = a.reshape(-1)
+    x = x[(x >= lo_) & (x <= hi_)]
+    idx = ((x - lo_) * a.dtype.type(bins) / (hi_ - lo_)).astype(xp.int64)
+    xp.minimum(idx, bins - 1, out=idx)
+    return Tensor._make(xp.bincount(idx, minlength=bins).astype(a.dtype))
+
+
+@method("bincount")
+def bincount(input, weights=None, minlength=0):
+    a = input._data
+    if a.dtype.kind not in "iu":
+        raise _not_implemented("bincount_cpu", a.dtype)
+    if a.ndim != 1 or (a.size and a.min() < 0):
+        raise RuntimeError("bincount only supports 1-d non-negative integral inputs.")
+    if minlength < 0:
+        raise RuntimeError("minlength should be >= 0")
+    if weights is None:
+        return Tensor._make(xp.bincount(a, minlength=minlength).astype(xp.int64))
+    w = weights._data
+    if w.ndim != 1 or w.shape[0] != a.shape[0]:
+        raise RuntimeError("weights should be 1-d and have the same length as input")
+    npd = w.dtype if w.dtype.kind == "f" else xp.dtype(xp.float64)  # PyTorch: double otherwise
+    return Tensor._make(xp.bincount(a, weights=w, minlength=minlength).astype(npd))
+
+
+def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=None, sorter=None):
+    seq = sorted_sequence._data
+    scalar = not isinstance(input, Tensor)
+    vals = xp.asarray(input, dtype=seq.dtype) if scalar else input._data
+    if side is not None:
+        if side not in ("left", "right"):
+            raise RuntimeError(
+                f"torch.searchsorted(): side can only be 'left' or 'right' but got {side}"
+            )
+        if right and side == "left":
+            raise RuntimeError(
+                "torch.searchsorted(): side and right can't be set to opposites, got side of "
+                "left while right was True"
+            )
+        right = side == "right"
+    if seq.ndim > 1 and (scalar or seq.shape[:-1] != vals.shape[:-1]):
+        raise RuntimeError(
+            "torch.searchsorted(): boundaries tensor should be 1 dimension or the first N-1 "
+            "dimensions of boundaries tensor and input value tensor must match, but we got "
+            f"boundaries tensor {list(seq.shape)} and input value tensor {list(vals.shape)}"
+        )
+    if sorter is not None:
+        seq = xp.take_along_axis(seq, sorter._data, axis=-1)
+    how = "right" if right else "left"
+    if seq.ndim <= 1:
+        out = xp.searchsorted(seq, vals, side=how)
+    else:
+        rows_s = seq.reshape(-1, seq.shape[-1])
+        rows_v = vals.reshape(-1, vals.shape[-1])
+        out = xp.stack([xp.searchsorted(s, v, side=how) for s, v in zip(rows_s, rows_v)])
+        out = out.reshape(vals.shape)
+    return Tensor._make(xp.asarray(out, dtype=xp.int32 if out_int32 else xp.int64))
+
+
+@method("bucketize")
+def bucketize(input, boundaries, *, out_int32=False, right=False):
+    b = boundaries._data
+    if b.ndim != 1:
+        raise RuntimeError(f"boundaries tensor must be 1 dimension, but got dim({b.ndim})")
+    return searchsorted(boundaries, input, out_int32=out_int32, right=right)
+
+
+def _tri_indices(row, col, offset, dtype, kernel, lower):
+    npd = (_dtype.to_dtype(dtype) if dtype is not None else _dtype.int64).np
+    if npd.kind not in "iu":
+        raise _not_implemented(kernel, npd)
+    if row < 0:
+        raise RuntimeError(f"row must be non-negative, got{row}")
+    if col < 0:
+        raise RuntimeError(f"col must be non-negative, got{col}")
+    r, c = xp.tril_indices(row, offset, col) if lower else xp.triu_indices(row, offset, col)
+    return Tensor._make(xp.stack([r, c]).astype(npd))
+
+
+def tril_indices(row, col, offset=0, *, dtype=None, device=None, layout=None):
+    return _tri_indices(row, col, offset, dtype, "tril_indices", True)
+
+
+def triu_indices(row, col, offset=0, *, dtype=None, device=None, layout=None):
+    return _tri_indices(row, col, offset, dtype, "triu_indices", False)
+
+
+# ---- Python callables, element by element ---------------------------------------------------
+@method("apply_")
+def apply_(self, callable):
+    """Replace each element by ``callable(element)`` in place (slow; CPU only, as PyTorch)."""
+    return _map_inplace(self, "apply_", lambda a: [callable(v) for v in a.reshape(-1).tolist()])
+
+
+@method("map_")
+def map_(self, tensor, callable):
+    """``self[i] = callable(self[i], tensor[i])`` in place, ``tensor`` broadcast to self."""
+    other = xp.broadcast_to(tensor._data, self._data.shape)
+    pairs = zip(self._data.reshape(-1).tolist(), other.reshape(-1).tolist())
+    return _map_inplace(self, "map_", lambda a: [callable(x, y) for x, y in pairs])
+
+
+def _map_inplace(self, name, fn):
+    if self._requires_grad:
+        raise RuntimeError(
+            f"Can't call {name}() on Variable that requires grad. Use var.detach().{name}() instead."
+        )
+    a = self._data
+    a[...] = xp.asarray(fn(a), dtype=a.dtype).reshape(a.shape)
+    v = self._version
+    v[0] += 1
+    return self

@@ -1,0 +1,206 @@
+"""ops/misc.py against PyTorch: values, dtypes, first and second derivatives, errors."""
+import warnings
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from oracle import assert_same, check, fd_check, raises_like
+
+import chainrule
+
+
+def both(fn):
+    return fn(chainrule), fn(torch)
+
+
+def same_error(exc, make, match=None):
+    """make(lib) raises the same class and wording under both libraries."""
+    raises_like(exc, lambda: make(chainrule), lambda: make(torch), match=match)
+
+
+# ---- differentiable ---------------------------------------------------------------------
+@pytest.mark.parametrize("sa,sb,dim", [((4, 3), (4, 3), 1), ((2, 3, 5), (1, 3, 1), -2), ((1, 3), (2, 3), -1)])
+def test_cross_matches_torch(rng, sa, sb, dim):
+    a, b = rng.standard_normal(sa), rng.standard_normal(sb)
+    out, _ = check(lambda t, x, y: t.cross(x, y, dim=dim), a, b)
+    assert out.grad_fn.name() == "LinalgCrossBackward0"
+    fd_check(lambda t, x, y: t.cross(x, y, dim=dim), a, b)
+
+
+def test_cross_default_dim_warns_and_errors():
+    a = np.arange(12.0).reshape(4, 3)
+    with pytest.warns(UserWarning, match="without specifying the dim"):
+        c = chainrule.cross(chainrule.tensor(a), chainrule.tensor(a[::-1].copy()))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert_same(c, torch.cross(torch.tensor(a), torch.tensor(a[::-1].copy())))
+        raises_like(RuntimeError, lambda: chainrule.cross(chainrule.ones(4, 2), chainrule.ones(4, 2)),
+                    lambda: torch.cross(torch.ones(4, 2), torch.ones(4, 2)))
+    for sa, sb in [((4,), (4,)), ((2, 3), (5, 3)), ((3,), (2, 3))]:
+        same_error(RuntimeError, lambda L, sa=sa, sb=sb: L.cross(L.ones(*sa), L.ones(*sb), dim=-1))
+    raises_like(RuntimeError, lambda: chainrule.ones(3).cross(chainrule.ones(3, dtype=chainrule.float64), dim=0),
+                lambda: torch.ones(3).cross(torch.ones(3, dtype=torch.float64), dim=0))
+
+
+@pytest.mark.parametrize("p", [2.0, 1.0, 3.0, 0.5])
+def test_cdist_values_and_gradients(rng, p):
+    a, b = rng.standard_normal((2, 4, 3)), rng.standard_normal((5, 3))
+    # (PyTorch has no second derivative of cdist; chainrule's is checked by differences)
+    out, _ = check(lambda t, x, y: t.cdist(x, y, p=p), a, b, rtol=1e-4, second=False)
+    assert out.grad_fn.name() == "CdistBackward0"
+    fd_check(lambda t, x, y: t.cdist(x, y, p=p), a[0], b)
+
+
+def test_cdist_zero_distance_has_zero_gradient_and_forward_only_norms(rng):
+    a = rng.standard_normal((3, 2)).astype(np.float32)
+    check(lambda t, x: t.cdist(x, x), a, second=False)
+    for p in (0.0, float("inf")):
+        check(lambda t, x, y, p=p: t.cdist(x, y, p=p), a, a[::-1] + 1, grad=False)
+
+
+def test_cdist_errors():
+    for make in (lambda L: L.cdist(L.ones(3, 2), L.ones(4, 3)), lambda L: L.cdist(L.ones(3), L.ones(4, 3)),
+                 lambda L: L.cdist(L.ones(3, 2), L.ones(4, 2), p=-1),
+                 lambda L: L.cdist(L.ones(3, 2, dtype=L.float64), L.ones(4, 2)),
+                 lambda L: L.cdist(L.arange(4).view(2, 2), L.arange(4).view(2, 2))):
+        same_error(RuntimeError, make)
+
+
+def test_trace(rng):
+    out, _ = check(lambda t, x: t.trace(x), rng.standard_normal((3, 5)))
+    assert out.grad_fn.name() == "TraceBackward0"
+    assert_same(*both(lambda L: L.arange(9, dtype=L.int32).view(3, 3).trace()))
+    raises_like(RuntimeError, lambda: chainrule.ones(2, 3, 4).trace(), lambda: torch.ones(2, 3, 4).trace())
+    raises_like(NotImplementedError, lambda: chainrule.ones(2, 2, dtype=chainrule.bool).trace(),
+                lambda: torch.ones(2, 2, dtype=torch.bool).trace())
+
+
+@pytest.mark.parametrize("kw", [{}, {"n": 2, "dim": 0}, {"n": 5}, {"prepend": "t", "dim": 0},
+                                {"append": "t"}, {"prepend": "t", "append": "t", "n": 2, "dim": 0}])
+def test_diff(rng, kw):
+    a = rng.standard_normal((3, 4))
+    extra = rng.standard_normal((1, 4)) if kw.get("dim") == 0 else rng.standard_normal((3, 1))
+
+    def f(t, x, e):
+        k = {key: (e if v == "t" else v) for key, v in kw.items()}
+        return t.diff(x, **k)
+
+    out, _ = check(f, a, extra)
+    assert out.grad_fn is None or out.grad_fn.name() == "SubBackward0"
+
+
+def test_diff_integer_bool_and_errors():
+    assert_same(*both(lambda L: L.tensor([1, 4, 9, 16]).diff(n=2)))
+    assert_same(*both(lambda L: L.tensor([True, False, False]).diff()))
+    raises_like(RuntimeError, lambda: chainrule.tensor(1.0).diff(), lambda: torch.tensor(1.0).diff())
+    raises_like(RuntimeError, lambda: chainrule.ones(3).diff(n=-1), lambda: torch.ones(3).diff(n=-1))
+    same_error(TypeError, lambda L: L.ones(3).diff(append=1.5))
+    raises_like(RuntimeError, lambda: chainrule.ones(3).diff(prepend=chainrule.ones(1, 1)),
+                lambda: torch.ones(3).diff(prepend=torch.ones(1, 1)))
+
+
+def test_meshgrid_and_cartesian_prod(rng):
+    a, b, c = rng.standard_normal(3), rng.standard_normal(2), rng.standard_normal(4)
+    for ix in ("ij", "xy"):
+        out, _ = check(lambda t, x, y, z, ix=ix: t.meshgrid(x, y, z, indexing=ix), a, b, c)
+        assert out[0].grad_fn.name() == "ExpandBackward0"
+        check(lambda t, x, y, ix=ix: t.meshgrid([x, y], indexing=ix), a, b)
+    check(lambda t, x: t.meshgrid(x[0], x, indexing="ij"), a)
+    out, _ = check(lambda t, x, y: t.cartesian_prod(x, y), a, b)
+    assert out.grad_fn.name() == "StackBackward0"
+    assert_same(*both(lambda L: L.cartesian_prod(L.tensor([1, 2]), L.tensor([3, 4, 5]), L.tensor([0]))))
+    with pytest.warns(UserWarning, match="indexing"):
+        chainrule.meshgrid(chainrule.ones(2), chainrule.ones(3))
+    same_error(RuntimeError, lambda L: L.meshgrid(L.ones(2, 2), indexing="ij"),
+               match="torch.meshgrid: Expected 0D or 1D tensor in the tensor list but got:")
+    for make in (
+                 lambda L: L.meshgrid(L.ones(2), L.ones(3), indexing="foo"),
+                 lambda L: L.meshgrid(L.ones(2), L.ones(3, dtype=L.float64), indexing="ij"),
+                 lambda L: L.meshgrid(indexing="ij"), lambda L: L.cartesian_prod(L.ones(2, 2))):
+        same_error(RuntimeError, make)
+
+
+# ---- counting and searching ----------------------------------------------------------------
+@settings(max_examples=25, deadline=None)
+@given(st.lists(st.floats(-5, 5, width=32), max_size=30), st.integers(1, 12),
+       st.sampled_from([(0, 0), (-2, 2), (0, 3)]))
+def test_histc_fuzzed(values, bins, rng_):
+    lo, hi = rng_
+    assert_same(*both(lambda L: L.histc(L.tensor(values, dtype=L.float32), bins=bins, min=lo, max=hi)))
+
+
+def test_histc_edges_and_errors():
+    assert_same(*both(lambda L: L.tensor([2.0, 2.0]).histc(bins=3)))
+    assert_same(*both(lambda L: L.tensor([1.0, 2, 5], dtype=L.float64).histc(bins=3)))
+    assert not chainrule.histc(chainrule.ones(3, requires_grad=True), bins=3).requires_grad
+    for exc, make in ((NotImplementedError, lambda L: L.histc(L.tensor([1, 2]), bins=3)),
+                      (RuntimeError, lambda L: L.histc(L.tensor([1.0]), bins=3, min=3, max=1)),
+                      (RuntimeError, lambda L: L.histc(L.tensor([1.0]), bins=0)),
+                      (RuntimeError, lambda L: L.histc(L.tensor([1.0, float("inf")])))):
+        same_error(exc, make)
+
+
+def test_bincount():
+    assert_same(*both(lambda L: L.bincount(L.tensor([0, 1, 1, 3]))))
+    assert_same(*both(lambda L: L.tensor([0, 1, 1, 3]).bincount(L.tensor([0.5, 1, 1, 2]), minlength=6)))
+    assert_same(*both(lambda L: L.bincount(L.tensor([0, 1]), weights=L.tensor([1, 2]))))
+    assert_same(*both(lambda L: L.bincount(L.tensor([], dtype=L.int64))))
+    for exc, make in ((RuntimeError, lambda L: L.bincount(L.tensor([-1, 2]))),
+                      (NotImplementedError, lambda L: L.bincount(L.tensor([1.0, 2]))),
+                      (RuntimeError, lambda L: L.bincount(L.tensor([[1, 2]]))),
+                      (RuntimeError, lambda L: L.bincount(L.tensor([1, 2]), weights=L.tensor([1.0]))),
+                      (RuntimeError, lambda L: L.bincount(L.tensor([1]), minlength=-1))):
+        same_error(exc, make)
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.lists(st.integers(-9, 9), min_size=1, max_size=10), st.lists(st.integers(-12, 12), max_size=10),
+       st.booleans(), st.booleans())
+def test_searchsorted_and_bucketize_fuzzed(seq, vals, right, int32):
+    seq = sorted(seq)
+    assert_same(*both(lambda L: L.searchsorted(L.tensor(seq), L.tensor(vals, dtype=L.int64), right=right,
+                                               out_int32=int32)))
+    assert_same(*both(lambda L: L.bucketize(L.tensor(vals, dtype=L.int64), L.tensor(seq), right=right)))
+
+
+def test_searchsorted_batched_side_sorter_scalar_and_errors():
+    assert_same(*both(lambda L: L.searchsorted(L.tensor([[1, 3, 5], [2, 4, 6]]), L.tensor([[3, 6], [1, 7]]),
+                                               side="right")))
+    assert_same(*both(lambda L: L.searchsorted(L.tensor([5.0, 1, 3]), L.tensor([2.0, 4]),
+                                               sorter=L.tensor([1, 2, 0]))))
+    assert_same(*both(lambda L: L.searchsorted(L.tensor([1.0, 3]), 2.0)))
+    assert_same(*both(lambda L: L.searchsorted(L.tensor([1, 3]), L.tensor([2.0]))))
+    for make in (lambda L: L.searchsorted(L.tensor([[1, 3], [2, 4]]), L.tensor([2])),
+                 lambda L: L.searchsorted(L.tensor([1, 2]), L.tensor([1]), side="foo"),
+                 lambda L: L.searchsorted(L.tensor([1, 2]), L.tensor([1]), side="left", right=True),
+                 lambda L: L.bucketize(L.tensor([2]), L.tensor([[1, 3]]))):
+        same_error(RuntimeError, make)
+
+
+@pytest.mark.parametrize("row,col,offset", [(3, 3, 0), (4, 3, -1), (3, 5, -2), (3, 4, 1), (0, 3, 0), (2, 2, 5)])
+def test_tril_triu_indices(row, col, offset):
+    assert_same(*both(lambda L: L.tril_indices(row, col, offset)))
+    assert_same(*both(lambda L: L.triu_indices(row, col, offset, dtype=L.int32)))
+
+
+def test_tri_indices_errors():
+    raises_like(NotImplementedError, lambda: chainrule.tril_indices(3, 3, dtype=chainrule.float32),
+                lambda: torch.tril_indices(3, 3, dtype=torch.float32))
+    raises_like(RuntimeError, lambda: chainrule.tril_indices(-1, 3), lambda: torch.tril_indices(-1, 3))
+    raises_like(RuntimeError, lambda: chainrule.triu_indices(3, -1), lambda: torch.triu_indices(3, -1))
+
+
+def test_apply_and_map_inplace():
+    def go(L):
+        x = L.arange(6.0).view(2, 3)
+        v = x[0]
+        v.apply_(lambda e: e * e + 1)
+        y = L.arange(6).view(2, 3).map_(L.tensor([10, 20, 30]), lambda a, b: a * b)
+        return x, y
+    assert_same(*both(go))
+    raises_like(RuntimeError, lambda: chainrule.ones(2, requires_grad=True).apply_(float),
+                lambda: torch.ones(2, requires_grad=True).apply_(float))
+    raises_like(RuntimeError, lambda: chainrule.ones(2, requires_grad=True).map_(chainrule.ones(2), max),
+                lambda: torch.ones(2, requires_grad=True).map_(torch.ones(2), max))
