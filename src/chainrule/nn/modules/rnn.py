@@ -1,9 +1,10 @@
 """nn.modules.rnn: RNN (tanh/relu), LSTM and GRU, multi-layer and bidirectional.
 
-Composed from chainrule ops: each layer and direction projects the whole input sequence
-with one ``linear`` (a single matmul), then steps through time with the hidden-to-hidden
-product and the cell's gates. Parameter names, shapes, gate order and initialisation are
-PyTorch's, so state dicts load either way.
+Each layer and direction projects the whole input sequence with one ``linear`` (a single
+matmul), then runs through time: LSTM as one fused node per layer direction (backpropagation
+through time on arrays), GRU and RNN step by step (GRU with a fused cell per step).
+Parameter names, shapes, gate order and initialisation are PyTorch's, so state dicts load
+either way. ``proj_size`` is not supported.
 """
 import math
 import warnings
@@ -24,8 +25,7 @@ _GATES = {"LSTM": 4, "GRU": 3, "RNN_TANH": 1, "RNN_RELU": 1}
 
 
 def _linear(x, w, b):
-    y = x.matmul(w.transpose(0, 1))
-    return y if b is None else y + b
+    return F._nnf().linear(x, w, b)
 
 
 # ---- fused cells: one node per time step ----------------------------------------------------
