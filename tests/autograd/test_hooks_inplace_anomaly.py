@@ -168,4 +168,12 @@ def test_inplace_through_views_rebases_the_base_as_torch_copyslices():
     x = chainrule.tensor([1.0, 2.0], requires_grad=True)
     y = x * 1
     y[0].mul_(3)
-    assert y.grad_fn.name() == "CopySlices"
+    assert y.grad_fn.name() == "torch::autograd::CopySlices"
+    assert "grad_fn=<CopySlices>" in repr(y)
+
+
+@pytest.mark.parametrize("lib", LIBS, ids=IDS)
+def test_inplace_through_a_view_of_a_leaf_requiring_grad_raises(lib):
+    x = lib.ones(3, requires_grad=True)
+    with pytest.raises(RuntimeError, match="a view of a leaf Variable that requires grad is being used in an in-place operation"):
+        x[0].add_(1)

@@ -78,7 +78,8 @@ class Node:
 
     # ---- what users see -------------------------------------------------------------
     def name(self):
-        return self.op.node_name
+        op = self.op
+        return getattr(op, "full_name", None) or op.node_name
 
     def __repr__(self):
         return f"<{self.op.node_name} object at {hex(id(self))}>"
@@ -220,10 +221,9 @@ def _mark_view(result, base, op=None, args=None):
     # change through either one invalidates values saved from the other. It also remembers
     # how it was cut from its root (a chain of view ops), so that an in-place change through
     # it can rebase the root's history (CopySlices).
-    if result._data.base is not None and base._data.size and result._data.size:
-        import numpy
-
-        if numpy.may_share_memory(result._data, base._data):
+    rd = result._data
+    if rd.base is not None and base._data.size and rd.size:
+        if rd.base is base._data or _xp.may_share_memory(rd, base._data):
             result._version = base._version
             if base._base is None:
                 result._base = base

@@ -258,6 +258,11 @@ def _inplace(self, result, opname):
         )
     base = self._base
     if result._requires_grad and base is not None:
+        if base._requires_grad and base.grad_fn is None:
+            raise RuntimeError(
+                "a view of a leaf Variable that requires grad is being used in an in-place "
+                "operation."
+            )
         chain = self._extra.get("view_chain") if self._extra else None
         if chain is None:
             raise RuntimeError(
@@ -285,6 +290,7 @@ class CopySlices(Op):
     region the gradient flows to the base's old history, inside it to the new values."""
 
     node_name = "CopySlices"
+    full_name = "torch::autograd::CopySlices"  # what PyTorch's name() says for this node
     operands = ("self", "src")
     formulas = {"self": "1 outside the modified view, 0 inside", "src": "1 inside the view"}
 
