@@ -204,3 +204,22 @@ def test_apply_and_map_inplace():
                 lambda: torch.ones(2, requires_grad=True).apply_(float))
     raises_like(RuntimeError, lambda: chainrule.ones(2, requires_grad=True).map_(chainrule.ones(2), max),
                 lambda: torch.ones(2, requires_grad=True).map_(torch.ones(2), max))
+
+
+def test_finfo_iinfo_and_small_queries():
+    for d in ("float16", "float32", "float64"):
+        c, t = chainrule.finfo(getattr(chainrule, d)), torch.finfo(getattr(torch, d))
+        assert repr(c) == repr(t)
+        for k in ("eps", "max", "min", "tiny", "smallest_normal", "resolution", "bits", "dtype"):
+            assert getattr(c, k) == getattr(t, k), k
+    for d in ("uint8", "int8", "int16", "int32", "int64"):
+        c, t = chainrule.iinfo(getattr(chainrule, d)), torch.iinfo(getattr(torch, d))
+        assert (repr(c), c.max, c.min, c.bits, c.dtype) == (repr(t), t.max, t.min, t.bits, t.dtype)
+    assert chainrule.finfo().dtype == torch.finfo().dtype
+    same_error(TypeError, lambda L: L.finfo(L.int32))
+    same_error(TypeError, lambda L: L.iinfo(L.float32))
+    assert chainrule.numel(chainrule.ones(2, 3)) == 6
+    assert chainrule.is_floating_point(chainrule.ones(1)) and not chainrule.is_floating_point(chainrule.ones(1).long())
+    assert repr(chainrule.channels_last) == repr(torch.channels_last)
+    assert chainrule.cuda.is_available() is torch.cuda.is_available() is False
+    assert chainrule.cuda.device_count() == torch.cuda.device_count() == 0

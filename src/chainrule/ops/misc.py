@@ -16,8 +16,25 @@ from ..autograd.graph import apply
 from ._core import Op, broadcast_error, method, wrap_dim
 
 __all__ = [
-    "bincount", "bucketize", "cartesian_prod", "cdist", "cross", "diff", "histc", "meshgrid",
-    "searchsorted", "trace", "tril_indices", "triu_indices",
+    "bincount",
+    "bucketize",
+    "cartesian_prod",
+    "cdist",
+    "channels_last",
+    "contiguous_format",
+    "cross",
+    "diff",
+    "finfo",
+    "histc",
+    "iinfo",
+    "is_floating_point",
+    "meshgrid",
+    "numel",
+    "preserve_format",
+    "searchsorted",
+    "trace",
+    "tril_indices",
+    "triu_indices",
 ]
 
 
@@ -391,3 +408,69 @@ def _map_inplace(self, name, fn):
     v = self._version
     v[0] += 1
     return self
+
+
+# ---- dtype facts and small queries -------------------------------------------------------
+def numel(input):
+    return input.numel()
+
+
+def is_floating_point(input):
+    return input.dtype.is_floating_point
+
+
+def _fmt(v):
+    return f"{v:g}"
+
+
+class finfo:
+    """torch.finfo: machine limits of a floating dtype (float attributes, as PyTorch)."""
+
+    def __init__(self, type=None):
+        d = _dtype.defaults.float if type is None else _dtype.to_dtype(type)
+        if not d.is_floating_point:
+            raise TypeError(
+                "torch.finfo() requires a floating point input type. Use torch.iinfo to handle "
+                "'torch.finfo'"
+            )
+        f = xp.finfo(d.np)
+        self.bits, self.dtype = f.bits, d.name
+        self.eps, self.max, self.min = float(f.eps), float(f.max), float(f.min)
+        self.tiny = self.smallest_normal = float(f.smallest_normal)
+        self.resolution = float(f.resolution)
+
+    def __repr__(self):
+        return (f"finfo(resolution={_fmt(self.resolution)}, min={_fmt(self.min)}, max={_fmt(self.max)}, "
+                f"eps={_fmt(self.eps)}, smallest_normal={_fmt(self.smallest_normal)}, "
+                f"tiny={_fmt(self.tiny)}, dtype={self.dtype})")
+
+
+class iinfo:
+    """torch.iinfo: the range of an integer dtype."""
+
+    def __init__(self, type):
+        d = _dtype.to_dtype(type)
+        if d.is_floating_point:
+            raise TypeError(
+                "torch.iinfo() requires an integer input type. Use torch.finfo to handle 'torch.iinfo'"
+            )
+        i = xp.iinfo(d.np)
+        self.bits, self.min, self.max, self.dtype = i.bits, int(i.min), int(i.max), d.name
+
+    def __repr__(self):
+        return f"iinfo(min={_fmt(self.min)}, max={_fmt(self.max)}, dtype={self.dtype})"
+
+
+class memory_format:
+    """torch.memory_format; chainrule has one layout, so every format means strided."""
+
+    def __init__(self, name):
+        self._name = name
+
+    def __repr__(self):
+        return f"torch.{self._name}"
+
+
+contiguous_format = memory_format("contiguous_format")
+preserve_format = memory_format("preserve_format")
+channels_last = memory_format("channels_last")
