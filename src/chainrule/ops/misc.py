@@ -437,7 +437,7 @@ class finfo:
         self.bits, self.dtype = f.bits, d.name
         self.eps, self.max, self.min = float(f.eps), float(f.max), float(f.min)
         self.tiny = self.smallest_normal = float(f.smallest_normal)
-        self.resolution = float(f.resolution)
+        self.resolution = 10.0 ** -f.precision  # exact decimal, not rounded to the dtype
 
     def __repr__(self):
         return (f"finfo(resolution={_fmt(self.resolution)}, min={_fmt(self.min)}, max={_fmt(self.max)}, "
