@@ -828,3 +828,168 @@ def test_harness_notices_differences():
         run_both(lambda lib: lib.zeros(2) if lib is chainrule else lib.zeros(3), printed=False)
     with pytest.raises(AssertionError, match="dtype"):
         run_both(lambda lib: lib.zeros(2, dtype=lib.float64 if lib is chainrule else lib.float32))
+
+
+def prog_knn_and_histograms(torch):
+    device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    rng = np.random.default_rng(3)
+    train_x = torch.tensor(rng.standard_normal((30, 2)).astype(np.float32), device=device)
+    train_y = torch.tensor(rng.integers(0, 3, 30))
+    query = torch.tensor(rng.standard_normal((6, 2)).astype(np.float32)).to(device)
+    dists = torch.cdist(query, train_x)
+    knn = dists.topk(5, largest=False)
+    votes = torch.stack([torch.bincount(train_y[i], minlength=3) for i in knn.indices])
+    pred = votes.argmax(dim=1)
+    hist = torch.histc(train_x[:, 0], bins=5, min=-2, max=2)
+    edges = torch.linspace(-2, 2, 6)
+    buckets = torch.bucketize(train_x[:, 0].contiguous(), edges)
+    xs, ys = torch.meshgrid(torch.linspace(-1, 1, 3), torch.linspace(0, 1, 2), indexing="ij")
+    grid = torch.stack([xs.flatten(), ys.flatten()], dim=1)
+    pairs = torch.cartesian_prod(torch.arange(3), torch.arange(2))
+    rows, cols = torch.tril_indices(4, 4, offset=-1)
+    print(device, pred, hist, votes.sum(1), f"{torch.finfo(torch.float32).eps:.3e}")
+    print(torch.diff(torch.tensor([1, 4, 9, 16])), torch.cumsum(torch.arange(5), 0))
+    return [dists, knn, votes, pred, hist, buckets, grid, pairs, rows, cols,
+            torch.cross(grid[:3].new_ones(3, 3), torch.eye(3), dim=1)]
+
+
+def test_knn_histograms_grids_with_new_ops():
+    run_both(prog_knn_and_histograms)
+
+
+def prog_custom_function_and_hooks(torch):
+    class Exp(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, i):
+            result = i.exp()
+            ctx.save_for_backward(result)
+            return result
+
+        @staticmethod
+        def backward(ctx, grad_output):
+            (result,) = ctx.saved_tensors
+            return grad_output * result
+
+    class ClampGrad(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, x, limit):
+            ctx.limit = limit
+            return x.clone()
+
+        @staticmethod
+        def backward(ctx, g):
+            return g.clamp(-ctx.limit, ctx.limit), None
+
+    x = torch.tensor(data(4), requires_grad=True)
+    seen = []
+    handle = x.register_hook(lambda g: seen.append(g.clone()))
+    y = Exp.apply(x)
+    z = ClampGrad.apply(y * 3, 0.5)
+    z.register_hook(lambda g: g * 2)
+    z.sum().backward()
+    handle.remove()
+    lin = torch.nn.Linear(3, 2)
+    _copy_weights(lin, torch)
+    acts = {}
+    lin.register_forward_hook(lambda m, inp, out: acts.setdefault("out", out.detach()))
+    lin(torch.tensor(data(5, 3)))
+    print(y.grad_fn.name() if hasattr(y.grad_fn, "name") else "", len(seen), x.grad.shape)
+    return [x.grad, seen, acts]
+
+
+def test_custom_autograd_function_and_hooks():
+    run_both(prog_custom_function_and_hooks, printed=False)
+
+
+def prog_transformer_block(torch):
+    nn = torch.nn
+    d_model, T, B = 8, 6, 2
+    position = torch.arange(T).unsqueeze(1)
+    div_term = torch.exp(torch.arange(0, d_model, 2) * (-math.log(10000.0) / d_model))
+    pe = torch.zeros(T, 1, d_model)
+    pe[:, 0, 0::2] = torch.sin(position * div_term)
+    pe[:, 0, 1::2] = torch.cos(position * div_term)
+    emb = nn.Embedding(11, d_model)
+    layer = nn.TransformerEncoderLayer(d_model, nhead=2, dim_feedforward=16, dropout=0.0, batch_first=False)
+    encoder = nn.TransformerEncoder(layer, num_layers=2, enable_nested_tensor=False)
+    head = nn.Linear(d_model, 11)
+    for m in (emb, encoder, head):
+        _copy_weights(m, torch)
+    tokens = torch.tensor(np.random.default_rng(0).integers(0, 11, (T, B)))
+    src = emb(tokens) * math.sqrt(d_model) + pe
+    mask = nn.Transformer.generate_square_subsequent_mask(T) if hasattr(nn, "Transformer") else \
+        torch.triu(torch.full((T, T), float("-inf")), diagonal=1)
+    out = head(encoder(src, mask=mask))
+    loss = nn.functional.cross_entropy(out.view(-1, 11), tokens.view(-1))
+    loss.backward()
+    print(out.shape, f"{loss.item():.4f}")
+    return [pe, out, loss, emb.weight.grad, head.bias.grad]
+
+
+def test_transformer_encoder_with_positional_encoding():
+    run_both(prog_transformer_block, rtol=1e-4, atol=1e-5)
+
+
+def prog_common_mistakes(torch):
+    nn = torch.nn
+    x = torch.tensor(data(2, 3), requires_grad=True)
+    errors = [
+        _raises(lambda: torch.ones(2, 3) @ torch.ones(2, 3)),
+        _raises(lambda: torch.ones(2, 3) + torch.ones(3, 2)),
+        _raises(lambda: torch.ones(2, 3).item()),
+        _raises(lambda: torch.ones(2, 3).t().view(-1)),
+        _raises(lambda: torch.ones(4).view(3)),
+        _raises(lambda: x.add_(1)),
+        _raises(lambda: x.numpy()),
+        _raises(lambda: nn.Linear(3, 2)(torch.ones(4, 5))),
+        _raises(lambda: nn.functional.cross_entropy(torch.ones(2, 3), torch.tensor([0.0, 1.0]))),
+        _raises(lambda: nn.functional.cross_entropy(torch.ones(2, 3), torch.tensor([0, 5]))),
+        _raises(lambda: torch.cat([torch.ones(2, 3), torch.ones(2, 4)])),
+        _raises(lambda: torch.stack([torch.ones(2), torch.ones(3)])),
+        _raises(lambda: torch.ones(2)[5]),
+        _raises(lambda: torch.ones(2, 3).sum(dim=2)),
+        _raises(lambda: torch.tensor([1, 2]).requires_grad_()),
+        _raises(lambda: torch.tensor([1.0, 2.0], requires_grad=True).sum().backward() or
+                torch.tensor([1.0]).backward()),
+        _raises(lambda: bool(torch.ones(2))),
+        _raises(lambda: torch.zeros(2, dtype=torch.long).mean()),
+        _raises(lambda: torch.ones(3).reshape(2, 2)),
+        _raises(lambda: torch.ones(2, 2).squeeze(3)),
+    ]
+    y = (x * 2).sum()
+    y.backward()
+    errors.append(_raises(y.backward))
+    return errors
+
+
+def test_common_mistakes_raise_like_torch():
+    run_both(prog_common_mistakes)
+
+
+def prog_data_utilities(torch):
+    data_mod = torch.utils.data
+    xs = torch.arange(20.0).view(10, 2)
+    ys = torch.arange(10)
+    ds = data_mod.TensorDataset(xs, ys)
+    sub = data_mod.Subset(ds, [1, 3, 5])
+    both = data_mod.ConcatDataset([sub, sub])
+    gen = torch.Generator().manual_seed(0)
+    train, val = data_mod.random_split(ds, [0.8, 0.2], generator=gen)
+
+    def collate(batch):
+        feats = torch.stack([b[0] for b in batch])
+        return feats.sum(1), torch.tensor([int(b[1]) for b in batch])
+
+    loader = data_mod.DataLoader(both, batch_size=4, collate_fn=collate)
+    dropped = data_mod.DataLoader(ds, batch_size=3, drop_last=True)
+    shuffled = data_mod.DataLoader(ds, batch_size=4, shuffle=True)
+    sampler = data_mod.WeightedRandomSampler([0.1] * 10, num_samples=5, replacement=True)
+    seen = sorted(int(i) for _, y in shuffled for i in y)
+    batches = [(a, b) for a, b in loader]
+    print(len(sub), len(both), len(train), len(val), len(loader), len(dropped), len(list(sampler)))
+    print(sub[0], both[4])
+    return [batches, [b for b in dropped][-1], seen, [len(b[1]) for b in shuffled]]
+
+
+def test_data_utilities():
+    run_both(prog_data_utilities)
