@@ -640,6 +640,7 @@ def prog_schedulers(torch):
         "lambda": lambda o: lr_sched.LambdaLR(o, lambda epoch: 0.95 ** epoch),
         "onecycle": lambda o: lr_sched.OneCycleLR(o, max_lr=0.5, total_steps=10),
         "linear": lambda o: lr_sched.LinearLR(o, start_factor=0.25, total_iters=4),
+        "warm_restarts": lambda o: lr_sched.CosineAnnealingWarmRestarts(o, T_0=3, T_mult=2, eta_min=1e-3),
     }
     lrs = {}
     for name, make in made.items():
@@ -668,6 +669,16 @@ def prog_schedulers(torch):
         seq.step()
         seen.append(warm.param_groups[0]["lr"])
     lrs["sequential"] = seen
+    sgdr_opt = optim.SGD([p], lr=0.1)
+    sgdr = lr_sched.CosineAnnealingWarmRestarts(sgdr_opt, T_0=2, T_mult=3)
+    iters = 4
+    seen = []
+    for epoch in range(4):  # the documented per-iteration form: fractional epochs
+        for i in range(iters):
+            sgdr_opt.step()
+            sgdr.step(epoch + i / iters)
+            seen.append(sgdr.get_last_lr()[0])
+    lrs["sgdr_fractional"] = seen
     return [lrs, p]
 
 
@@ -993,3 +1004,20 @@ def prog_data_utilities(torch):
 
 def test_data_utilities():
     run_both(prog_data_utilities)
+
+
+def prog_warm_restarts_checks(torch):
+    p = torch.nn.Parameter(torch.zeros(1))
+    sched = torch.optim.lr_scheduler.CosineAnnealingWarmRestarts
+    opt = torch.optim.SGD([p], lr=1.0)
+    s = sched(opt, T_0=5)
+    closed = []
+    for e in (7, 12.5, 3, 0):
+        s.step(e)
+        closed.append((s.get_last_lr()[0], s.last_epoch, s.T_cur, s.T_i))
+    return [closed, _raises(lambda: sched(opt, T_0=0)), _raises(lambda: sched(opt, T_0=2, T_mult=0)),
+            _raises(lambda: sched(opt, T_0=2, eta_min="x")), _raises(lambda: s.step(-1))]
+
+
+def test_cosine_warm_restarts_closed_form_and_errors():
+    run_both(prog_warm_restarts_checks)
