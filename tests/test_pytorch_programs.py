@@ -1021,3 +1021,21 @@ def prog_warm_restarts_checks(torch):
 
 def test_cosine_warm_restarts_closed_form_and_errors():
     run_both(prog_warm_restarts_checks)
+
+
+def prog_numpy_interop(torch):
+    """Notebook habits: NumPy scalars and arrays mixed into tensor arithmetic."""
+    x = torch.tensor(data(3))
+    mean, std = np.mean(data(3)), np.float64(2.0)
+    scaled = (x - mean) / std
+    out = [scaled, x * np.int64(3), np.float32(2) * x, x ** np.float64(2), x > np.float64(0.1),
+           torch.ones(2, dtype=torch.int32) + np.int64(3), torch.ones(2, dtype=torch.int32) * np.float64(1.5),
+           x.add(np.float64(1)), torch.from_numpy(np.arange(3.0)) * 2, x.numpy().dtype.name, x.tolist(),
+           torch.tensor(np.float32(2.5)), torch.tensor([np.int64(2)]), torch.tensor(np.arange(3)).dtype,
+           torch.as_tensor(np.ones((2, 2), dtype=np.float16)) + 1, float(x.sum()), int(torch.tensor([7]))]
+    print(scaled.dtype, f"{float(scaled.mean()):.4f}")
+    return out
+
+
+def test_numpy_scalars_and_arrays_mixed_in():
+    run_both(prog_numpy_interop)

@@ -139,11 +139,13 @@ def binary(op, a, b, dtype=None):
     if isinstance(a, Tensor):
         xa = a._data if a._data.dtype == npd else a._data.astype(npd)
     else:
-        xa = a  # a Python scalar stays weak, so NumPy keeps the tensor's dtype
+        # a Python scalar stays weak, so NumPy keeps the tensor's dtype; NumPy scalars are
+        # strong in NumPy 2 (float32 + np.float64 -> float64), so pass their Python value
+        xa = a.item() if isinstance(a, xp.generic) else a
     if isinstance(b, Tensor):
         xb = b._data if b._data.dtype == npd else b._data.astype(npd)
     else:
-        xb = b
+        xb = b.item() if isinstance(b, xp.generic) else b
     return _apply2(op, a, b, xa, xb)
 
 
