@@ -984,14 +984,8 @@ class BackwardHookFunction(Function):
         return (None, *ctx.hook.on_grad_input(grads))
 
 
-class _BackwardHookOutput(Function):
+class _BackwardHookOutput(BackwardHookFunction):
     """Identity on a module call's tensor outputs; its backward runs the pre-hooks."""
-
-    @staticmethod
-    def forward(ctx, hook, *tensors):
-        ctx.hook = hook
-        ctx.set_materialize_grads(False)
-        return tensors
 
     @staticmethod
     def backward(ctx, *grads):
