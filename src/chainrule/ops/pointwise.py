@@ -104,6 +104,45 @@ _erf_array = _same_dtype(_erf_raw)
 _sigmoid_array = _same_dtype(_expit_raw)
 _log_sigmoid_array = _same_dtype(_log_expit_raw)
 
+# Eigen's float32 erf (also XLA's): x·P(x²)/Q(x²) on [-4, 4], ±1 beyond; ≤ 4e-7 relative
+# error. Used for GELU's Φ on float32 only: SciPy's erf runs float32 through its float64
+# loop, ~10x slower than these dozen in-place passes, and GELU stays as close to the exact
+# value as PyTorch's own float32 GELU (both ~1.1e-6 absolute at worst).
+_ERF_P = tuple(xp.float32(c) for c in (
+    -2.72614225801306e-10, 2.77068142495902e-08, -2.10102402082508e-06,
+    -5.69250639462346e-05, -7.34990630326855e-04, -2.95459980854025e-03,
+    -1.60960333262415e-02,
+))
+_ERF_Q = tuple(xp.float32(c) for c in (
+    -1.45660718464996e-05, -2.13374055278905e-04, -1.68282697438203e-03,
+    -7.37332916720468e-03, -1.42647390514189e-02,
+))
+
+
+def _horner(x2, coeffs):
+    r = x2 * coeffs[0]
+    r += coeffs[1]
+    for c in coeffs[2:]:
+        r *= x2
+        r += c
+    return r
+
+
+def _gelu_cdf(a):
+    """Φ(a) = (1 + erf(a/√2)) / 2 as a new array of a's dtype."""
+    if a.dtype != xp.float32:
+        cdf = _erf_array(a * _SQRT1_2)
+    else:
+        z = xp.multiply(a, xp.float32(_SQRT1_2), out=xp.empty_like(a))  # out=: 0-d stays an array
+        xp.clip(z, -4, 4, out=z)
+        z2 = z * z
+        cdf = _horner(z2, _ERF_P)
+        cdf *= z
+        cdf /= _horner(z2, _ERF_Q)
+    cdf += 1
+    cdf *= 0.5
+    return cdf
+
 
 # ---- shared helpers ------------------------------------------------------------------------
 def _const(a):
@@ -914,9 +953,7 @@ class Gelu(Op):
         if approximate == "tanh":
             inner = (a + _GELU_K * (a * a * a)) * _SQRT_2_OVER_PI
             return a * 0.5 * (1 + xp.tanh(inner))
-        cdf = _erf_array(a * _SQRT1_2)
-        cdf += 1
-        cdf *= 0.5
+        cdf = _gelu_cdf(a)
         if ctx is not None:
             ctx.extra = cdf  # Φ(x) again in backward: erf is the costly part of GELU
         return a * cdf
@@ -942,7 +979,9 @@ class GeluGrad(Op):
     saves = (0, 1)
 
     def forward(ctx, g, x, cdf):
-        pdf = xp.exp(x * x * -0.5)
+        pdf = xp.multiply(x, x, out=xp.empty_like(x))  # out=: 0-d stays an array
+        pdf *= -0.5
+        xp.exp(pdf, out=pdf)
         pdf *= _INV_SQRT_2PI
         pdf *= x
         pdf += cdf
