@@ -143,7 +143,15 @@ def run_backward(roots, grads, retain_graph, create_graph, capture=None):
             if run:
                 if node.saved is FREED:
                     raise RuntimeError(_FREED_MSG)
-                if node.versions is not None or node.out is not None:
+                vs = node.versions
+                if vs is not None:
+                    i = 0
+                    for t in node.saved:  # inlined: the common case, one or two saved tensors
+                        v = vs[i]
+                        i += 1
+                        if v is not None and t._version[0] != v:
+                            _check_versions(node)
+                if node.out is not None:
                     _check_versions(node)
                 results = node.op.backward(node, g)
                 if results.__class__ is not tuple:
@@ -174,7 +182,7 @@ def run_backward(roots, grads, retain_graph, create_graph, capture=None):
                         gi = gi.sum_to_size(shape)
                     if d.dtype != dtype:
                         gi = gi.to(_dtype_of(dtype))
-                if isinstance(e, Node):
+                if e.__class__ is Node or isinstance(e, Node):
                     if gi is not None:
                         old = buffers.get(e)
                         buffers[e] = gi if old is None else add(old, gi)
