@@ -145,10 +145,7 @@ def run_backward(roots, grads, retain_graph, create_graph, capture=None):
                     raise RuntimeError(_FREED_MSG)
                 vs = node.versions
                 if vs is not None:
-                    i = 0
-                    for t in node.saved:  # inlined: the common case, one or two saved tensors
-                        v = vs[i]
-                        i += 1
+                    for t, v in zip(node.saved, vs):  # inlined: one or two saved tensors
                         if v is not None and t._version[0] != v:
                             _check_versions(node)
                 if node.out is not None:
