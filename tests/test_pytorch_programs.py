@@ -1039,3 +1039,41 @@ def prog_numpy_interop(torch):
 
 def test_numpy_scalars_and_arrays_mixed_in():
     run_both(prog_numpy_interop)
+
+
+def prog_script_preamble(torch):
+    """What training scripts do before anything else, and legacy tensor types."""
+    torch.backends.cudnn.benchmark = True
+    torch.backends.cudnn.deterministic = True
+    torch.use_deterministic_algorithms(True)
+    det = torch.are_deterministic_algorithms_enabled()
+    torch.use_deterministic_algorithms(False)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    torch.random.manual_seed(0)
+    torch.cuda.manual_seed_all(0)
+    with torch.random.fork_rng():
+        torch.rand(3)
+    use_cuda = torch.cuda.is_available()
+    use_mps = torch.backends.mps.is_available()
+    device = torch.device("cuda" if use_cuda else "mps" if use_mps else "cpu")
+    model = torch.compile(torch.nn.Linear(2, 1))
+    _copy_weights(model, torch)
+
+    @torch.compile
+    def f(x):
+        return x * 2
+
+    x = torch.FloatTensor([[1, 2], [3, 4]]).to(device)
+    idx = torch.LongTensor([1, 0])
+    out = [det, threads == torch.get_num_threads(), str(device), model(x), f(x), idx, (torch.ByteTensor(3).shape, torch.ByteTensor(3).dtype),
+           isinstance(x, torch.FloatTensor), isinstance(idx, torch.FloatTensor), x.type(torch.DoubleTensor),
+           x.type(), torch.DoubleTensor(2, 2).shape, torch.BoolTensor([1, 0]), torch.FloatTensor().shape,
+           _raises(lambda: torch.set_num_threads(0)), _raises(lambda: torch.use_deterministic_algorithms("x")),
+           _raises(lambda: torch.FloatTensor(torch.tensor([1, 2])))]
+    print(torch.FloatTensor, torch.backends.cudnn.is_available(), torch.cuda.device_count())
+    return out
+
+
+def test_script_preamble_backends_threads_compile_legacy_types():
+    run_both(prog_script_preamble)

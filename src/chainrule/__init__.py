@@ -28,7 +28,15 @@ from . import autograd  # noqa: F401
 from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled  # noqa: F401
 from .ops import *  # noqa: F401,F403
 from . import linalg  # noqa: F401  (chainrule.linalg, not the ops family of the same name)
-from . import cuda  # noqa: F401  (torch.cuda.is_available() is False here)
+from . import backends, cuda, random  # noqa: F401  (a CPU build: no CUDA, cuDNN or MPS)
+from ._runtime import (  # noqa: F401
+    are_deterministic_algorithms_enabled,
+    compile,
+    get_num_threads,
+    is_deterministic_algorithms_warn_only_enabled,
+    set_num_threads,
+    use_deterministic_algorithms,
+)
 from .ops.creation import default_generator  # noqa: F401
 from ._printing import set_printoptions  # noqa: F401
 from . import nn  # noqa: F401

@@ -4,7 +4,10 @@ from .._tensor import Tensor, device
 from ..autograd.graph import apply
 from ._core import Op, method
 
-__all__ = ["clone"]
+__all__ = [
+    "BoolTensor", "ByteTensor", "CharTensor", "DoubleTensor", "FloatTensor", "HalfTensor",
+    "IntTensor", "LongTensor", "ShortTensor", "clone",
+]
 
 
 class ToCopy(Op):
@@ -89,6 +92,8 @@ def type_(self, dtype=None, non_blocking=False):
 
     if dtype is None:
         return type_name(self)
+    if isinstance(dtype, _LegacyType):  # x.type(torch.LongTensor)
+        dtype = dtype._dtype
     if isinstance(dtype, str):  # 'torch.DoubleTensor'
         if dtype not in _BY_TYPE_NAME:
             raise ValueError(f"invalid type: '{dtype}'")
@@ -97,6 +102,61 @@ def type_(self, dtype=None, non_blocking=False):
 
 
 _BY_TYPE_NAME = {"torch." + d._short + "Tensor": d for d in _dtype.ALL}
+
+
+class _LegacyType(type):
+    """torch.FloatTensor and friends: calling makes a tensor of that dtype (from data, or
+    zero-filled where PyTorch leaves memory uninitialised); isinstance checks the dtype."""
+
+    def __call__(cls, *args, device=None):
+        if len(args) == 1 and not isinstance(args[0], int):
+            from .creation import tensor
+
+            data = args[0]
+            if isinstance(data, Tensor):  # an alias, and only of the same dtype
+                if data.dtype is not cls._dtype:
+                    raise TypeError(
+                        f"expected TensorOptions({_options(cls._dtype)}) (got TensorOptions("
+                        f"{_options(data.dtype)}))"
+                    )
+                return data.detach()
+            return tensor(data, dtype=cls._dtype, device=device)
+        if not args:
+            args = (0,)
+        from .creation import zeros
+
+        return zeros(*args, dtype=cls._dtype, device=device)
+
+    def __instancecheck__(cls, obj):
+        return isinstance(obj, Tensor) and obj.dtype is cls._dtype
+
+    def __repr__(cls):
+        return f"<class 'torch.{cls.__name__}'>"
+
+
+_CPP_NAMES = {"float32": "float", "float64": "double", "float16": "c10::Half", "int64": "long int",
+              "int32": "int", "int16": "short int", "int8": "signed char", "uint8": "unsigned char",
+              "bool": "bool"}
+
+
+def _options(d):
+    return (f"dtype={_CPP_NAMES[d.name]}, device=cpu, layout=Strided, requires_grad=false "
+            "(default), pinned_memory=false (default), memory_format=(nullopt)")
+
+
+def _legacy(name, d):
+    return _LegacyType(name, (), {"_dtype": d, "dtype": d, "__module__": "torch"})
+
+
+FloatTensor = _legacy("FloatTensor", _dtype.float32)
+DoubleTensor = _legacy("DoubleTensor", _dtype.float64)
+HalfTensor = _legacy("HalfTensor", _dtype.float16)
+LongTensor = _legacy("LongTensor", _dtype.int64)
+IntTensor = _legacy("IntTensor", _dtype.int32)
+ShortTensor = _legacy("ShortTensor", _dtype.int16)
+CharTensor = _legacy("CharTensor", _dtype.int8)
+ByteTensor = _legacy("ByteTensor", _dtype.uint8)
+BoolTensor = _legacy("BoolTensor", _dtype.bool_)
 
 
 @method("contiguous")
