@@ -489,3 +489,30 @@ def test_numpy_fallbacks_used_without_scipy():
     erf_fallback = CF._same_dtype(CF._erf_numpy)
     x = np.linspace(-4, 4, 9).astype(np.float32)
     assert_same(chainrule.tensor(erf_fallback(x)), torch.erf(torch.tensor(x)))
+
+
+def test_gelu_float32_fast_cdf_matches_torch_over_the_whole_range():
+    # float32 GELU takes Eigen's rational erf, not SciPy's; beyond |x/√2| = 4 Φ saturates.
+    arr = np.concatenate([np.linspace(-9, 9, 4001), [0.0, -0.0, 1e-30, -1e-30]]).astype(np.float32)
+    c, t = to_both(arr)
+    assert_same(CF.gelu(c), TF.gelu(t), rtol=1e-5, atol=2e-6)
+    check(lambda L, x: F(L).gelu(x), np.random.default_rng(3).standard_normal((40, 30)).astype(np.float32))
+    check(lambda L, x: F(L).gelu(x), np.float32(0.7))  # 0-d
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+def test_relu_backward_masks_nan_and_inf_gradients_to_plus_zero(dtype):
+    # Large enough for the bitwise where(mask, grad, 0) path; masked lanes must be +0.0
+    # (printed "0.", not "-0.") even where the incoming gradient is NaN or ±inf.
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((33, 20)).astype(dtype)
+    up = rng.standard_normal((33, 20)).astype(dtype)
+    up.flat[:6] = [np.nan, np.inf, -np.inf, -2.0, np.nan, -0.0]
+    x.flat[:6] = [-1, -1, -1, -1, 1, 1]
+    grads = []
+    for L in (chainrule, torch):
+        xt = L.tensor(x, requires_grad=True)
+        F(L).relu(xt).backward(L.tensor(up))
+        grads.append(xt.grad)
+    assert_same(*grads, rtol=0, atol=0)
+    assert np.array_equal(np.signbit(grads[0].numpy()), np.signbit(grads[1].numpy()))

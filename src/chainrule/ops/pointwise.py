@@ -716,12 +716,30 @@ def _split(ctx, grad, a, b, a_loses, b_loses):
     )
 
 
+def _keep_where(x, cond):
+    """``where(cond, x, 0.0)`` as a bitwise AND with an all-ones/zeros integer mask: NumPy's
+    where branches per element and mispredicts on the random masks of ReLU gradients (~13x
+    slower). Bit-exact with where, NaN and inf included (masked lanes become +0.0)."""
+    it = _INT_OF_SIZE[x.itemsize]
+    m = cond.astype(it)
+    xp.negative(m, out=m)
+    m &= x.view(it)
+    return m.view(x.dtype)
+
+
+_INT_OF_SIZE = {2: xp.int16, 4: xp.int32, 8: xp.int64}
+
+
 class Where(Op):
     node_name = "WhereBackward0"
     operands = ("self", "other")
     formulas = {"self": "1 where condition else 0", "other": "0 where condition else 1"}
 
     def forward(ctx, x, y, cond):
+        if y.__class__ is float and y == 0.0 and x.__class__ is xp.ndarray and x.size > 256 \
+                and x.dtype.kind == "f" and cond.shape == x.shape and math.copysign(1, y) > 0 \
+                and x.itemsize in _INT_OF_SIZE:
+            return _keep_where(x, cond)
         return xp.where(cond, x, y)
 
     def backward(ctx, grad):
