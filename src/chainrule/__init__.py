@@ -2,8 +2,21 @@
 
 ``import chainrule as torch`` and PyTorch code runs unchanged.
 """
-from ._dtype import (  # noqa: F401
+from . import (
+    autograd,
+    backends,
+    cuda,
+    func,
+    linalg,
+    nn,
+    optim,
+    random,
+    utils,
+)
+from ._dtype import (
     bool_ as bool,
+)
+from ._dtype import (
     double,
     dtype,
     float,
@@ -23,13 +36,8 @@ from ._dtype import (  # noqa: F401
     short,
     uint8,
 )
-from ._tensor import Size, Tensor, device  # noqa: F401
-from . import autograd  # noqa: F401
-from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled  # noqa: F401
-from .ops import *  # noqa: F401,F403
-from . import linalg  # noqa: F401  (chainrule.linalg, not the ops family of the same name)
-from . import backends, cuda, random  # noqa: F401  (a CPU build: no CUDA, cuDNN or MPS)
-from ._runtime import (  # noqa: F401
+from ._printing import set_printoptions
+from ._runtime import (
     are_deterministic_algorithms_enabled,
     compile,
     get_num_threads,
@@ -37,12 +45,11 @@ from ._runtime import (  # noqa: F401
     set_num_threads,
     use_deterministic_algorithms,
 )
-from .ops.creation import default_generator  # noqa: F401
-from ._printing import set_printoptions  # noqa: F401
-from . import nn  # noqa: F401
-from . import func, utils  # noqa: F401
-from . import optim  # noqa: F401
-from .serialization import load, save  # noqa: F401
+from ._tensor import Size, Tensor, device
+from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
+from .ops import *
+from .ops.creation import default_generator
+from .serialization import load, save
 
 __version__ = "0.1.0"
 
@@ -57,5 +64,5 @@ def result_type(tensor1, tensor2):
     return _rt(tensor1, tensor2)
 
 
-from . import explain  # noqa: E402,F401  (a callable package: chainrule.explain(loss))
+from . import explain
 

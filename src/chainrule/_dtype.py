@@ -9,7 +9,7 @@ from ._backend import xp
 
 
 class dtype:
-    __slots__ = ("name", "np", "is_floating_point", "is_signed", "itemsize", "category", "_short")
+    __slots__ = ("_short", "category", "is_floating_point", "is_signed", "itemsize", "name", "np")
 
     def __init__(self, name, np_dtype, category, short):
         self.name = name

@@ -7,7 +7,7 @@ import builtins
 import warnings
 
 from . import _dtype
-from ._backend import xp, ndarray
+from ._backend import ndarray, xp
 
 
 class Size(tuple):
@@ -47,7 +47,7 @@ class Size(tuple):
 class Tensor:
     # _extra holds what few tensors need (hooks, retain_grad, a leaf's AccumulateGrad),
     # so that making a tensor on the hot path sets only seven slots.
-    __slots__ = ("_data", "_requires_grad", "_grad", "grad_fn", "_version", "_base", "_extra", "__weakref__")
+    __slots__ = ("__weakref__", "_base", "_data", "_extra", "_grad", "_requires_grad", "_version", "grad_fn")
 
     __array_priority__ = 1000  # ndarray op Tensor defers to Tensor's reflected operators
 
@@ -225,7 +225,6 @@ class Tensor:
             if t is not None:
                 g = grad.detach() if not grad._requires_grad else grad
                 t._grad = g.clone() if t._grad is None else t._grad + g
-            return None
 
         nr = self._extra.get("output_nr") if self._extra else None
         self.grad_fn._add_hook(retain if nr is None else _slot_hook(retain, nr), retains=True)
@@ -412,7 +411,7 @@ def _wrap_dim(dim, ndim, op="dim"):
 class device:
     """Only the CPU exists; the object is here so that ``.to(device)`` code runs."""
 
-    __slots__ = ("type", "index")
+    __slots__ = ("index", "type")
 
     def __init__(self, type="cpu", index=None):
         if isinstance(type, device):

@@ -2,9 +2,9 @@
 import numpy as np
 import pytest
 import torch
+from oracle import assert_same
 
 import chainrule
-from oracle import assert_same
 
 LIBS = [chainrule, torch]
 

@@ -4,11 +4,11 @@ import pytest
 import torch
 import torch.autograd.functional as TF
 import torch.func as tfunc
+from oracle import assert_same
 
 import chainrule
 import chainrule.autograd.functional as CF
 from chainrule import func as cfunc
-from oracle import assert_same
 
 X = np.array([0.5, -1.2, 2.0])
 Y = np.array([[1.0, 2.0], [3.0, -1.0]])

@@ -132,7 +132,7 @@ def test_anomaly_forward_check_reports_first_non_finite_op():
     with chainrule.autograd.detect_anomaly(check_forward=True):
         y = x * 2
         with pytest.raises(RuntimeError) as e:
-            z = y / x  # 0/0 -> nan: reported here, at the forward
+            z = y / x  # noqa: F841  (0/0 -> nan: reported here, at the forward)
     assert "DivBackward0" in str(e.value) and "z = y / x" in str(e.value)
 
 

@@ -1,6 +1,5 @@
 """Smoke tests of the engine through the first ops (full families have their own files)."""
 import numpy as np
-
 from oracle import check, fd_check
 
 

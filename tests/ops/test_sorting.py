@@ -4,9 +4,9 @@ import pytest
 import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from oracle import assert_same, check, fd_check
 
 import chainrule
-from oracle import assert_same, check, fd_check
 
 A = np.array([[3.0, 1.0, 2.0, 5.0], [0.0, 4.0, -4.0, -1.0], [7.0, -2.0, 6.0, 0.5]])
 

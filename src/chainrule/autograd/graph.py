@@ -222,17 +222,19 @@ def _mark_view(result, base, op=None, args=None):
     # how it was cut from its root (a chain of view ops), so that an in-place change through
     # it can rebase the root's history (CopySlices).
     rd = result._data
-    if rd.base is not None and base._data.size and rd.size:
-        if rd.base is base._data or _xp.may_share_memory(rd, base._data):
-            result._version = base._version
-            if base._base is None:
-                result._base = base
-                chain = ()
-            else:
-                result._base = base._base
-                chain = base._extra.get("view_chain") if base._extra else None
-            if op is not None and chain is not None:
-                result._extras()["view_chain"] = (*chain, (op, args))
+    if rd.base is None or not base._data.size or not rd.size:
+        return
+    if rd.base is not base._data and not _xp.may_share_memory(rd, base._data):
+        return
+    result._version = base._version
+    if base._base is None:
+        result._base = base
+        chain = ()
+    else:
+        result._base = base._base
+        chain = base._extra.get("view_chain") if base._extra else None
+    if op is not None and chain is not None:
+        result._extras()["view_chain"] = (*chain, (op, args))
 
 
 def _record(op, inputs, arrays, args):

@@ -1,24 +1,24 @@
 """The op registry, grouped by family. Importing this attaches every op to Tensor."""
-from ._core import REGISTRY, Op  # noqa: F401
-from .arithmetic import *  # noqa: F401,F403
-from .pointwise import *  # noqa: F401,F403
-from .comparison import *  # noqa: F401,F403
-from .reductions import *  # noqa: F401,F403
-from .softmax import *  # noqa: F401,F403
-from .linalg import *  # noqa: F401,F403
-from .shape import *  # noqa: F401,F403
-from .indexing import *  # noqa: F401,F403
-from .conversion import *  # noqa: F401,F403
-from .creation import *  # noqa: F401,F403
-from .inplace import *  # noqa: F401,F403
-from .sorting import *  # noqa: F401,F403
-from .misc import *  # noqa: F401,F403
+import sys as _sys
 
-import sys as _sys  # noqa: E402
+from ._core import REGISTRY, Op
+from .arithmetic import *
+from .comparison import *
+from .conversion import *
+from .creation import *
+from .indexing import *
+from .inplace import *
+from .linalg import *
+from .misc import *
+from .pointwise import *
+from .reductions import *
+from .shape import *
+from .softmax import *
+from .sorting import *
 
 # What ``from chainrule.ops import *`` gives the package: the ops, never the family modules
 # (some share a name with an op, e.g. softmax, so they are looked up in sys.modules).
-__all__ = sorted({
+__all__ = sorted({  # noqa: PLE0605  (built from the families' lists)
     name
     for family in ("arithmetic", "pointwise", "comparison", "reductions", "softmax", "linalg",
                    "shape", "indexing", "conversion", "creation", "inplace", "sorting", "misc")

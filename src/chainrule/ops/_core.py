@@ -23,7 +23,7 @@ otherwise. Gradients come back at the broadcast shape: the engine sums them to e
 operand's shape, so no rule has to.
 """
 from .. import _dtype
-from .._backend import xp, ndarray
+from .._backend import ndarray, xp
 from .._tensor import Tensor, _wrap_dim
 from ..autograd.anomaly_mode import state as _anomaly
 from ..autograd.grad_mode import state as _grad
@@ -89,7 +89,7 @@ def is_tensor(x):
 
 
 def _scalar_ok(x):
-    return isinstance(x, (int, float, bool)) or isinstance(x, xp.generic)
+    return isinstance(x, (int, float, bool, xp.generic))
 
 
 def check_operand(x, opname):
@@ -352,9 +352,7 @@ def _can_cast(src, dst):
     # PyTorch's canCast: no float -> integral, no non-bool -> bool.
     if dst.kind in "iu" and src.kind == "f":
         return False
-    if dst.kind == "b" and src.kind != "b":
-        return False
-    return True
+    return not (dst.kind == "b" and src.kind != "b")
 
 
 Tensor._inplace = _inplace

@@ -1,3 +1,5 @@
 """chainrule.utils: data loading and activation checkpointing."""
-from . import checkpoint  # noqa: F401
-from . import data  # noqa: F401
+from . import (
+    checkpoint,
+    data,
+)

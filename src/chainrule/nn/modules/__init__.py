@@ -1,13 +1,13 @@
 """All nn modules. Each file owns one family."""
-from .module import *  # noqa: F401,F403
-from .container import *  # noqa: F401,F403
-from .linear import *  # noqa: F401,F403
-from .activation import *  # noqa: F401,F403
-from .loss import *  # noqa: F401,F403
-from .conv import *  # noqa: F401,F403
-from .pooling import *  # noqa: F401,F403
-from .normalization import *  # noqa: F401,F403
-from .dropout import *  # noqa: F401,F403
-from .sparse import *  # noqa: F401,F403
-from .rnn import *  # noqa: F401,F403
-from .transformer import *  # noqa: F401,F403
+from .activation import *
+from .container import *
+from .conv import *
+from .dropout import *
+from .linear import *
+from .loss import *
+from .module import *
+from .normalization import *
+from .pooling import *
+from .rnn import *
+from .sparse import *
+from .transformer import *

@@ -1,7 +1,7 @@
 """chainrule.utils.data: datasets, samplers and the DataLoader (PyTorch's torch.utils.data)."""
-from ._collate import default_collate, default_convert  # noqa: F401
-from .dataloader import DataLoader  # noqa: F401
-from .dataset import (  # noqa: F401
+from ._collate import default_collate, default_convert
+from .dataloader import DataLoader
+from .dataset import (
     ChainDataset,
     ConcatDataset,
     Dataset,
@@ -10,7 +10,7 @@ from .dataset import (  # noqa: F401
     TensorDataset,
     random_split,
 )
-from .sampler import (  # noqa: F401
+from .sampler import (
     BatchSampler,
     RandomSampler,
     Sampler,
