@@ -1077,3 +1077,40 @@ def prog_script_preamble(torch):
 
 def test_script_preamble_backends_threads_compile_legacy_types():
     run_both(prog_script_preamble)
+
+
+def prog_more_optimizers(torch):
+    """Adam's relatives in a training loop: same trajectories as PyTorch's CPU updates."""
+    nn = torch.nn
+    X = torch.tensor(data(32, 4))
+    y = torch.tensor(data(32, 1, seed=5))
+    results = {}
+    for name, kw in (("RAdam", {"lr": 0.05}), ("RAdam", {"lr": 0.05, "weight_decay": 0.1}),
+                     ("RAdam", {"lr": 0.05, "weight_decay": 0.1, "decoupled_weight_decay": True}),
+                     ("NAdam", {"lr": 0.05}), ("NAdam", {"lr": 0.05, "weight_decay": 0.01, "maximize": False}),
+                     ("NAdam", {"lr": 0.05, "weight_decay": 0.1, "decoupled_weight_decay": True}),
+                     ("Adamax", {"lr": 0.05}), ("Adamax", {"lr": 0.05, "weight_decay": 0.1, "maximize": True})):
+        model = nn.Sequential(nn.Linear(4, 8), nn.Tanh(), nn.Linear(8, 1))
+        _copy_weights(model, torch)
+        opt = getattr(torch.optim, name)(model.parameters(), **kw)
+        losses = []
+        for _ in range(12):
+            opt.zero_grad()
+            loss = nn.functional.mse_loss(model(X), y)
+            loss.backward()
+            opt.step()
+            losses.append(loss.item())
+        key = f"{name}{sorted(kw.items())}"
+        results[key] = [losses, dict(model.state_dict()),
+                        {k: v for k, v in opt.state_dict()["state"][0].items()}]
+        print(opt)
+    p = [nn.Parameter(torch.zeros(1))]
+    results["errors"] = [_raises(lambda: torch.optim.NAdam(p, momentum_decay=-1)),
+                         _raises(lambda: torch.optim.RAdam(p, betas=(1.0, 0.9))),
+                         _raises(lambda: torch.optim.Adamax(p, eps=-1)),
+                         _raises(lambda: torch.optim.RAdam(p, weight_decay=-1))]
+    return results
+
+
+def test_radam_nadam_adamax_match_torch():
+    run_both(prog_more_optimizers, rtol=1e-5, atol=1e-6)
