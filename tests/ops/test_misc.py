@@ -223,3 +223,12 @@ def test_finfo_iinfo_and_small_queries():
     assert repr(chainrule.channels_last) == repr(torch.channels_last)
     assert chainrule.cuda.is_available() is torch.cuda.is_available() is False
     assert chainrule.cuda.device_count() == torch.cuda.device_count() == 0
+
+
+def test_abs_and_reversed_protocols(rng):
+    a = rng.standard_normal((3, 2))
+    out, _ = check(lambda t, x: abs(x), a)
+    assert out.grad_fn.name() == "AbsBackward0"
+    check(lambda t, x: reversed(x), a)
+    assert_same(*both(lambda L: reversed(L.tensor(2.5))))
+    assert_same(*both(lambda L: abs(L.tensor([-3, 2]))))

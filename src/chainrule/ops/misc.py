@@ -474,3 +474,15 @@ class memory_format:
 contiguous_format = memory_format("contiguous_format")
 preserve_format = memory_format("preserve_format")
 channels_last = memory_format("channels_last")
+
+
+# ---- Python protocol methods PyTorch defines on Tensor ------------------------------------
+@method("__abs__")
+def _abs_protocol(self):
+    return self.abs()
+
+
+@method("__reversed__")
+def _reversed(self):
+    """reversed(t) is t flipped along dim 0 (a 0-d tensor is itself), as PyTorch."""
+    return self if self.dim() == 0 else self.flip(0)
