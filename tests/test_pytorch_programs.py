@@ -8,6 +8,7 @@ import io
 import math
 
 import numpy as np
+import pytest
 import torch as real_torch
 
 import chainrule
@@ -1114,3 +1115,97 @@ def prog_more_optimizers(torch):
 
 def test_radam_nadam_adamax_match_torch():
     run_both(prog_more_optimizers, rtol=1e-5, atol=1e-6)
+
+
+# ---- a small model zoo: VAE, GAN, conv layers, GRU seq2seq ----------------------------------
+def prog_vae(torch):
+    nn, F = torch.nn, torch.nn.functional
+    class VAE(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc1 = nn.Linear(16, 8)
+            self.fc21 = nn.Linear(8, 2)
+            self.fc22 = nn.Linear(8, 2)
+            self.fc3 = nn.Linear(2, 8)
+            self.fc4 = nn.Linear(8, 16)
+        def encode(self, x):
+            h1 = F.relu(self.fc1(x))
+            return self.fc21(h1), self.fc22(h1)
+        def decode(self, z):
+            return torch.sigmoid(self.fc4(F.relu(self.fc3(z))))
+        def forward(self, x, eps):
+            mu, logvar = self.encode(x.view(-1, 16))
+            std = torch.exp(0.5 * logvar)
+            return self.decode(mu + eps * std), mu, logvar
+    m = VAE()
+    _copy_weights(m, torch)
+    x = torch.sigmoid(torch.tensor(data(4, 4, 4)))
+    eps = torch.tensor(data(4, 2, seed=9))
+    recon, mu, logvar = m(x, eps)
+    BCE = F.binary_cross_entropy(recon, x.view(-1, 16), reduction='sum')
+    KLD = -0.5 * torch.sum(1 + logvar - mu.pow(2) - logvar.exp())
+    (BCE + KLD).backward()
+    return [BCE, KLD, m.fc1.weight.grad]
+
+def prog_gan(torch):
+    nn = torch.nn
+    G = nn.Sequential(nn.Linear(2, 8), nn.LeakyReLU(0.2), nn.Linear(8, 4), nn.Tanh())
+    D = nn.Sequential(nn.Linear(4, 8), nn.LeakyReLU(0.2), nn.Linear(8, 1), nn.Sigmoid())
+    _copy_weights(G, torch)
+    _copy_weights(D, torch, 1)
+    optG = torch.optim.Adam(G.parameters(), lr=2e-4, betas=(0.5, 0.999))
+    optD = torch.optim.Adam(D.parameters(), lr=2e-4, betas=(0.5, 0.999))
+    crit = nn.BCELoss()
+    real = torch.tensor(data(8, 4))
+    z = torch.tensor(data(8, 2, seed=2))
+    out = []
+    for _ in range(3):
+        optD.zero_grad()
+        fake = G(z)
+        lossD = crit(D(real), torch.ones(8, 1)) + crit(D(fake.detach()), torch.zeros(8, 1))
+        lossD.backward()
+        optD.step()
+        optG.zero_grad()
+        lossG = crit(D(fake), torch.full((8, 1), 1.0))
+        lossG.backward()
+        optG.step()
+        out.append((lossD.item(), lossG.item()))
+    return out
+
+def prog_convnet_layers(torch):
+    nn, F = torch.nn, torch.nn.functional
+    m = nn.Sequential(nn.Conv2d(3, 4, 3, padding='same'), nn.BatchNorm2d(4), nn.GELU(), nn.AvgPool2d(2),
+                      nn.ConvTranspose2d(4, 2, 2, stride=2), nn.GroupNorm(1, 2), nn.AdaptiveAvgPool2d((1, 1)), nn.Flatten(), nn.LayerNorm(2))
+    _copy_weights(m, torch)
+    x = torch.tensor(data(2, 3, 8, 8))
+    y = m(x)
+    y.sum().backward()
+    return [y, m[0].weight.grad, F.max_pool2d(x, 2).shape, F.conv1d(torch.tensor(data(1, 2, 5)), torch.tensor(data(3, 2, 2))) ]
+
+def prog_seq2seq(torch):
+    nn = torch.nn
+    enc = nn.GRU(3, 5, batch_first=True)
+    dec = nn.GRU(3, 5, batch_first=True)
+    out = nn.Linear(5, 3)
+    for mm in (enc, dec, out): _copy_weights(mm, torch)
+    src = torch.tensor(data(2, 4, 3))
+    tgt = torch.tensor(data(2, 3, 3, seed=1))
+    _, h = enc(src)
+    inp = tgt[:, :1]
+    outs = []
+    for t in range(3):
+        o, h = dec(inp, h)
+        step = out(o)
+        outs.append(step)
+        inp = step.detach()
+    logits = torch.cat(outs, 1)
+    loss = nn.functional.mse_loss(logits, tgt)
+    loss.backward()
+    nn.utils.clip_grad_norm_(list(enc.parameters()) + list(dec.parameters()), 0.5)
+    return [logits, loss, enc.weight_ih_l0.grad]
+
+
+@pytest.mark.parametrize("program", [prog_vae, prog_gan, prog_convnet_layers, prog_seq2seq],
+                         ids=["vae", "gan", "convnet-layers", "gru-seq2seq"])
+def test_model_zoo_programs(program):
+    run_both(program, printed=False, rtol=1e-4, atol=1e-5)
