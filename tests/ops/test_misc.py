@@ -232,3 +232,26 @@ def test_abs_and_reversed_protocols(rng):
     check(lambda t, x: reversed(x), a)
     assert_same(*both(lambda L: reversed(L.tensor(2.5))))
     assert_same(*both(lambda L: abs(L.tensor([-3, 2]))))
+
+
+@pytest.mark.parametrize("name", ["cummax", "cummin"])
+@pytest.mark.parametrize("shape,dim", [((5,), 0), ((3, 4), 1), ((3, 4), -2), ((), 0), ((0, 3), 0)])
+def test_cummax_cummin_values_indices_gradients(rng, name, shape, dim):
+    a = rng.integers(-2, 3, shape).astype(np.float64)  # many ties: indices and scatter-add matter
+    out, _ = check(lambda t, x: getattr(t, name)(x, dim), a)
+    assert out.values.grad_fn.name() == ("CummaxBackward0" if name == "cummax" else "CumminBackward0")
+    if a.size:
+        fd_check(lambda t, x: getattr(x, name)(dim).values, a + rng.standard_normal(shape) * 1e-3)
+
+
+def test_cummax_nan_and_integers():
+    nan = float("nan")
+    assert_same(*both(lambda L: L.cummax(L.tensor([[1.0, 3, 3, 2, nan, 1, nan]]), 1)))
+    assert_same(*both(lambda L: L.tensor([3, 1, 1, 2]).cummin(0)))
+    assert str(chainrule.cummax(chainrule.ones(2), 0)).startswith("torch.return_types.cummax(")
+
+
+def test_isin():
+    assert_same(*both(lambda L: L.isin(L.tensor([1, 2, 3]), L.tensor([2, 5]), invert=True)))
+    assert_same(*both(lambda L: L.isin(L.tensor([[1.0, 2], [3, 4]]), 2.0)))
+    assert_same(*both(lambda L: L.isin(2, L.tensor([1, 2]))))

@@ -23,11 +23,14 @@ __all__ = [
     "channels_last",
     "contiguous_format",
     "cross",
+    "cummax",
+    "cummin",
     "diff",
     "finfo",
     "histc",
     "iinfo",
     "is_floating_point",
+    "isin",
     "meshgrid",
     "numel",
     "preserve_format",
@@ -486,3 +489,71 @@ def _abs_protocol(self):
 def _reversed(self):
     """reversed(t) is t flipped along dim 0 (a 0-d tensor is itself), as PyTorch."""
     return self if self.dim() == 0 else self.flip(0)
+
+
+# ---- running extremes ------------------------------------------------------------------------
+class _CumExtreme(Op):
+    """Running max/min along ``dim`` with the index of the element it came from (the last
+    one on ties, NaN sticky: PyTorch's rule); several outputs may share one source, so the
+    gradient is scatter-added."""
+
+    multi_output = True
+    formulas = {"self": "Σ of the gradients of the outputs whose running extreme it is"}
+
+    def forward(ctx, a, dim, ufunc):
+        if a.ndim == 0:  # its own running extreme, index 0
+            return a.copy(), xp.zeros((), xp.int64)
+        vals = ufunc.accumulate(a, axis=dim)
+        same = a == vals
+        if a.dtype.kind == "f":
+            same |= xp.isnan(a) & xp.isnan(vals)
+        shape = [1] * a.ndim
+        shape[dim] = a.shape[dim]
+        pos = xp.where(same, xp.arange(a.shape[dim]).reshape(shape), -1)
+        idx = xp.maximum.accumulate(pos, axis=dim)
+        if ctx is not None:
+            ctx.extra = idx
+        return vals, idx
+
+    def backward(ctx, grad):
+        dim = ctx.args[0]
+        if not ctx.metas[0][0]:
+            return grad
+        zeros = Tensor._make(xp.zeros(ctx.metas[0][0], dtype=grad._data.dtype))
+        return zeros.scatter_add(dim, Tensor._make(ctx.extra), grad)
+
+
+class Cummax(_CumExtreme):
+    node_name = "CummaxBackward0"
+
+
+class Cummin(_CumExtreme):
+    node_name = "CumminBackward0"
+
+
+def _cum_extreme(op, ufunc, input, dim, name):
+    from .reductions import _return_type
+
+    a = input._data
+    vals, idx = apply(op, (input,), (a,), (wrap_dim(dim, max(a.ndim, 1)), ufunc))
+    return _CUM_TYPES.setdefault(name, _return_type(name))(vals, idx)
+
+
+_CUM_TYPES = {}
+
+
+@method("cummax")
+def cummax(input, dim):
+    return _cum_extreme(Cummax, xp.maximum, input, dim, "cummax")
+
+
+@method("cummin")
+def cummin(input, dim):
+    return _cum_extreme(Cummin, xp.minimum, input, dim, "cummin")
+
+
+def isin(elements, test_elements, *, assume_unique=False, invert=False):
+    """Membership of each element in ``test_elements`` (either may be a number)."""
+    e = elements._data if isinstance(elements, Tensor) else xp.asarray(elements)
+    t = test_elements._data if isinstance(test_elements, Tensor) else xp.asarray(test_elements)
+    return Tensor._make(xp.isin(e, t, assume_unique=assume_unique, invert=invert))
