@@ -998,9 +998,13 @@ def prog_data_utilities(torch):
     sampler = data_mod.WeightedRandomSampler([0.1] * 10, num_samples=5, replacement=True)
     seen = sorted(int(i) for _, y in shuffled for i in y)
     batches = [(a, b) for a, b in loader]
+    stacked = data_mod.StackDataset(xs, ys)
+    named = data_mod.DataLoader(data_mod.StackDataset(x=xs, y=ys), batch_size=4)
+    extras = [stacked[2], next(iter(named)), len(stacked), data_mod.get_worker_info(),
+              _raises(lambda: data_mod.StackDataset(xs, ys[:3])), _raises(lambda: data_mod.StackDataset())]
     print(len(sub), len(both), len(train), len(val), len(loader), len(dropped), len(list(sampler)))
     print(sub[0], both[4])
-    return [batches, [b for b in dropped][-1], seen, [len(b[1]) for b in shuffled]]
+    return [batches, [b for b in dropped][-1], seen, [len(b[1]) for b in shuffled], extras]
 
 
 def test_data_utilities():

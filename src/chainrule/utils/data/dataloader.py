@@ -8,7 +8,11 @@ from ._collate import default_collate, default_convert
 from .dataset import IterableDataset, TensorDataset
 from .sampler import BatchSampler, RandomSampler, SequentialSampler
 
-__all__ = ["DataLoader"]
+__all__ = ["DataLoader", "get_worker_info"]
+
+
+def get_worker_info():
+    """None: batches are always loaded in the calling process (there are no workers)."""
 
 
 class DataLoader:
