@@ -255,3 +255,43 @@ def test_isin():
     assert_same(*both(lambda L: L.isin(L.tensor([1, 2, 3]), L.tensor([2, 5]), invert=True)))
     assert_same(*both(lambda L: L.isin(L.tensor([[1.0, 2], [3, 4]]), 2.0)))
     assert_same(*both(lambda L: L.isin(2, L.tensor([1, 2]))))
+
+
+@pytest.mark.parametrize("k,dims", [(1, (0, 1)), (-1, (1, 0)), (2, (0, 2)), (3, (-1, 0)), (4, (1, 2))])
+def test_rot90(rng, k, dims):
+    out, _ = check(lambda t, x: t.rot90(x, k, dims), rng.standard_normal((2, 3, 4)))
+    assert out.grad_fn.name() == "Rot90Backward0"
+
+
+def test_rot90_errors():
+    for make in (lambda L: L.rot90(L.arange(6), 1), lambda L: L.rot90(L.ones(2, 3), 1, [0, 0]),
+                 lambda L: L.rot90(L.ones(2, 3), 1, [0, 1, 2])):
+        same_error(RuntimeError, make)
+
+
+def test_block_diag(rng):
+    a, b, c = rng.standard_normal((2, 3)), rng.standard_normal(2), rng.standard_normal(())
+    out, _ = check(lambda t, x, y, z: t.block_diag(x, y, z), a, b, c)
+    assert out.grad_fn.name() == "BlockDiagBackward0"
+    fd_check(lambda t, x, y: t.block_diag(x, y), a, b)
+    assert_same(*both(lambda L: L.block_diag(L.tensor([1, 2]), L.tensor(3.0), L.ones(2, 1))))
+    assert_same(*both(lambda L: L.block_diag()))
+    same_error(RuntimeError, lambda L: L.block_diag(L.ones(2, 2, 2)))
+
+
+@pytest.mark.parametrize("sa,sb", [((2, 3), (2, 2)), ((3,), (2,)), ((2,), (3, 1)), ((2, 1, 2), (2, 2))])
+def test_kron(rng, sa, sb):
+    check(lambda t, x, y: t.kron(x, y), rng.standard_normal(sa), rng.standard_normal(sb))
+    assert_same(*both(lambda L: L.kron(L.tensor([1, 2]), L.tensor([[1.0], [3.0]]))))
+
+
+def test_dstack_column_stack_diagflat(rng):
+    a, b = rng.standard_normal((2, 2)), rng.standard_normal(2)
+    out, _ = check(lambda t, x, y: t.column_stack([x, y]), a, b)
+    assert out.grad_fn.name() == "CatBackward0"
+    check(lambda t, x: t.dstack([x, x * 2]), a)
+    check(lambda t, x: t.dstack([x, x]), b)
+    assert_same(*both(lambda L: L.column_stack([L.tensor(1.0), L.tensor(2.0)])))
+    out, _ = check(lambda t, x: t.diagflat(x, 1), a)
+    assert out.grad_fn.name() == "DiagEmbedBackward0"
+    check(lambda t, x: t.diagflat(x, -2), b)

@@ -17,23 +17,29 @@ from ._core import Op, broadcast_error, method, wrap_dim
 
 __all__ = [
     "bincount",
+    "block_diag",
     "bucketize",
     "cartesian_prod",
     "cdist",
     "channels_last",
+    "column_stack",
     "contiguous_format",
     "cross",
     "cummax",
     "cummin",
+    "diagflat",
     "diff",
+    "dstack",
     "finfo",
     "histc",
     "iinfo",
     "is_floating_point",
     "isin",
+    "kron",
     "meshgrid",
     "numel",
     "preserve_format",
+    "rot90",
     "searchsorted",
     "trace",
     "tril_indices",
@@ -557,3 +563,98 @@ def isin(elements, test_elements, *, assume_unique=False, invert=False):
     e = elements._data if isinstance(elements, Tensor) else xp.asarray(elements)
     t = test_elements._data if isinstance(test_elements, Tensor) else xp.asarray(test_elements)
     return Tensor._make(xp.isin(e, t, assume_unique=assume_unique, invert=invert))
+
+
+# ---- arranging blocks ----------------------------------------------------------------------
+class Rot90(Op):
+    node_name = "Rot90Backward0"
+    formulas = {"self": "the gradient rotated back (k → −k)"}
+
+    def forward(ctx, a, k, dims):
+        return xp.ascontiguousarray(xp.rot90(a, k, dims))
+
+    def backward(ctx, grad):
+        k, dims = ctx.args
+        return rot90(grad, -k, dims)
+
+
+@method("rot90")
+def rot90(input, k=1, dims=(0, 1)):
+    dims = tuple(dims)
+    nd = input.dim()
+    if len(dims) != 2:
+        raise RuntimeError(f"expected total rotation dims == 2, but got dims = {len(dims)}")
+    if nd < 2:
+        raise RuntimeError(f"expected total dims >= 2, but got total dims = {nd}")
+    d0, d1 = (wrap_dim(d, nd) for d in dims)
+    if d0 == d1:
+        raise RuntimeError(f"expected rotation dims to be different, but got dim0 = {d0} and dim1 = {d1}")
+    return apply(Rot90, (input,), (input._data,), (k % 4, (d0, d1)))
+
+
+class BlockDiag(Op):
+    node_name = "BlockDiagBackward0"
+    operands = ("tensors",)  # one operand per input matrix
+    formulas = {"tensors": "1 on the input's own block"}
+
+    def forward(ctx, *arrays):
+        rows = sum(a.shape[0] for a in arrays)
+        cols = sum(a.shape[1] for a in arrays)
+        out = xp.zeros((rows, cols), dtype=xp.result_type(*arrays))
+        r = c = 0
+        for a in arrays:
+            out[r:r + a.shape[0], c:c + a.shape[1]] = a
+            r, c = r + a.shape[0], c + a.shape[1]
+        return out
+
+    def backward(ctx, grad):
+        grads, r, c = [], 0, 0
+        for shape, _ in ctx.metas:
+            grads.append(grad[r:r + shape[0], c:c + shape[1]])
+            r, c = r + shape[0], c + shape[1]
+        return tuple(grads)
+
+
+def block_diag(*tensors):
+    """Inputs as diagonal blocks of one matrix (0-d and 1-d ones as single rows)."""
+    for i, t in enumerate(tensors):
+        if t.dim() > 2:
+            raise RuntimeError(
+                "torch.block_diag: Input tensors must have 2 or fewer dimensions. Input "
+                f"{i} has {t.dim()} dimensions"
+            )
+    if not tensors:
+        return Tensor._make(xp.zeros((1, 0), dtype=_dtype.defaults.float.np))
+    mats = [t.reshape(1, -1) if t.dim() < 2 else t for t in tensors]
+    npd = _dtype.result_type(*tensors).np
+    arrays = [m._data.astype(npd, copy=False) for m in mats]
+    return apply(BlockDiag, tuple(mats), tuple(arrays))
+
+
+def kron(input, other):
+    """Kronecker product, as outer products of the (equal-rank) operands reshaped."""
+    nd = max(input.dim(), other.dim())
+    a = input.reshape((1,) * (nd - input.dim()) + tuple(input.shape))
+    b = other.reshape((1,) * (nd - other.dim()) + tuple(other.shape))
+    a_idx = [s for d in range(nd) for s in (a.shape[d], 1)]
+    b_idx = [s for d in range(nd) for s in (1, b.shape[d])]
+    shape = [a.shape[d] * b.shape[d] for d in range(nd)]
+    return (a.reshape(a_idx) * b.reshape(b_idx)).reshape(shape)
+
+
+def dstack(tensors):
+    from .shape import atleast_3d, cat
+
+    return cat([atleast_3d(t) for t in tensors], 2)
+
+
+def column_stack(tensors):
+    from .shape import cat
+
+    return cat([t.reshape(-1, 1) if t.dim() < 2 else t for t in tensors], 1)
+
+
+def diagflat(input, offset=0):
+    from .shape import diag_embed
+
+    return diag_embed(input.reshape(-1), offset)
