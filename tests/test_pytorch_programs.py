@@ -680,6 +680,23 @@ def prog_schedulers(torch):
             sgdr.step(epoch + i / iters)
             seen.append(sgdr.get_last_lr()[0])
     lrs["sgdr_fractional"] = seen
+    for mode, make_opt in (("triangular", lambda: optim.SGD([p], lr=0.1, momentum=0.9)),
+                           ("triangular2", lambda: optim.SGD([p], lr=0.1, momentum=0.9)),
+                           ("exp_range", lambda: optim.Adam([p], lr=0.1))):
+        opt = make_opt()
+        cyc = lr_sched.CyclicLR(opt, base_lr=0.01, max_lr=0.1, step_size_up=3, step_size_down=2,
+                                mode=mode, gamma=0.9)
+        seen = []
+        for _ in range(12):
+            opt.step()
+            cyc.step()
+            g = opt.param_groups[0]
+            seen.append((cyc.get_last_lr()[0], g["momentum"] if "momentum" in g else g["betas"][0]))
+        lrs[f"cyclic_{mode}"] = seen
+        lrs[f"cyclic_{mode}_state"] = sorted(k for k in cyc.state_dict() if not k.startswith("_"))
+    lrs["cyclic_errors"] = [
+        _raises(lambda: lr_sched.CyclicLR(optim.SGD([p], lr=0.1), 0.01, 0.1)),
+        _raises(lambda: lr_sched.CyclicLR(optim.SGD([p], lr=0.1, momentum=0.9), 0.01, 0.1, mode="x"))]
     return [lrs, p]
 
 
