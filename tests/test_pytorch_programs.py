@@ -233,7 +233,7 @@ def prog_tensor_methods(torch):
         "mean_int_err": _raises(lambda: torch.tensor([1, 2]).mean()),
         "unflatten": a.unflatten(2, (2, 2)), "movedim": a.movedim(0, -1), "swap": a.swapaxes(0, 1),
         "outer": torch.outer(a[0, 0], a[0, 1]), "dot": torch.dot(a[0, 0], a[0, 1]), "mv": a[0].mv(a[0, 0]),
-        "mm": a[0].mm(a[0].T), "tile": a[0, 0].tile((2,)), "index_select": a.index_select(1, torch.tensor([2, 0])),
+        "mm": a[0].mm(a[0].T), "tile": a[0, 0].tile(2), "index_select": a.index_select(1, torch.tensor([2, 0])),
         "take": a.take(torch.tensor([0, 5, 23])), "cumprod": a[0].cumprod(dim=0), "amax": a.amax(dim=(1, 2)),
     }
     return out
