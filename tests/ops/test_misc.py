@@ -295,3 +295,17 @@ def test_dstack_column_stack_diagflat(rng):
     out, _ = check(lambda t, x: t.diagflat(x, 1), a)
     assert out.grad_fn.name() == "DiagEmbedBackward0"
     check(lambda t, x: t.diagflat(x, -2), b)
+
+
+@pytest.mark.parametrize("p", [2.0, 3.0])
+def test_cdist_second_order_against_differences(rng, p):
+    w = rng.standard_normal((4, 5))
+
+    def first_grad(t, x, y):  # also evaluated under no_grad by fd_check's differences
+        with t.enable_grad():
+            xr = x if x.requires_grad else x.detach().requires_grad_()
+            (g,) = t.autograd.grad((t.cdist(xr, y, p=p) * t.tensor(w)).sum(), xr,
+                                   create_graph=x.requires_grad)
+        return g
+
+    fd_check(first_grad, rng.standard_normal((4, 3)), rng.standard_normal((5, 3)))
