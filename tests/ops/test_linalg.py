@@ -286,3 +286,27 @@ def test_float16_grads(rng):
     check(lambda t, x, y: x @ y, r(rng, 2, 3, dtype=np.float16), r(rng, 3, 4, dtype=np.float16))
     check(lambda t, x, y: t.einsum("ij,jk->ik", x, y), r(rng, 2, 3, dtype=np.float16),
           r(rng, 3, 4, dtype=np.float16))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", [(64, 5), (3, 7, 5), (0, 5), (5,)])
+def test_linear_bias_grad_plain_backward(rng, dtype, shape):
+    # Plain backward (no create_graph) sums the bias gradient with one BLAS product; the
+    # upstream gradient is made non-contiguous by a transpose downstream.
+    x, w, b = r(rng, *shape, dtype=dtype), r(rng, 6, 5, dtype=dtype), r(rng, 6, dtype=dtype)
+    up = r(rng, 6, *shape[:-1], dtype=dtype)
+    grads = []
+    for L, lin in ((chainrule, linear), (torch, TF.linear)):
+        xs = [L.tensor(a, requires_grad=True) for a in (x, w, b)]
+        y = lin(*xs)
+        y.movedim(-1, 0).backward(L.tensor(up))
+        grads.append([t.grad for t in xs])
+    assert_same(grads[0], grads[1], rtol=1e-5, atol=1e-5)
+    bias = r(rng, 3, dtype=dtype)
+    for beta in (0.5, 0):
+        c = chainrule.tensor(bias, requires_grad=True)
+        t = torch.tensor(bias, requires_grad=True)
+        for L, bb in ((chainrule, c), (torch, t)):
+            o = [L.tensor(np.ones(s, dtype)) for s in ((4, 2), (2, 3))]
+            L.addmm(bb, *o, beta=beta).sum().backward()
+        assert_same(c.grad, t.grad)
