@@ -110,3 +110,15 @@ def test_random_shapes(shape, data, scale):
 @pytest.mark.parametrize("name", ["softmax", "log_softmax"])
 def test_float16(rng, name):
     check(lambda t, a: getattr(t, name)(a, 1), rng.standard_normal((3, 4)).astype(np.float16))
+
+
+@pytest.mark.parametrize("name", ["softmax", "log_softmax"])
+def test_plain_backward_array_path(rng, name):
+    # second=False: the first derivative comes from the plain (no create_graph) array rule.
+    for x, dim in ((np.array(1.5, F32), 0), (np.zeros((2, 0), F32), -1), (BIG, 1), (BIG, 0),
+                   (rng.standard_normal((4, 3)).astype(F32).T, 1),
+                   (rng.standard_normal((2, 3, 4)), 1)):
+        check(lambda t, a: getattr(t, name)(a, dim), x, second=False)
+    check(lambda t, a: getattr(t, name)(a, 1, dtype=t.float64), BIG, second=False)
+    # a broadcast (zero-stride) upstream gradient, as from sum()
+    check(lambda t, a: getattr(t, name)(a, -1).sum(), BIG, second=False)

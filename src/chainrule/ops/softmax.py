@@ -9,6 +9,7 @@ import warnings
 from .. import _dtype
 from .._backend import xp
 from .._tensor import Tensor
+from ..autograd.grad_mode import state as _grad_state
 from ..autograd.graph import apply
 from ._core import Op, method, wrap_dim
 
@@ -36,6 +37,13 @@ class Softmax(Op):
         y = ctx.output
         if axis is None:
             return grad * 0
+        if not _grad_state.enabled:  # plain backward: the same rule on arrays, one buffer
+            g, yd = grad._data, ctx.out
+            out = g * yd
+            s = out.sum(axis, keepdims=True)
+            xp.subtract(g, s, out=out)
+            out *= yd
+            return Tensor._make(out)
         return y * (grad - (grad * y).sum(axis, True))
 
 
@@ -57,6 +65,12 @@ class LogSoftmax(Op):
         axis = ctx.args[0]
         if axis is None:
             return grad * 0
+        if not _grad_state.enabled:
+            g = grad._data
+            out = xp.exp(ctx.out)
+            out *= g.sum(axis, keepdims=True)
+            xp.subtract(g, out, out=out)
+            return Tensor._make(out)
         return grad - ctx.output.exp() * grad.sum(axis, True)
 
 
