@@ -28,3 +28,15 @@ def norm(A, ord=None, dim=None, keepdim=False, *, out=None, dtype=None):
     if isinstance(dim, int) or (dim is None and A.ndim == 1):
         return vector_norm(A, ord, dim, keepdim, dtype=dtype)
     return matrix_norm(A, ord, (-2, -1) if dim is None else dim, keepdim, dtype=dtype)
+
+
+def _honour_out():
+    from .ops._core import takes_out, with_out
+
+    for name in __all__:
+        fn = globals()[name]
+        if takes_out(fn):
+            globals()[name] = with_out(fn)
+
+
+_honour_out()

@@ -1,6 +1,7 @@
 """The op registry, grouped by family. Importing this attaches every op to Tensor."""
 import sys as _sys
 
+from . import _core
 from ._core import REGISTRY, Op
 from .arithmetic import *
 from .comparison import *
@@ -24,3 +25,10 @@ __all__ = sorted({  # noqa: PLE0605  (built from the families' lists)
                    "shape", "indexing", "conversion", "creation", "inplace", "sorting", "misc")
     for name in _sys.modules[f"{__name__}.{family}"].__all__
 })
+
+# Every public op that declares ``out=`` honours it (written into ``out``, never ignored).
+for _name in __all__:
+    _fn = globals()[_name]
+    if _core.takes_out(_fn):
+        globals()[_name] = _core.with_out(_fn)
+del _name, _fn

@@ -356,3 +356,64 @@ def _can_cast(src, dst):
 
 
 Tensor._inplace = _inplace
+
+
+# ---- out= -------------------------------------------------------------------------------
+def write_out(result, out, name):
+    """PyTorch's ``out=`` contract: the result is written into ``out`` (resized if its shape
+    differs, cast to its dtype where that is safe) and ``out`` is returned."""
+    if isinstance(out, (tuple, list)):
+        if not isinstance(result, tuple) or len(out) != len(result):
+            raise TypeError(f"{name}(): argument 'out' must be a tuple of {len(result)} Tensors")
+        written = [write_out(r, o, name) for r, o in zip(result, out)]
+        return result.__class__(*written) if hasattr(result, "_name") else tuple(written)
+    if not isinstance(out, Tensor):
+        raise TypeError(f"{name}(): argument 'out' must be Tensor, not {type(out).__name__}")
+    if result._requires_grad and _grad.enabled:
+        raise RuntimeError(
+            f"{name}(): functions with out=... arguments don't support automatic "
+            "differentiation, but one of the arguments requires grad."
+        )
+    rd = result._data
+    od = out._data
+    if rd.dtype != od.dtype and not _can_cast(rd.dtype, od.dtype):
+        raise RuntimeError(
+            f"result type {_dtype._FROM_NP[rd.dtype]._short} can't be cast to the desired output "
+            f"type {_dtype._FROM_NP[od.dtype]._short}"
+        )
+    if od.shape != rd.shape:
+        if od.size:
+            import warnings
+
+            warnings.warn(
+                f"An output with one or more elements was resized since it had shape "
+                f"{list(od.shape)}, which does not match the required output shape "
+                f"{list(rd.shape)}. This behavior is deprecated, and in a future PyTorch release "
+                "outputs will not be resized unless they have zero elements. You can explicitly "
+                "reuse an out tensor t by resizing it, inplace, to zero elements with t.resize_(0).",
+                UserWarning,
+                stacklevel=3,
+            )
+        out._data = rd.astype(od.dtype, copy=True)
+    else:
+        xp.copyto(od, rd, casting="unsafe")
+    _bump(out, name)
+    return out
+
+
+def with_out(fn):
+    """``fn`` accepting ``out=`` (the wrapped functions declare it but compute out of place)."""
+    import functools
+
+    @functools.wraps(fn)
+    def op_with_out(*args, out=None, **kwargs):
+        if out is None:
+            return fn(*args, **kwargs)
+        return write_out(fn(*args, **kwargs), out, fn.__name__)
+
+    return op_with_out
+
+
+def takes_out(fn):
+    code = getattr(fn, "__code__", None)
+    return code is not None and "out" in code.co_varnames[: code.co_argcount + code.co_kwonlyargcount]
