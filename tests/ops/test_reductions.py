@@ -384,3 +384,24 @@ def test_matrix_norms(rng):
 ])
 def test_float16(rng, fn):
     check(fn, r(rng, 3, 4, dtype=np.float16))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_blas_row_and_column_sums(rng, dtype):
+    # Many short runs take the BLAS (ones-vector) path; long runs, float16, non-contiguous
+    # data and few rows keep NumPy's sum: every case must agree with torch.
+    x = r(rng, 4, 16, 24, dtype=dtype)
+    x[0, 0, :3] = [np.nan, np.inf, -np.inf]
+    x[1, 2, :] = -0.0
+    for dim, keep in ((-1, True), (-1, False), (0, False), (0, True), (2, False)):
+        check(lambda t, a: a.sum(dim, keepdim=keep), x, second=False)
+    check(lambda t, a: a.mean(-1), x)
+    check(lambda t, a: a.sum(-1), r(rng, 3, 2000, dtype=dtype), rtol=1e-4)  # long rows: NumPy
+    check(lambda t, a: a.sum(-1), r(rng, 24, 16, dtype=dtype).T, second=False)  # non-contiguous
+    check(lambda t, a: a.sum(0), r(rng, 2, 40, dtype=dtype), second=False)  # few rows
+    # the engine's unbroadcast of a bias-like gradient (leading axes) goes the same way
+    check(lambda t, a, b: a + b, r(rng, 6, 5, 16, dtype=dtype), r(rng, 16, dtype=dtype), second=False)
+
+
+def test_float16_sums_keep_numpy(rng):
+    check(lambda t, a: a.sum(-1), r(rng, 16, 24, dtype=np.float16), grad=False)

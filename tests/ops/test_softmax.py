@@ -122,3 +122,15 @@ def test_plain_backward_array_path(rng, name):
     check(lambda t, a: getattr(t, name)(a, 1, dtype=t.float64), BIG, second=False)
     # a broadcast (zero-stride) upstream gradient, as from sum()
     check(lambda t, a: getattr(t, name)(a, -1).sum(), BIG, second=False)
+
+
+@pytest.mark.parametrize("name", ["softmax", "log_softmax"])
+def test_many_rows_blas_sums(rng, name):
+    # 64 rows of 32: the row sums go through BLAS, forward and both backward paths.
+    x = (rng.standard_normal((64, 32)) * 5).astype(F32)
+    check(lambda t, a: getattr(t, name)(a, -1), x)
+    check(lambda t, a: getattr(t, name)(a, -1), x, second=False)
+    check(lambda t, a: getattr(t, name)(a, 0), x, second=False)
+    x[3, :] = -np.inf
+    x[3, 5] = 0.0
+    check(lambda t, a: getattr(t, name)(a, -1), x, grad=False)

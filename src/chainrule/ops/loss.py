@@ -17,6 +17,7 @@ from .._backend import xp
 from .._tensor import Size, Tensor
 from ..autograd.grad_mode import state
 from ._core import Op, apply
+from .reductions import sum_last
 
 __all__ = [
     "binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy", "huber_loss",
@@ -271,7 +272,7 @@ class CrossEntropy(Op):
         cd = _class_dim(x)
         z = x - x.max(axis=cd, keepdims=True) if x.size else x
         e = xp.exp(z)
-        s = e.sum(axis=cd, keepdims=True)
+        s = sum_last(e) if cd == e.ndim - 1 else e.sum(axis=cd, keepdims=True)
         logs = xp.log(s)
         lsm = None
         if probs:

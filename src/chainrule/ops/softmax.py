@@ -12,9 +12,15 @@ from .._tensor import Tensor
 from ..autograd.grad_mode import state as _grad_state
 from ..autograd.graph import apply
 from ._core import Op, method, wrap_dim
+from .reductions import sum_last
 
 __all__ = ["log_softmax", "softmax"]
 __all_functional__ = ["softmax", "log_softmax", "softmin"]
+
+
+def _sum(a, axis):
+    """keepdims sum over ``axis`` (BLAS for the usual last axis, see reductions.sum_last)."""
+    return sum_last(a) if axis == a.ndim - 1 else a.sum(axis, keepdims=True)
 
 
 class Softmax(Op):
@@ -29,7 +35,7 @@ class Softmax(Op):
             return a.copy()
         e = a - a.max(axis, keepdims=True)  # the one new buffer: everything else is in place
         xp.exp(e, out=e)
-        e /= e.sum(axis, keepdims=True)
+        e /= _sum(e, axis)
         return e
 
     def backward(ctx, grad):
@@ -40,8 +46,7 @@ class Softmax(Op):
         if not _grad_state.enabled:  # plain backward: the same rule on arrays, one buffer
             g, yd = grad._data, ctx.out
             out = g * yd
-            s = out.sum(axis, keepdims=True)
-            xp.subtract(g, s, out=out)
+            xp.subtract(g, _sum(out, axis), out=out)
             out *= yd
             return Tensor._make(out)
         return y * (grad - (grad * y).sum(axis, True))
@@ -58,7 +63,7 @@ class LogSoftmax(Op):
         if not a.size:
             return a.copy()
         s = a - a.max(axis, keepdims=True)
-        s -= xp.log(xp.exp(s).sum(axis, keepdims=True))
+        s -= xp.log(_sum(xp.exp(s), axis))
         return s
 
     def backward(ctx, grad):
@@ -68,7 +73,7 @@ class LogSoftmax(Op):
         if not _grad_state.enabled:
             g = grad._data
             out = xp.exp(ctx.out)
-            out *= g.sum(axis, keepdims=True)
+            out *= _sum(g, axis)
             xp.subtract(g, out, out=out)
             return Tensor._make(out)
         return grad - ctx.output.exp() * grad.sum(axis, True)
