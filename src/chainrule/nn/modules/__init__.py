@@ -11,3 +11,4 @@ from .pooling import *
 from .rnn import *
 from .sparse import *
 from .transformer import *
+from .extra import *  # noqa
