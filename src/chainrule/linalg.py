@@ -4,9 +4,18 @@ Matrix norms other than Frobenius ('nuc', 2, -2, ±1 and ±inf over two dims) ne
 or per-axis extrema chainrule does not implement; they raise NotImplementedError.
 """
 from .ops.linalg import matmul
+from .ops.linalg_decomp import LinAlgError, det, inv, solve
+from .ops.linalg_decomp import linalg_slogdet as slogdet
+from .ops.misc import cross as _cross
 from .ops.reductions import vector_norm
 
-__all__ = ["matmul", "matrix_norm", "norm", "vector_norm"]
+__all__ = ["LinAlgError", "cross", "det", "inv", "matmul", "matrix_norm", "norm", "slogdet",
+           "solve", "vector_norm"]
+
+
+def cross(input, other, *, dim=-1, out=None):
+    """torch.linalg.cross: like torch.cross but ``dim`` defaults to -1."""
+    return _cross(input, other, dim=dim)
 
 
 def _matrix_ord_error(ord):

@@ -10,6 +10,7 @@ from .creation import *
 from .indexing import *
 from .inplace import *
 from .linalg import *
+from .linalg_decomp import *
 from .misc import *
 from .pointwise import *
 from .reductions import *
@@ -22,7 +23,8 @@ from .sorting import *
 __all__ = sorted({  # noqa: PLE0605  (built from the families' lists)
     name
     for family in ("arithmetic", "pointwise", "comparison", "reductions", "softmax", "linalg",
-                   "shape", "indexing", "conversion", "creation", "inplace", "sorting", "misc")
+                   "shape", "indexing", "conversion", "creation", "inplace", "sorting", "misc",
+                   "linalg_decomp")
     for name in _sys.modules[f"{__name__}.{family}"].__all__
 })
 
