@@ -16,7 +16,8 @@ from .module import Module
 from .rnn import GRUCellFused, LSTMCellFused
 
 __all__ = [
-    "GRUCell", "LSTMCell", "RNNCell", "RNNCellBase",
+    "GRUCell", "LSTMCell", "RNNCell", "RNNCellBase", "Upsample", "UpsamplingBilinear2d",
+    "UpsamplingNearest2d",
 ]
 
 
@@ -133,3 +134,40 @@ class GRUCell(RNNCellBase):
         gh = linear(h, self.weight_hh, self.bias_hh)
         out = apply(GRUCellFused, (gi, gh, h), (gi._data, gh._data, h._data))
         return out if batched else out.squeeze(0)
+
+
+# ---- upsampling -------------------------------------------------------------------------------
+class Upsample(Module):
+    def __init__(self, size=None, scale_factor=None, mode="nearest", align_corners=None,
+                 recompute_scale_factor=None):
+        super().__init__()
+        self.name = type(self).__name__
+        self.size = size
+        if isinstance(scale_factor, tuple):
+            self.scale_factor = tuple(float(f) for f in scale_factor)
+        else:
+            self.scale_factor = float(scale_factor) if scale_factor else None
+        self.mode = mode
+        self.align_corners = align_corners
+        self.recompute_scale_factor = recompute_scale_factor
+
+    def forward(self, input):
+        return FX.interpolate(input, self.size, self.scale_factor, self.mode, self.align_corners,
+                              recompute_scale_factor=self.recompute_scale_factor)
+
+    def extra_repr(self):
+        if self.scale_factor is not None:
+            info = f"scale_factor={self.scale_factor!r}"
+        else:
+            info = f"size={self.size!r}"
+        return info + f", mode={self.mode!r}"
+
+
+class UpsamplingNearest2d(Upsample):
+    def __init__(self, size=None, scale_factor=None):
+        super().__init__(size, scale_factor, mode="nearest")
+
+
+class UpsamplingBilinear2d(Upsample):
+    def __init__(self, size=None, scale_factor=None):
+        super().__init__(size, scale_factor, mode="bilinear", align_corners=True)
