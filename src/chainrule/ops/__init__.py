@@ -16,6 +16,7 @@ from .pointwise import *
 from .reductions import *
 from .shape import *
 from .softmax import *
+from .special import *
 from .sorting import *
 
 # What ``from chainrule.ops import *`` gives the package: the ops, never the family modules
@@ -24,7 +25,7 @@ __all__ = sorted({  # noqa: PLE0605  (built from the families' lists)
     name
     for family in ("arithmetic", "pointwise", "comparison", "reductions", "softmax", "linalg",
                    "shape", "indexing", "conversion", "creation", "inplace", "sorting", "misc",
-                   "linalg_decomp")
+                   "linalg_decomp", "special")
     for name in _sys.modules[f"{__name__}.{family}"].__all__
 })
 
