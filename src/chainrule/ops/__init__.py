@@ -7,6 +7,7 @@ from .arithmetic import *
 from .comparison import *
 from .conversion import *
 from .creation import *
+from .extra_methods import *
 from .indexing import *
 from .inplace import *
 from .linalg import *
@@ -25,7 +26,7 @@ __all__ = sorted({  # noqa: PLE0605  (built from the families' lists)
     name
     for family in ("arithmetic", "pointwise", "comparison", "reductions", "softmax", "linalg",
                    "shape", "indexing", "conversion", "creation", "inplace", "sorting", "misc",
-                   "linalg_decomp", "special")
+                   "linalg_decomp", "special", "extra_methods")
     for name in _sys.modules[f"{__name__}.{family}"].__all__
 })
 
