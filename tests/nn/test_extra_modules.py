@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 import torch
 from layer_oracle import compare, twin
-from oracle import assert_same, raises_like
+from oracle import assert_same, check, fd_check, raises_like
 
 import chainrule
 
@@ -95,3 +95,121 @@ def test_cell_errors_match_torch():
     c = chainrule.nn.RNNCell(3, 4, nonlinearity="x")
     t = torch.nn.RNNCell(3, 4, nonlinearity="x")
     raises_like(RuntimeError, lambda: c(chainrule.randn(2, 3)), lambda: t(torch.randn(2, 3)))
+
+
+# ---- padding modules ------------------------------------------------------------------------
+PADS = [("ZeroPad1d", (2,), (2, 3, 5)), ("ZeroPad2d", ((1, 0, 2, 3),), (2, 3, 4, 5)),
+        ("ZeroPad3d", (1,), (1, 2, 3, 3, 3)), ("ConstantPad1d", ((2, 1), 3.5), (3, 4)),
+        ("ConstantPad2d", (1, -1.0), (2, 3, 4, 5)), ("ConstantPad3d", (1, 2.0), (1, 2, 2, 2, 2)),
+        ("ReflectionPad1d", (2,), (2, 3, 5)), ("ReflectionPad2d", ((1, 2, 0, 1),), (2, 3, 4, 5)),
+        ("ReplicationPad1d", ((0, 3),), (2, 3, 5)), ("ReplicationPad2d", (2,), (2, 3, 4, 5)),
+        ("ReplicationPad3d", (1,), (1, 2, 3, 3, 3)), ("CircularPad2d", (1,), (2, 3, 4, 5)),
+        ("ReflectionPad3d", (1,), (1, 2, 3, 3, 3))]
+
+
+@pytest.mark.parametrize(("name", "args", "shape"), PADS)
+def test_pad_modules_match_torch(name, args, shape):
+    c, t = twin(name, *args)
+    assert repr(c) == repr(t)
+    compare(c, t, rand(*shape))
+
+
+def test_pad_module_attributes():
+    for name in ("ConstantPad2d", "ZeroPad2d"):
+        args = (1, 2.5) if name == "ConstantPad2d" else (1,)
+        c, t = twin(name, *args)
+        assert (c.padding, c.value) == (t.padding, t.value)
+
+
+# ---- GLU, similarity, distance, pixel shuffle, RMSNorm ---------------------------------------
+@pytest.mark.parametrize(("shape", "dim"), [((2, 6), -1), ((4, 3, 2), 0), ((2, 0, 4), 2)])
+def test_glu_matches_torch(shape, dim):
+    c, t = check(lambda lib, x: lib.nn.functional.glu(x, dim), rand(*shape))
+    assert c.grad_fn.name() == t.grad_fn.name()
+    if 0 not in shape:
+        fd_check(lambda lib, x: lib.nn.functional.glu(x, dim), rand(*shape).astype(np.float64))
+    compare(*twin("GLU", dim), rand(*shape))
+    assert repr(chainrule.nn.GLU(dim)) == repr(torch.nn.GLU(dim))
+
+
+def test_glu_non_contiguous_and_errors():
+    check(lambda lib, x: lib.nn.functional.glu(x.t(), 0), rand(3, 4))
+    F, G = chainrule.nn.functional, torch.nn.functional
+    raises_like(RuntimeError, lambda: F.glu(chainrule.randn(2, 3)), lambda: G.glu(torch.randn(2, 3)))
+    raises_like(RuntimeError, lambda: F.glu(chainrule.tensor(1.0)), lambda: G.glu(torch.tensor(1.0)))
+    raises_like(NotImplementedError, lambda: F.glu(chainrule.arange(4)),
+                lambda: G.glu(torch.arange(4)))
+
+
+@pytest.mark.parametrize(("name", "kw"), [("CosineSimilarity", {}),
+                                          ("CosineSimilarity", {"dim": 0, "eps": 1e-3}),
+                                          ("PairwiseDistance", {}),
+                                          ("PairwiseDistance", {"p": 1.0, "keepdim": True})])
+def test_similarity_distance_modules(name, kw):
+    c, t = twin(name, **kw)
+    assert repr(c) == repr(t)
+    compare(c, t, rand(4, 5), rand(4, 5))
+    # broadcasting (not along CosineSimilarity's reduced dim: see the report on
+    # _functional_core.cosine_similarity, which does not expand before taking norms)
+    compare(c, t, rand(4, 5), rand(4, 1) if kw.get("dim") == 0 else rand(1, 5))
+
+
+@pytest.mark.parametrize(("shape", "r"), [((1, 8, 2, 3), 2), ((3, 2, 9, 1, 2), 3), ((4, 2, 2), 1)])
+def test_pixel_shuffle_roundtrip_matches_torch(shape, r):
+    c, t = check(lambda lib, x: lib.nn.functional.pixel_shuffle(x, r), rand(*shape))
+    assert c.grad_fn.name() == t.grad_fn.name()
+    out_shape = tuple(t.shape)
+    c, t = check(lambda lib, x: lib.nn.functional.pixel_unshuffle(x, r), rand(*out_shape))
+    assert c.grad_fn.name() == t.grad_fn.name()
+    check(lambda lib, x: lib.nn.functional.pixel_shuffle(x.transpose(-1, -2), r),
+          rand(*shape[:-2], shape[-1], shape[-2]))
+    for name, arg, s in (("PixelShuffle", r, shape), ("PixelUnshuffle", r, out_shape)):
+        cm, tm = twin(name, arg)
+        assert repr(cm) == repr(tm)
+        compare(cm, tm, rand(*s))
+
+
+def test_pixel_shuffle_empty_and_errors_match_torch():
+    F, G = chainrule.nn.functional, torch.nn.functional
+    # empty batch: forward only (torch 2.13's own PixelShuffleBackward0 rejects it)
+    check(lambda lib, x: lib.nn.functional.pixel_shuffle(x, 2), rand(0, 4, 2, 2), grad=False)
+    x = chainrule.randn(0, 4, 2, 2, requires_grad=True)
+    F.pixel_shuffle(x, 2).sum().backward()
+    assert x.grad.shape == x.shape
+    for fc, ft, shape, r in ((F.pixel_shuffle, G.pixel_shuffle, (1, 3, 2, 2), 2),
+                             (F.pixel_unshuffle, G.pixel_unshuffle, (1, 1, 3, 4), 2),
+                             (F.pixel_unshuffle, G.pixel_unshuffle, (1, 1, 4, 3), 2),
+                             (F.pixel_shuffle, G.pixel_shuffle, (3, 2), 2),
+                             (F.pixel_shuffle, G.pixel_shuffle, (1, 4, 2, 2), 0)):
+        a = rand(*shape)
+        raises_like(RuntimeError, lambda fc=fc, a=a, r=r: fc(chainrule.tensor(a), r),
+                    lambda ft=ft, a=a, r=r: ft(torch.tensor(a), r))
+
+
+@pytest.mark.parametrize(("shape", "norm"), [((2, 3, 6), (6,)), ((2, 3, 6), (3, 6)), ((6,), 6),
+                                             ((0, 4), (4,))])
+@pytest.mark.parametrize("eps", [None, 1e-5])
+@pytest.mark.parametrize("affine", [True, False])
+def test_rms_norm_matches_torch(shape, norm, eps, affine):
+    ns = (norm,) if isinstance(norm, int) else norm  # the functional form takes no int
+    w = rand(*ns)
+    if affine:
+        check(lambda lib, x, w: lib.nn.functional.rms_norm(x, ns, w, eps), rand(*shape), w)
+    else:
+        check(lambda lib, x: lib.nn.functional.rms_norm(x, ns, eps=eps), rand(*shape))
+    c, t = twin("RMSNorm", norm, eps=eps, elementwise_affine=affine)
+    assert repr(c) == repr(t)
+    assert [n for n, _ in c.named_parameters()] == [n for n, _ in t.named_parameters()]
+    compare(c, t, rand(*shape))
+
+
+def test_rms_norm_half_and_errors():
+    check(lambda lib, x: lib.nn.functional.rms_norm(x, (4,)), rand(3, 4).astype(np.float16),
+          second=False)
+    F, G = chainrule.nn.functional, torch.nn.functional
+    raises_like(TypeError, lambda: F.rms_norm(chainrule.randn(2, 6), 6),
+                lambda: G.rms_norm(torch.randn(2, 6), 6))
+    raises_like(RuntimeError, lambda: F.rms_norm(chainrule.randn(2, 6), (5,)),
+                lambda: G.rms_norm(torch.randn(2, 6), (5,)))
+    raises_like(RuntimeError, lambda: F.rms_norm(chainrule.randn(2, 4), (4,), chainrule.ones(3)),
+                lambda: G.rms_norm(torch.randn(2, 4), (4,), torch.ones(3)))

@@ -2,9 +2,16 @@
 rms_norm, pixel_shuffle / pixel_unshuffle. interpolate runs as one fused node
 (``ops.resample``); the rest are compositions of existing ops, so every order of
 derivative is exact."""
+from .._backend import xp
+from ..autograd.graph import apply
+from ..ops import cat
 from ..ops import resample as _rs
+from ..ops._core import Op, wrap_dim
 
-__all__ = ["interpolate", "upsample", "upsample_bilinear", "upsample_nearest"]
+__all__ = [
+    "glu", "interpolate", "pixel_shuffle", "pixel_unshuffle", "rms_norm", "upsample",
+    "upsample_bilinear", "upsample_nearest",
+]
 
 _MODES = "nearest | linear | bilinear | bicubic | trilinear | lanczos | area | nearest-exact"
 _NEEDS = {"linear": 3, "bilinear": 4, "bicubic": 4, "trilinear": 5}
@@ -115,3 +122,146 @@ def upsample_bilinear(input, size=None, scale_factor=None):
     warnings.warn("`nn.functional.upsample_bilinear` is deprecated. Use "
                   "`nn.functional.interpolate` instead.", stacklevel=2)
     return interpolate(input, size, scale_factor, mode="bilinear", align_corners=True)
+
+
+# ---- glu ----------------------------------------------------------------------------------------
+class Glu(Op):
+    """glu(x) = a · σ(b) for the two halves (a, b) of ``dim``: one node, as PyTorch's."""
+
+    node_name = "GluBackward0"
+    formulas = {"self": "[σ(b), a · σ(b) · (1 - σ(b))] on the two halves"}
+    saves = (0,)
+
+    def forward(ctx, x, dim):
+        a, b = xp.split(x, 2, axis=dim)
+        return a / (1.0 + xp.exp(-b))
+
+    def backward(ctx, grad):
+        (x,) = ctx.saved
+        a, b = x.chunk(2, ctx.args[0])
+        s = b.sigmoid()
+        ga = grad * s
+        return cat([ga, ga * a * (1.0 - s)], ctx.args[0])
+
+
+def glu(input, dim=-1):
+    if input.dim() == 0:
+        raise RuntimeError("glu does not support scalars because halving size must be even")
+    d = wrap_dim(dim, input.dim())
+    if input.shape[d] % 2:
+        raise RuntimeError(
+            f"Halving dimension must be even, but dimension {d} is size {input.shape[d]}"
+        )
+    x = input._data
+    if x.dtype.kind != "f":
+        raise NotImplementedError(f'"glu_cpu" not implemented for \'{input.dtype._short}\'')
+    return apply(Glu, (input,), (x,), (d,))
+
+
+# ---- rms_norm -----------------------------------------------------------------------------------
+def rms_norm(input, normalized_shape, weight=None, eps=None):
+    """x · rsqrt(mean(x², last dims) + eps) (· weight), composed as PyTorch composes it (so
+    its grad_fn is MulBackward0 there too); eps defaults to the dtype's machine epsilon
+    (float32's for half types, PyTorch's opmath)."""
+    if not isinstance(normalized_shape, (tuple, list)) and not hasattr(normalized_shape, "numel"):
+        raise TypeError("rms_norm(): argument 'normalized_shape' (position 2) must be tuple of "
+                        f"ints, not {type(normalized_shape).__name__}")
+    shape = tuple(normalized_shape)
+    nd = len(shape)
+    if tuple(input.shape[input.dim() - nd:]) != shape or input.dim() < nd:
+        raise RuntimeError(
+            f"Given normalized_shape={list(shape)}, expected input with shape "
+            f"[*{', '.join(map(str, shape))}], but got input of size{list(input.shape)}"
+        )
+    if weight is not None and tuple(weight.shape) != shape:
+        raise RuntimeError(
+            f"Expected weight to be of same shape as normalized_shape, but got weight of shape "
+            f"{list(weight.shape)} and normalized_shape = {list(shape)}"
+        )
+    dt = input.dtype
+    x = input if dt.itemsize >= 4 else input.float()
+    if eps is None:
+        eps = float(xp.finfo(x._data.dtype).eps)
+    dims = tuple(range(-nd, 0))
+    out = x * x.pow(2).mean(dims, keepdim=True).add(eps).rsqrt()
+    out = out if out.dtype == dt else out.to(dt)
+    return out if weight is None else out * weight
+
+
+# ---- pixel shuffle ------------------------------------------------------------------------------
+def _shuffle(x, r):
+    *lead, c, h, w = x.shape
+    c //= r * r
+    y = x.reshape((*lead, c, r, r, h, w))
+    k = len(lead)
+    y = y.transpose((*range(k), k, k + 3, k + 1, k + 4, k + 2))
+    return y.reshape((*lead, c, h * r, w * r))
+
+
+def _unshuffle(x, r):
+    *lead, c, h, w = x.shape
+    h //= r
+    w //= r
+    y = x.reshape((*lead, c, h, r, w, r))
+    k = len(lead)
+    y = y.transpose((*range(k), k, k + 2, k + 4, k + 1, k + 3))
+    return y.reshape((*lead, c * r * r, h, w))
+
+
+class PixelShuffle(Op):
+    """Rearranges (*, C·r², H, W) -> (*, C, H·r, W·r); its backward is pixel_unshuffle."""
+
+    node_name = "PixelShuffleBackward0"
+    formulas = {"self": "a permutation: pixel_unshuffle of the gradient"}
+
+    def forward(ctx, x, r):
+        return _shuffle(x, r)
+
+    def backward(ctx, grad):
+        return apply(PixelUnshuffle, (grad,), (grad._data,), ctx.args)
+
+
+class PixelUnshuffle(Op):
+    node_name = "PixelUnshuffleBackward0"
+    formulas = {"self": "a permutation: pixel_shuffle of the gradient"}
+
+    def forward(ctx, x, r):
+        return _unshuffle(x, r)
+
+    def backward(ctx, grad):
+        return apply(PixelShuffle, (grad,), (grad._data,), ctx.args)
+
+
+def _check_pixel(name, input, r):
+    if input.dim() < 3:
+        raise RuntimeError(
+            f"{name} expects input to have at least 3 dimensions, but got input with "
+            f"{input.dim()} dimension(s)"
+        )
+    what = "upscale_factor" if name == "pixel_shuffle" else "downscale_factor"
+    if r <= 0:
+        raise RuntimeError(f"{name} expects a positive {what}, but got {r}")
+
+
+def pixel_shuffle(input, upscale_factor):
+    r = int(upscale_factor)
+    _check_pixel("pixel_shuffle", input, r)
+    c = input.shape[-3]
+    if c % (r * r):
+        raise RuntimeError(
+            "pixel_shuffle expects its input's 'channel' dimension to be divisible by the "
+            f"square of upscale_factor, but input.size(-3)={c} is not divisible by {r * r}"
+        )
+    return apply(PixelShuffle, (input,), (input._data,), (r,))
+
+
+def pixel_unshuffle(input, downscale_factor):
+    r = int(downscale_factor)
+    _check_pixel("pixel_unshuffle", input, r)
+    for what, k in (("height", -2), ("width", -1)):
+        if input.shape[k] % r:
+            raise RuntimeError(
+                f"pixel_unshuffle expects {what} to be divisible by downscale_factor, but "
+                f"input.size({k})={input.shape[k]} is not divisible by {r}"
+            )
+    return apply(PixelUnshuffle, (input,), (input._data,), (r,))

@@ -9,15 +9,21 @@ import math
 from ..._backend import xp
 from ..._tensor import Tensor
 from ...autograd.graph import apply
+from ...ops.indexing import pad
 from ...ops.linalg import linear
+from .. import _functional_core as FC
 from .. import _functional_extra as FX
-from ._layer_utils import empty_param
+from ._layer_utils import empty_param, ntuple
 from .module import Module
 from .rnn import GRUCellFused, LSTMCellFused
 
 __all__ = [
-    "GRUCell", "LSTMCell", "RNNCell", "RNNCellBase", "Upsample", "UpsamplingBilinear2d",
-    "UpsamplingNearest2d",
+    "GLU", "CircularPad1d", "CircularPad2d", "CircularPad3d", "ConstantPad1d", "ConstantPad2d",
+    "ConstantPad3d", "CosineSimilarity", "GRUCell", "LSTMCell", "PairwiseDistance",
+    "PixelShuffle", "PixelUnshuffle", "RMSNorm", "RNNCell", "RNNCellBase", "ReflectionPad1d",
+    "ReflectionPad2d", "ReflectionPad3d", "ReplicationPad1d", "ReplicationPad2d",
+    "ReplicationPad3d", "Upsample", "UpsamplingBilinear2d", "UpsamplingNearest2d", "ZeroPad1d",
+    "ZeroPad2d", "ZeroPad3d",
 ]
 
 
@@ -171,3 +177,146 @@ class UpsamplingNearest2d(Upsample):
 class UpsamplingBilinear2d(Upsample):
     def __init__(self, size=None, scale_factor=None):
         super().__init__(size, scale_factor, mode="bilinear", align_corners=True)
+
+
+# ---- padding ----------------------------------------------------------------------------------
+class _PadNd(Module):
+    """Padding over F.pad; an int pads every side, a tuple is F.pad's (left, right, ...)."""
+
+    mode = "constant"
+    nd = 1
+
+    def __init__(self, padding, value=0.0):
+        super().__init__()
+        self.padding = ntuple(2 * self.nd)(padding)
+        if self.mode == "constant":
+            self.value = value
+
+    def forward(self, input):
+        if self.mode == "constant":
+            return pad(input, self.padding, "constant", self.value)
+        return pad(input, self.padding, self.mode)
+
+    def extra_repr(self):
+        return f"{self.padding}"
+
+
+class _ConstantPadNd(_PadNd):
+    def __init__(self, padding, value):
+        super().__init__(padding, value)
+
+    def extra_repr(self):
+        return f"padding={self.padding}, value={self.value}"
+
+
+class _ZeroPadNd(_PadNd):
+    def __init__(self, padding):
+        super().__init__(padding, 0.0)
+
+
+def _pad(base, name, nd, mode):
+    return type(name, (base,), {"nd": nd, "mode": mode, "__module__": __name__})
+
+
+ZeroPad1d = _pad(_ZeroPadNd, "ZeroPad1d", 1, "constant")
+ZeroPad2d = _pad(_ZeroPadNd, "ZeroPad2d", 2, "constant")
+ZeroPad3d = _pad(_ZeroPadNd, "ZeroPad3d", 3, "constant")
+ConstantPad1d = _pad(_ConstantPadNd, "ConstantPad1d", 1, "constant")
+ConstantPad2d = _pad(_ConstantPadNd, "ConstantPad2d", 2, "constant")
+ConstantPad3d = _pad(_ConstantPadNd, "ConstantPad3d", 3, "constant")
+ReflectionPad1d = _pad(_PadNd, "ReflectionPad1d", 1, "reflect")
+ReflectionPad2d = _pad(_PadNd, "ReflectionPad2d", 2, "reflect")
+ReflectionPad3d = _pad(_PadNd, "ReflectionPad3d", 3, "reflect")
+ReplicationPad1d = _pad(_PadNd, "ReplicationPad1d", 1, "replicate")
+ReplicationPad2d = _pad(_PadNd, "ReplicationPad2d", 2, "replicate")
+ReplicationPad3d = _pad(_PadNd, "ReplicationPad3d", 3, "replicate")
+CircularPad1d = _pad(_PadNd, "CircularPad1d", 1, "circular")
+CircularPad2d = _pad(_PadNd, "CircularPad2d", 2, "circular")
+CircularPad3d = _pad(_PadNd, "CircularPad3d", 3, "circular")
+
+
+# ---- small functional wrappers ----------------------------------------------------------------
+class GLU(Module):
+    def __init__(self, dim=-1):
+        super().__init__()
+        self.dim = dim
+
+    def forward(self, input):
+        return FX.glu(input, self.dim)
+
+    def extra_repr(self):
+        return f"dim={self.dim}"
+
+
+class CosineSimilarity(Module):
+    def __init__(self, dim=1, eps=1e-8):
+        super().__init__()
+        self.dim = dim
+        self.eps = eps
+
+    def forward(self, x1, x2):
+        return FC.cosine_similarity(x1, x2, self.dim, self.eps)
+
+
+class PairwiseDistance(Module):
+    def __init__(self, p=2.0, eps=1e-6, keepdim=False):
+        super().__init__()
+        self.norm = p
+        self.eps = eps
+        self.keepdim = keepdim
+
+    def forward(self, x1, x2):
+        return FC.pairwise_distance(x1, x2, self.norm, self.eps, self.keepdim)
+
+
+class PixelShuffle(Module):
+    def __init__(self, upscale_factor):
+        super().__init__()
+        self.upscale_factor = upscale_factor
+
+    def forward(self, input):
+        return FX.pixel_shuffle(input, self.upscale_factor)
+
+    def extra_repr(self):
+        return f"upscale_factor={self.upscale_factor}"
+
+
+class PixelUnshuffle(Module):
+    def __init__(self, downscale_factor):
+        super().__init__()
+        self.downscale_factor = downscale_factor
+
+    def forward(self, input):
+        return FX.pixel_unshuffle(input, self.downscale_factor)
+
+    def extra_repr(self):
+        return f"downscale_factor={self.downscale_factor}"
+
+
+class RMSNorm(Module):
+    def __init__(self, normalized_shape, eps=None, elementwise_affine=True, device=None,
+                 dtype=None):
+        super().__init__()
+        if isinstance(normalized_shape, int):
+            normalized_shape = (normalized_shape,)
+        self.normalized_shape = tuple(normalized_shape)
+        self.eps = eps
+        self.elementwise_affine = elementwise_affine
+        if elementwise_affine:
+            self.weight = empty_param(self.normalized_shape, dtype)
+        else:
+            self.register_parameter("weight", None)
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        if self.elementwise_affine:
+            from .. import init
+
+            init.ones_(self.weight)
+
+    def forward(self, x):
+        return FX.rms_norm(x, self.normalized_shape, self.weight, self.eps)
+
+    def extra_repr(self):
+        return (f"{self.normalized_shape}, eps={self.eps}, "
+                f"elementwise_affine={self.elementwise_affine}")
