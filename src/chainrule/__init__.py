@@ -11,6 +11,7 @@ from . import (
     nn,
     optim,
     random,
+    special,
     utils,
 )
 from ._dtype import (

@@ -168,3 +168,16 @@ def test_inplace_leaf_error():
     c = chainrule.ones(3, requires_grad=True)
     t = torch.ones(3, requires_grad=True)
     raises_like(RuntimeError, lambda: c.clamp_min_(0.5), lambda: t.clamp_min_(0.5))
+
+
+@pytest.mark.parametrize("name,args", [
+    ("expit", ()), ("psi", ()), ("gammaln", ()), ("digamma", ()), ("erfinv", ()), ("erfc", ()),
+    ("logit", ()), ("sinc", ()), ("xlogy", (2.0,)), ("polygamma", None), ("logsumexp", (0,)),
+    ("softmax", (0,)), ("log_softmax", (0,)), ("expm1", ()), ("log1p", ()), ("exp2", ()),
+])
+def test_special_namespace(rng, name, args):
+    x = _unit(rng, (4,))
+    if args is None:
+        check(lambda t, a: getattr(t.special, name)(2, a), x)
+    else:
+        check(lambda t, a: getattr(t.special, name)(a, *args), x)
