@@ -213,3 +213,66 @@ def test_rms_norm_half_and_errors():
                 lambda: G.rms_norm(torch.randn(2, 6), (5,)))
     raises_like(RuntimeError, lambda: F.rms_norm(chainrule.randn(2, 4), (4,), chainrule.ones(3)),
                 lambda: G.rms_norm(torch.randn(2, 4), (4,), torch.ones(3)))
+
+
+# ---- transformer decoder ----------------------------------------------------------------------
+def _masks(lib, t_len, s_len, n):
+    causal = lib.nn.Transformer.generate_square_subsequent_mask(t_len)
+    kpm = np.zeros((n, s_len), bool)
+    kpm[0, -1] = True
+    return causal, lib.tensor(kpm)
+
+
+@pytest.mark.parametrize("kw", [{}, {"activation": "gelu", "norm_first": True,
+                                     "batch_first": True}, {"layer_norm_eps": 1e-3, "bias": False}])
+def test_decoder_layer_matches_torch(kw):
+    c, t = twin("TransformerDecoderLayer", 8, 2, 16, dropout=0.0, **kw)
+    assert repr(c) == repr(t)
+    assert [n for n, _ in c.named_parameters()] == [n for n, _ in t.named_parameters()]
+    bf = kw.get("batch_first")
+    tgt, mem = (rand(2, 4, 8), rand(2, 5, 8)) if bf else (rand(4, 2, 8), rand(5, 2, 8))
+
+    def call(m, x, memory):
+        lib = chainrule if isinstance(m, chainrule.nn.Module) else torch
+        causal, kpm = _masks(lib, 4, 5, 2)
+        return m(x, memory, tgt_mask=causal, memory_key_padding_mask=kpm)
+
+    compare(c, t, tgt, mem, rtol=1e-4, atol=1e-4)
+    compare(c, t, tgt, mem, call=call, rtol=1e-4, atol=1e-4)
+    c.eval()
+    t.eval()
+    compare(c, t, rand(4, 8), rand(5, 8), rtol=1e-4, atol=1e-4)  # unbatched
+
+
+def test_transformer_matches_torch_and_mask():
+    c, t = twin("Transformer", 8, 2, 2, 1, 16, dropout=0.0)
+    assert repr(c) == repr(t)
+    assert [n for n, _ in c.named_parameters()] == [n for n, _ in t.named_parameters()]
+
+    def call(m, src, tgt):
+        lib = chainrule if isinstance(m, chainrule.nn.Module) else torch
+        causal, kpm = _masks(lib, 3, 5, 2)
+        return m(src, tgt, tgt_mask=causal, src_key_padding_mask=kpm,
+                 memory_key_padding_mask=kpm)
+
+    compare(c, t, rand(5, 2, 8), rand(3, 2, 8), call=call, rtol=1e-4, atol=1e-4)
+    for dtype in (None, torch.float64):
+        cd = None if dtype is None else chainrule.float64
+        assert_same(chainrule.nn.Transformer.generate_square_subsequent_mask(4, dtype=cd),
+                    torch.nn.Transformer.generate_square_subsequent_mask(4, dtype=dtype))
+    # default init: xavier_uniform_ on every matrix, as PyTorch
+    fresh = chainrule.nn.Transformer(8, 2, 1, 1, 16)
+    w = fresh.encoder.layers[0].linear1.weight
+    assert w.abs().max().item() <= np.sqrt(6 / (8 + 16))
+    raises_like(RuntimeError, lambda: c(chainrule.randn(5, 2, 8), chainrule.randn(3, 3, 8)),
+                lambda: t(torch.randn(5, 2, 8), torch.randn(3, 3, 8)))
+    raises_like(RuntimeError, lambda: c(chainrule.randn(5, 2, 8), chainrule.randn(3, 2, 4)),
+                lambda: t(torch.randn(5, 2, 8), torch.randn(3, 2, 4)))
+
+
+def test_decoder_stack_copies_layers():
+    layer = chainrule.nn.TransformerDecoderLayer(8, 2, 16)
+    dec = chainrule.nn.TransformerDecoder(layer, 2, norm=chainrule.nn.LayerNorm(8))
+    assert dec.layers[0].linear1.weight is not dec.layers[1].linear1.weight
+    tl = torch.nn.TransformerDecoderLayer(8, 2, 16)
+    assert repr(dec) == repr(torch.nn.TransformerDecoder(tl, 2, norm=torch.nn.LayerNorm(8)))
