@@ -276,3 +276,23 @@ def test_decoder_stack_copies_layers():
     assert dec.layers[0].linear1.weight is not dec.layers[1].linear1.weight
     tl = torch.nn.TransformerDecoderLayer(8, 2, 16)
     assert repr(dec) == repr(torch.nn.TransformerDecoder(tl, 2, norm=torch.nn.LayerNorm(8)))
+
+
+# ---- deprecated init aliases ------------------------------------------------------------------
+@pytest.mark.parametrize(("name", "args"), [("uniform", (-1, 1)), ("normal", ()), ("constant", (2.0,)),
+                                            ("eye", ()), ("dirac", ()), ("xavier_uniform", ()),
+                                            ("xavier_normal", ()), ("kaiming_uniform", ()),
+                                            ("kaiming_normal", ()), ("orthogonal", ()),
+                                            ("sparse", (0.5,))])
+def test_deprecated_init_aliases_warn_like_torch(name, args):
+    shape = (3, 4, 3) if name == "dirac" else (4, 3)
+    with pytest.warns(FutureWarning) as wt:
+        getattr(torch.nn.init, name)(torch.empty(shape), *args)
+    x = chainrule.empty(shape)
+    with pytest.warns(FutureWarning) as wc:
+        out = getattr(chainrule.nn.init, name)(x, *args)
+    assert str(wc[0].message) == str(wt[0].message)
+    assert wc[0].filename == __file__  # attributed to the caller
+    assert out is x
+    if name == "constant":
+        assert (x == 2.0).all().item()
