@@ -191,3 +191,31 @@ def _pair(fn, *arrays):
 ])
 def test_index_errors(exc, fn, arrays):
     raises_like(exc, *_pair(fn, *arrays))
+
+
+@pytest.mark.parametrize("shape,mshape,sshape", [
+    ((2, 3), (3,), (2, 3)), ((2, 3), (2, 3), (7,)), ((3,), (2, 3), (6,)), ((0, 3), (3,), (0,)),
+    ((), (), (1,)),
+])
+def test_masked_scatter(rng, shape, mshape, sshape):
+    x = rng.standard_normal(shape)
+    mask = rng.random(mshape) > 0.4
+    src = rng.standard_normal(sshape)
+    c, t = check(lambda tt, a, m, s: a.masked_scatter(m, s), x, mask, src)
+    assert c.grad_fn.name() == t.grad_fn.name()
+    if shape == mshape or len(shape) > len(mshape):  # in place needs self's shape to hold it
+        check(lambda tt, a, m, s: (a * 1).masked_scatter_(m, s), x, mask, src)
+    check(lambda tt, a, m, s: tt.masked_scatter(a, m, s), x, mask, src)
+    if x.size:
+        fd_check(lambda tt, a, s: a.masked_scatter(tt.tensor(mask), s), x, src)
+
+
+@pytest.mark.parametrize("fn,arrays", [
+    (lambda t, x, m, s: x.masked_scatter(m, s), [np.ones((2, 3)), np.array([1, 0, 1]), np.ones(6)]),
+    (lambda t, x, m, s: x.masked_scatter(m, s), [np.ones((2, 3)), np.ones(3, bool), np.ones(3)]),
+    (lambda t, x, m, s: x.masked_scatter(m, s), [np.ones((2, 3)), np.ones(2, bool), np.ones(6)]),
+    (lambda t, x, m, s: x.masked_scatter(m, s),
+     [np.ones((2, 3), np.float32), np.ones(3, bool), np.ones(6)]),
+])
+def test_masked_scatter_errors(fn, arrays):
+    raises_like(RuntimeError, *_pair(fn, *arrays))

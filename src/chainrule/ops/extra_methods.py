@@ -1,6 +1,6 @@
 """Operators and methods: bit shifts (<<, >>, <<=, >>=), ``in``, in-place shape methods
 (t_, transpose_, swapaxes_, squeeze_, unsqueeze_, resize_), fill_diagonal_, index_fill,
-index_copy.
+index_copy, masked_scatter.
 
 Differs from PyTorch: the in-place shape methods record the out-of-place node
 (TransposeBackward0 where PyTorch prints TransposeBackward1); gradients are the same.
@@ -11,10 +11,12 @@ from .._backend import xp
 from .._tensor import Tensor
 from ..autograd.grad_mode import state as _grad
 from ..autograd.graph import apply
-from ._core import Op, _bump, binary, check_operand, inplace, method, wrap_dim
+from ._core import Op, _bump, binary, broadcast_error, check_operand, inplace, method, wrap_dim
 from .pointwise import _mask
+from .shape import cat
 
-__all__ = ["bitwise_left_shift", "bitwise_right_shift", "index_fill", "index_copy"]
+__all__ = ["bitwise_left_shift", "bitwise_right_shift", "index_fill", "index_copy",
+           "masked_scatter"]
 
 
 # ---- bit shifts ------------------------------------------------------------------------------
@@ -294,3 +296,59 @@ method("index_fill")(index_fill)
 method("index_copy")(index_copy)
 Tensor.index_fill_ = inplace("index_fill_", index_fill)
 Tensor.index_copy_ = inplace("index_copy_", index_copy)
+
+
+# ---- masked_scatter --------------------------------------------------------------------------
+class MaskedScatter(Op):
+    """source's leading elements, in order, at the positions where mask (broadcast) is True."""
+
+    node_name = "MaskedScatterBackward0"
+    operands = ("self", "source")
+    formulas = {"self": "1 where mask is False", "source": "grad at the masked positions"}
+
+    def forward(ctx, a, src, mask):
+        shape = xp.broadcast_shapes(a.shape, mask.shape)
+        out = xp.broadcast_to(a, shape).copy()
+        m = xp.broadcast_to(mask, shape)
+        out[m] = src.reshape(-1)[: int(m.sum())]
+        if ctx is not None:
+            ctx.extra = m
+        return out
+
+    def backward(ctx, grad):
+        m = ctx.extra
+        g_src = None
+        if ctx.edges[1] is not None:
+            shape = ctx.metas[1][0]
+            picked = grad.reshape(-1)[Tensor._make(m.reshape(-1))]
+            size = 1
+            for d in shape:
+                size *= d
+            pad = Tensor._make(xp.zeros(size - picked.shape[0], dtype=grad._data.dtype))
+            g_src = cat((picked, pad)).reshape(shape)
+        return _mask(grad, ~m), g_src
+
+
+def masked_scatter(input, mask, source):
+    a, m, s = input._data, mask._data, source._data
+    if m.dtype != bool:
+        raise RuntimeError(
+            "masked_scatter_ only supports boolean masks, but got mask with dtype "
+            f"{_dtype._FROM_NP[m.dtype]._short}"
+        )
+    if s.dtype != a.dtype:
+        raise RuntimeError(
+            "masked_scatter: expected self and source to have same dtypes but got"
+            f"{_dtype._FROM_NP[a.dtype]._short} and {_dtype._FROM_NP[s.dtype]._short}"
+        )
+    try:
+        shape = xp.broadcast_shapes(a.shape, m.shape)
+    except ValueError:
+        raise broadcast_error(m.shape, a.shape) from None
+    if int(xp.broadcast_to(m, shape).sum()) > s.size:
+        raise RuntimeError("Number of elements of source < number of ones in mask")
+    return apply(MaskedScatter, (input, source), (a, s), (m,))
+
+
+method("masked_scatter")(masked_scatter)
+Tensor.masked_scatter_ = inplace("masked_scatter_", masked_scatter)
