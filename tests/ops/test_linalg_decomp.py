@@ -120,3 +120,22 @@ def test_singular_errors(fn, arrays):
 ])
 def test_shape_dtype_errors(fn, arrays):
     raises_like(RuntimeError, *_pair(fn, *arrays))
+
+
+@pytest.mark.parametrize("ord", [1, -1, float("inf"), -float("inf")])
+@pytest.mark.parametrize("dim,keepdim", [((-2, -1), False), ((0, 2), True), ((2, 1), False)])
+def test_matrix_norm_abs_sum(rng, ord, dim, keepdim):
+    a = rng.standard_normal((2, 3, 4))
+    check(lambda t, x: t.linalg.matrix_norm(x, ord, dim=dim, keepdim=keepdim), a)
+    check(lambda t, x: t.linalg.matrix_norm(x.mT, ord), a.astype(np.float32), rtol=1e-4)
+    fd_check(lambda t, x: t.linalg.norm(x, ord), a[0])
+
+
+@pytest.mark.parametrize("fn,arrays", [
+    (lambda t, x: t.linalg.matrix_norm(x, 1), [np.ones(3)]),
+    (lambda t, x: t.linalg.matrix_norm(x, 3), [np.ones((2, 2))]),
+    (lambda t, x: t.linalg.matrix_norm(x, 1, dim=(0, 0)), [np.ones((2, 2))]),
+    (lambda t, x: t.linalg.matrix_norm(x, -1), [np.ones((2, 2), dtype=np.int64)]),
+])
+def test_matrix_norm_errors(fn, arrays):
+    raises_like(RuntimeError, *_pair(fn, *arrays))
