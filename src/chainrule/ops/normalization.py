@@ -17,6 +17,7 @@ from .._tensor import Tensor
 from ..autograd.grad_mode import state
 from ..autograd.graph import apply
 from ._core import Op
+from .reductions import sum_last, sum_leading
 
 __all__ = []
 
@@ -36,16 +37,27 @@ class Geometry:
         self.red_axes, self.eps = red_axes, eps
 
 
+def _asum(a, axes, keepdims):
+    """``a.sum(axes)`` of an array, through the BLAS sums for the last axis (layer norm's
+    statistics) and for leading axes (its weight and bias gradients)."""
+    axes = tuple(axes)
+    if keepdims and axes == (a.ndim - 1,):
+        return sum_last(a, True)
+    if not keepdims and axes == tuple(range(len(axes))):
+        return sum_leading(a, len(axes))
+    return a.sum(axes, keepdims=keepdims)
+
+
 def _stats(xs, axes, eps):
     # sum * (1/n) rather than mean(): same pairwise summation, without mean()'s Python layer
     n = 1
     for a in axes:
         n *= xs.shape[a]
     inv_n = 1.0 / max(n, 1)
-    mean = xs.sum(axes, keepdims=True)
+    mean = _asum(xs, axes, True)
     mean *= inv_n
     xc = xs - mean
-    var = (xc * xc).sum(axes, keepdims=True)
+    var = _asum(xc * xc, axes, True)
     var *= inv_n
     return mean, var, xc
 
@@ -104,7 +116,7 @@ def _mean_a(a, axes):
     n = 1
     for ax in axes:
         n *= a.shape[ax]
-    m = a.sum(axes, keepdims=True)
+    m = _asum(a, axes, True)
     m *= 1.0 / max(n, 1)
     return m
 
@@ -128,10 +140,12 @@ def _backward(x, w, grad, geo, fixed, mean, invstd, ctx, const, mean_fn):
         if fixed is None:
             gh = gh - mean_fn(gh, geo.axes) - xhat * mean_fn(gh * xhat, geo.axes)
         gx = (gh * invstd).reshape(shape)
+    total = (lambda t: t.sum(geo.red_axes)) if isinstance(grad, Tensor) else (
+        lambda a: _asum(a, geo.red_axes, False))
     if ctx.edges[1] is not None:
-        gw = (grad * xhat.reshape(shape)).sum(geo.red_axes).reshape(tuple(w.shape))
+        gw = total(grad * xhat.reshape(shape)).reshape(tuple(w.shape))
     if ctx.edges[2] is not None:
-        gb = grad.sum(geo.red_axes).reshape(ctx.metas[2][0])
+        gb = total(grad).reshape(ctx.metas[2][0])
     return gx, gw, gb
 
 
