@@ -19,7 +19,9 @@ INTS = np.array([5, -6, 3, 0], dtype=np.int64)
     lambda t, x: t.bitwise_left_shift(x, 3), lambda t, x: t.bitwise_right_shift(x, x % 3),
     lambda t, x: x.bitwise_left_shift(x[:1]), lambda t, x: x.to(t.int8) << 7,
     lambda t, x: x.to(t.int8) << 9, lambda t, x: x.abs().to(t.uint8) >> 9,
-    lambda t, x: x.to(t.int32) << x[0],
+    lambda t, x: x.to(t.int32) << x[0], lambda t, x: x.abs().to(t.uint8) >> -1,
+    lambda t, x: x.abs().to(t.uint8) << -1, lambda t, x: 1 << x.abs().to(t.int32),
+    lambda t, x: x.to(t.int8) >> 9, lambda t, x: x.to(t.int16) << (x * 4).to(t.int16),
 ])
 def test_shifts(fn):
     check(fn, INTS, grad=False)

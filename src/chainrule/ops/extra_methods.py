@@ -27,12 +27,22 @@ class _Shift(Op):
     formulas = {"self": "not differentiable", "other": "not differentiable"}
 
     def forward(ctx, a, b):
-        a, b = xp.asarray(a), xp.asarray(b, dtype=getattr(a, "dtype", None))
+        if b.__class__ is int and hasattr(a, "dtype") and 0 <= b < a.dtype.itemsize * 8:
+            return xp.left_shift(a, b)  # the common case: no range fix-up needed
+        a, b = _shift_operands(a, b)
         bits = a.dtype.itemsize * 8
         out_of_range = (b < 0) | (b >= bits)
         safe = xp.where(out_of_range, 0, b).astype(a.dtype, copy=False)
         r = xp.left_shift(a, safe)
         return xp.where(out_of_range, 0, r).astype(r.dtype, copy=False)
+
+
+def _shift_operands(a, b):
+    """Arrays: a number takes the other operand's dtype; b (the count) stays as given, so
+    a negative count is not wrapped into an unsigned dtype."""
+    if not hasattr(a, "dtype"):
+        a = xp.asarray(a, dtype=b.dtype)
+    return a, xp.asarray(b)
 
 
 class LShift(_Shift):
@@ -43,7 +53,9 @@ class RShift(_Shift):
     node_name = "RshiftBackward0"
 
     def forward(ctx, a, b):
-        a, b = xp.asarray(a), xp.asarray(b, dtype=getattr(a, "dtype", None))
+        if b.__class__ is int and hasattr(a, "dtype") and 0 <= b < a.dtype.itemsize * 8:
+            return xp.right_shift(a, b)
+        a, b = _shift_operands(a, b)
         bits = a.dtype.itemsize * 8
         fill = bits - 1 if a.dtype.kind == "i" else 0  # signed: keep only the sign
         clipped = xp.where((b < 0) | (b >= bits), fill, b).astype(a.dtype, copy=False)
@@ -54,6 +66,8 @@ class RShift(_Shift):
 
 
 def _shift(op, kernel, a, b):
+    if b.__class__ is int and isinstance(a, Tensor) and a._data.dtype.kind in "iu":
+        return apply(op, (a, b), (a._data, b))  # integer tensor << int keeps its dtype
     dt = _dtype.result_type(a, b)
     if dt.np.kind not in "iu":
         raise NotImplementedError(f"\"{kernel}\" not implemented for '{dt._short}'")

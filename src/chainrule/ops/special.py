@@ -132,6 +132,8 @@ class ClampMaxTensor(ClampMinTensor):
 
 
 def _clamp_bound(scalar_op, tensor_op, name, input, bound):
+    if bound.__class__ is float and isinstance(input, Tensor) and input._data.dtype.kind == "f":
+        return apply(scalar_op, (input,), (input._data,), (bound,))  # the common case, lean
     if not isinstance(input, Tensor):
         unary(scalar_op, input)  # PyTorch's TypeError
     if isinstance(bound, Tensor):
@@ -257,6 +259,9 @@ class XlogyScalarOther(Xlogy):
 
 def _float_binary(op, name, input, other, *, float_only=False, scalar_op=None):
     """Two operands (either may be a number) computed in floating point."""
+    if (input.__class__ is other.__class__ is Tensor and scalar_op is None
+            and input._data.dtype is other._data.dtype and input._data.dtype.kind == "f"):
+        return _apply_n(op, (input, other), (input._data, other._data))  # the common case
     if not isinstance(input, Tensor) and not isinstance(other, Tensor):
         raise TypeError(
             f"{name}(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}"
