@@ -99,13 +99,24 @@ def _max_pool(x, k, s, p, d, out, want_idx):
     return y, (idx.reshape(n, c, wo) if x.ndim == 3 else idx)
 
 
-def _scatter(g, idx, in_shape):
-    """Sum g into an input-shaped array at the flat plane indices idx (one bincount)."""
+def _scatter(g, idx, in_shape, disjoint=False):
+    """Sum g into an input-shaped array at the flat plane indices idx: a plain assignment
+    when windows cannot overlap (each index is distinct), else one bincount."""
     planes = in_shape[0] * in_shape[1]
     hw = in_shape[-1] * (in_shape[-2] if len(in_shape) == 4 else 1)
     base = (xp.arange(planes) * hw).reshape(in_shape[0], in_shape[1], *(1,) * (idx.ndim - 2))
+    if disjoint:
+        gx = xp.zeros(planes * hw, dtype=g.dtype)
+        gx[(idx + base).ravel()] = g.ravel()
+        return gx.reshape(in_shape)
     gx = xp.bincount((idx + base).ravel(), weights=g.ravel(), minlength=planes * hw)
     return gx.astype(g.dtype, copy=False).reshape(in_shape)
+
+
+def _disjoint(k, s, d):
+    """Windows never overlap: each stride is at least the dilated kernel's extent."""
+    as_t = (lambda v: v if isinstance(v, (tuple, list)) else (v,))
+    return all(st >= (kk - 1) * dd + 1 for kk, st, dd in zip(as_t(k), as_t(s), as_t(d)))
 
 
 def _gather(u, idx):
@@ -128,18 +139,21 @@ class MaxPool(Op):
         return (y, idx) if return_indices else (y,)
 
     def backward(ctx, grad):
-        return apply(MaxPoolScatter, (grad,), (grad._data,), (ctx.extra, ctx.metas[0][0]))
+        a = ctx.args  # (k, s, p, d, ...) for max_pool; adaptive pooling has no fixed windows
+        disjoint = len(a) >= 4 and _disjoint(a[0], a[1], a[3])
+        args = (ctx.extra, ctx.metas[0][0], disjoint)
+        return apply(MaxPoolScatter, (grad,), (grad._data,), args)
 
 
 class MaxPoolScatter(Op):
     node_name = "MaxPool2DWithIndicesBackwardBackward0"
     formulas = {"grad_output": "1 at indices (gather)"}
 
-    def forward(ctx, g, idx, in_shape):
-        return _scatter(g, idx, in_shape)
+    def forward(ctx, g, idx, in_shape, disjoint=False):
+        return _scatter(g, idx, in_shape, disjoint)
 
     def backward(ctx, grad):
-        return apply(MaxPoolGather, (grad,), (grad._data,), ctx.args)
+        return apply(MaxPoolGather, (grad,), (grad._data,), ctx.args[:2])
 
 
 class MaxPoolGather(Op):
