@@ -221,3 +221,16 @@ def test_masked_scatter(rng, shape, mshape, sshape):
 ])
 def test_masked_scatter_errors(fn, arrays):
     raises_like(RuntimeError, *_pair(fn, *arrays))
+
+
+@pytest.mark.parametrize("name,args", [("t_", ()), ("unsqueeze_", (0,)), ("transpose_", (1, 0))])
+def test_shape_inplace_on_view_then_write(rng, name, args):
+    """A view reshaped in place still writes through to its base under autograd."""
+    def fn(t, a):
+        b = a * 1
+        v = b[0:2]
+        getattr(v, name)(*args)
+        v.mul_(3)
+        return b * b
+
+    check(fn, rng.standard_normal((2, 3)))

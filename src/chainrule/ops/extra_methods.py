@@ -3,7 +3,8 @@
 index_copy, masked_scatter.
 
 Differs from PyTorch: the in-place shape methods record the out-of-place node
-(TransposeBackward0 where PyTorch prints TransposeBackward1); gradients are the same.
+(TransposeBackward0 where PyTorch prints TransposeBackward1, TBackward0 for TBackward1,
+...); gradients are the same.
 """
 # ruff: noqa: RUF022
 from .. import _dtype
@@ -138,6 +139,14 @@ def _reshape_inplace(name, view_fn):
             )
         r = view_fn(self, *args)
         self._data = r._data
+        if self._extra and "view_chain" in self._extra:
+            # a view of a root: the new view op extends its chain (r was cut from the same
+            # root); if r has none, drop it: better refused than replayed wrongly
+            chain = r._extra.get("view_chain") if r._extra and r._base is self._base else None
+            if chain is None:
+                del self._extra["view_chain"]
+            else:
+                self._extra["view_chain"] = chain
         if r._requires_grad and r.grad_fn is not None:
             self.grad_fn = r.grad_fn
         _bump(self, name)
