@@ -7,6 +7,11 @@ arithmetic. The forward gathers with ``take``; the backward is the adjoint (a sc
 done with ``add.reduceat`` because each tap's indices are non-decreasing) recorded as
 another op, whose own backward is the resampling again, so every order of derivative is
 exact.
+
+Short axes (input length <= ``_DENSE_MAX``) run instead as one BLAS product with the
+axis's small dense (out x in) interpolation matrix: several times faster than gathers and
+``reduceat`` there. The product would turn an inf into NaNs along its row (0 · inf), so
+non-finite data takes the gather path.
 """
 import functools
 import math
@@ -19,6 +24,7 @@ __all__ = []
 
 # PyTorch computes nearest indices in float, linear/cubic ones in the input's opmath type.
 _CUBIC_A = -0.75
+_DENSE_MAX = 128  # longest input axis resampled by a dense matrix product
 
 
 def _scale(n_in, n_out, scale, align_corners, cubic_or_linear, ft):
@@ -73,6 +79,27 @@ def _taps(mode, n_in, n_out, scale, align_corners, dtype):
     return tuple(out)
 
 
+@functools.lru_cache(maxsize=256)
+def _dense(mode, n_in, n_out, scale, align_corners, dtype):
+    """(M, Mᵀ) with M the (out, in) matrix of one axis's taps, or None for a long axis."""
+    if n_in > _DENSE_MAX:
+        return None
+    m = xp.zeros((n_out, n_in), dtype=dtype)
+    rows = xp.arange(n_out)
+    for idx, w, _, _ in _taps(mode, n_in, n_out, scale, align_corners, dtype):
+        xp.add.at(m, (rows, idx), 1 if w is None else w)
+    return m, xp.ascontiguousarray(m.T)
+
+
+def _matmul_along(x, m, axis):
+    """Apply the (out, in) matrix m along ``axis`` (negative) of x."""
+    if axis == -1:
+        return x @ m.T
+    if axis == -2:
+        return m @ x
+    return xp.swapaxes(m @ xp.swapaxes(x, axis, -2), axis, -2)
+
+
 def _along(w, axis):
     """Shape a per-position weight to broadcast along ``axis`` (negative)."""
     return w.reshape((-1,) + (1,) * (-axis - 1))
@@ -81,7 +108,14 @@ def _along(w, axis):
 def _resample(x, plan):
     if not plan:
         return x.copy()
-    for axis, taps in plan:
+    finite = None
+    for axis, taps, dense in plan:
+        if dense is not None:
+            if finite is None:
+                finite = bool(xp.isfinite(x).all())
+            if finite:
+                x = _matmul_along(x, dense[0], axis)
+                continue
         y = None
         for idx, w, _, _ in taps:
             t = xp.take(x, idx, axis=axis)
@@ -93,7 +127,14 @@ def _resample(x, plan):
 
 
 def _adjoint(g, plan, in_sizes):
-    for (axis, taps), n_in in zip(reversed(plan), reversed(in_sizes)):
+    finite = None
+    for (axis, taps, dense), n_in in zip(reversed(plan), reversed(in_sizes)):
+        if dense is not None:
+            if finite is None:
+                finite = bool(xp.isfinite(g).all())
+            if finite:
+                g = _matmul_along(g, dense[1], axis)
+                continue
         shape = list(g.shape)
         shape[axis] = n_in
         y = xp.zeros(shape, dtype=g.dtype)
@@ -164,8 +205,10 @@ def resample(x, mode, out_sizes, scales, align_corners):
     nd = len(out_sizes)
     in_sizes = tuple(x.shape[-nd:])
     dtype = x._data.dtype
+    ac = bool(align_corners)
     plan = tuple(
-        (k - nd, _taps(mode, n_in, n_out, s, bool(align_corners), dtype))
+        (k - nd, _taps(mode, n_in, n_out, s, ac, dtype),
+         _dense(mode, n_in, n_out, s, ac, dtype))
         for k, (n_in, n_out, s) in enumerate(zip(in_sizes, out_sizes, scales))
     )
     # an axis that keeps its size under nearest is the identity: skip its gather
