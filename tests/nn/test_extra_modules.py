@@ -149,9 +149,8 @@ def test_similarity_distance_modules(name, kw):
     c, t = twin(name, **kw)
     assert repr(c) == repr(t)
     compare(c, t, rand(4, 5), rand(4, 5))
-    # broadcasting (not along CosineSimilarity's reduced dim: see the report on
-    # _functional_core.cosine_similarity, which does not expand before taking norms)
     compare(c, t, rand(4, 5), rand(4, 1) if kw.get("dim") == 0 else rand(1, 5))
+    compare(c, t, rand(4, 5), rand(1, 5))  # broadcast along the reduced dim too
 
 
 @pytest.mark.parametrize(("shape", "r"), [((1, 8, 2, 3), 2), ((3, 2, 9, 1, 2), 3), ((4, 2, 2), 1)])

@@ -60,7 +60,9 @@ def test_normalize(p, dim):
 
 
 @pytest.mark.parametrize("shapes,dim", [(((4, 3), (4, 3)), 1), (((2, 3, 5), (1, 3, 5)), 1),
-                                        (((5,), (5,)), 0)])
+                                        (((5,), (5,)), 0),
+                                        # broadcast along the reduced dim (was silently wrong)
+                                        (((4, 5), (1, 5)), 0)])
 def test_cosine_similarity(shapes, dim):
     a, b = _x(*shapes[0]), _x(*shapes[1])
     check(lambda lib, a, b: F_of(lib).cosine_similarity(a, b, dim=dim), a, b, rtol=1e-4, atol=1e-5)

@@ -140,6 +140,10 @@ def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
 def cosine_similarity(x1, x2, dim=1, eps=1e-8):
     """PyTorch's formula: each input divided by its norm clamped at ``eps`` (the clamp is
     not differentiated), then the dot product along ``dim``."""
+    # Broadcast first: a norm along ``dim`` of an input that is broadcast along ``dim``
+    # would otherwise be taken over one copy instead of all of them.
+    shape = tuple(xp.broadcast_shapes(tuple(x1.shape), tuple(x2.shape)))
+    x1, x2 = x1.expand(shape), x2.expand(shape)
     n1 = x1.norm(2, dim, keepdim=True)
     n2 = x2.norm(2, dim, keepdim=True)
     n1 = n1 + Tensor._make(xp.maximum(n1._data, eps) - n1._data)

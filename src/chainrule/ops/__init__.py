@@ -17,8 +17,8 @@ from .pointwise import *
 from .reductions import *
 from .shape import *
 from .softmax import *
-from .special import *
 from .sorting import *
+from .special import *
 
 # What ``from chainrule.ops import *`` gives the package: the ops, never the family modules
 # (some share a name with an op, e.g. softmax, so they are looked up in sys.modules).

@@ -303,7 +303,9 @@ class IndexPut(Op):
         return gs, gv
 
 
-CopySlices = _unregistered(type("CopySlices", (IndexPut,), {}), "CopySlices")
+CopySlices = _unregistered(
+    type("CopySlices", (IndexPut,), {"full_name": "torch::autograd::CopySlices"}), "CopySlices"
+)
 CopyBackwards = _unregistered(type("CopyBackwards", (IndexPut,), {}), "CopyBackwards")
 FillBackward = _unregistered(type("FillBackward3", (IndexPut,), {}), "FillBackward3")
 

@@ -3,6 +3,7 @@ from .activation import *
 from .container import *
 from .conv import *
 from .dropout import *
+from .extra import *
 from .linear import *
 from .loss import *
 from .module import *
@@ -11,4 +12,3 @@ from .pooling import *
 from .rnn import *
 from .sparse import *
 from .transformer import *
-from .extra import *  # noqa
