@@ -105,3 +105,16 @@ def test_default_dtype_changes_float_scalar_promotion():
     finally:
         chainrule.set_default_dtype(prev)
         torch.set_default_dtype(torch.float32)
+
+
+def test_numpy_scalars_are_weak_like_python_numbers():
+    # NumPy 2 keeps its own scalars' dtype (float32 * np.float64 -> float64); PyTorch does not.
+    import numpy as np
+
+    for name, fn in [
+        ("mul", lambda L: L.ones(2) * np.float64(2)),
+        ("where", lambda L: L.where(L.tensor([True, False]), L.ones(2), np.float64(0))),
+        ("clamp", lambda L: L.ones(2).clamp(np.float64(0), np.float64(0.5))),
+        ("maximum-like clamp_min", lambda L: L.ones(2).clamp(min=np.float32(3))),
+    ]:
+        assert str(fn(chainrule).dtype) == str(fn(torch).dtype), name

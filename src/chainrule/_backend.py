@@ -31,9 +31,3 @@ def _keep_freed_arrays():
 
 
 _keep_freed_arrays()
-
-
-def asarray(x, dtype=None):
-    """An ndarray (never a NumPy scalar: those are immutable and break in-place ops)."""
-    a = xp.asarray(x, dtype=dtype)
-    return a

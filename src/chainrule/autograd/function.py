@@ -196,7 +196,6 @@ class Function:
             ctx.saved = tuple(ctx.to_save)
             ctx.versions = tuple(t._version[0] if t is not None else None for t in ctx.saved)
         ctx.to_save = None
-        tensor_outs = [o for o in outs if isinstance(o, Tensor)]
         ctx.n_outputs = len(outs)
         ctx._out_metas = [
             (o._data.shape, o._data.dtype) if isinstance(o, Tensor) else ((), None) for o in outs
@@ -211,7 +210,6 @@ class Function:
             o.grad_fn = ctx
             if len(outs) > 1:
                 o._extras()["output_nr"] = i
-        del tensor_outs
         return outs[0] if single else outs
 
 

@@ -66,7 +66,13 @@ def _grads(outputs, inputs, grad_outputs, create_graph, strict, kind):
     return tuple(final)
 
 
-def _default_v(outputs, fn_name):
+def _autograd_grad(*args, **kwargs):
+    from . import grad  # late: autograd/__init__ imports this module
+
+    return grad(*args, **kwargs)
+
+
+def _default_v(outputs):
     from .. import ones_like
 
     for o in outputs:
@@ -100,7 +106,7 @@ def vjp(func, inputs, v=None, create_graph=False, strict=False):
         inputs = _prepare(inputs, create_graph)
         out = func(*inputs)
         out_tuple, outputs = _as_tuple(out, "outputs of the user-provided function", "vjp")
-        v = _default_v(outputs, "vjp") if v is None else _check_v(v, outputs, "output", "vjp")
+        v = _default_v(outputs) if v is None else _check_v(v, outputs, "output", "vjp")
         res = _grads(outputs, inputs, v, create_graph, strict, "back")
     outputs = _finish(outputs, create_graph)
     res = _finish(res, create_graph)
@@ -157,9 +163,7 @@ def jacobian(func, inputs, create_graph=False, strict=False, vectorize=False, st
             rows = [[] for _ in inputs]
             for k in range(flat.numel()):
                 if flat.requires_grad:
-                    from . import grad
-
-                    gs = grad(flat[k], inputs, retain_graph=True, create_graph=create_graph, allow_unused=True)
+                    gs = _autograd_grad(flat[k], inputs, retain_graph=True, create_graph=create_graph, allow_unused=True)
                 else:
                     gs = (None,) * len(inputs)
                 for j, (g, x) in enumerate(zip(gs, inputs)):
@@ -221,7 +225,7 @@ def vhp(func, inputs, v=None, create_graph=False, strict=False):
                 "The function given to vhp should return a single Tensor with a single element."
             )
         if v is None:
-            v = _default_v(inputs, "vhp")
+            v = _default_v(inputs)
         g = _grads(outputs, inputs, (None,), True, strict, "back")
         res = _grads(g, inputs, v, create_graph, strict, "double")
     return _finish(outputs, create_graph)[0], (_finish(res, create_graph) if is_tuple else _finish(res, create_graph)[0])

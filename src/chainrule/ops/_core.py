@@ -72,7 +72,7 @@ def method(*names):
     return deco
 
 
-def inplace(name, fn, check=None):
+def inplace(name, fn):
     """A ``x.name_(...)`` method: compute ``fn(x, ...)`` and write it into x (see set_)."""
 
     def inplace_method(self, *args, **kwargs):
@@ -84,12 +84,14 @@ def inplace(name, fn, check=None):
 
 
 # ---- operands ---------------------------------------------------------------------------
-def is_tensor(x):
-    return isinstance(x, Tensor)
-
-
 def _scalar_ok(x):
     return isinstance(x, (int, float, bool, xp.generic))
+
+
+def python_scalar(x):
+    """A NumPy scalar as a Python scalar: NumPy 2 treats its own scalars as strongly typed
+    (float32 array * np.float64 -> float64), PyTorch treats every number as weak."""
+    return x.item() if isinstance(x, xp.generic) else x
 
 
 def check_operand(x, opname):
@@ -141,11 +143,11 @@ def binary(op, a, b, dtype=None):
     else:
         # a Python scalar stays weak, so NumPy keeps the tensor's dtype; NumPy scalars are
         # strong in NumPy 2 (float32 + np.float64 -> float64), so pass their Python value
-        xa = a.item() if isinstance(a, xp.generic) else a
+        xa = python_scalar(a)
     if isinstance(b, Tensor):
         xb = b._data if b._data.dtype == npd else b._data.astype(npd)
     else:
-        xb = b.item() if isinstance(b, xp.generic) else b
+        xb = python_scalar(b)
     return _apply2(op, a, b, xa, xb)
 
 
@@ -180,12 +182,6 @@ def _wrap_int(x, other):
     if x.__class__ is int and hasattr(other, "dtype"):
         return xp.asarray(x).astype(other.dtype)[()]
     return x
-
-
-def float_dtype(x):
-    """The dtype of a 'floating' unary op on x: integers and bool become the default float."""
-    d = x._data.dtype
-    return d if d.kind == "f" else _dtype.defaults.float.np
 
 
 def unary(op, x, *args, floating=False):
@@ -230,10 +226,6 @@ def to_tensor(x, dtype=None):
             arr = arr.astype(_dtype.defaults.float.np)
         return Tensor._make(arr)
     return Tensor._make(xp.asarray(x, dtype=_dtype.to_dtype(dtype).np))
-
-
-def type_error_name(x):
-    return type(x).__name__
 
 
 # ---- in-place ---------------------------------------------------------------------------

@@ -23,7 +23,7 @@ from .. import _dtype
 from .._backend import xp
 from .._tensor import Tensor
 from ..autograd.graph import apply
-from ._core import Op, broadcast_error, inplace, method, unary
+from ._core import Op, broadcast_error, inplace, method, python_scalar, unary
 from .arithmetic import inplace_op
 from .arithmetic import pow as _pow
 
@@ -210,7 +210,7 @@ def _cast_all(dt, operands):
     npd = dt.np
     return tuple(
         (o._data if o._data.dtype == npd else o._data.astype(npd))
-        if isinstance(o, Tensor) else o
+        if isinstance(o, Tensor) else python_scalar(o)
         for o in operands
     )
 
@@ -1231,6 +1231,7 @@ def clamp(input, min=None, max=None, *, out=None):
         arrays = _cast_all(dt, ops)
         return _apply_n(ClampTensor, ops, arrays, ())
     a = input._data
+    min, max = python_scalar(min), python_scalar(max)
     if a.dtype.kind == "f":  # a float tensor keeps its dtype with any number bounds
         return apply(Clamp, (input,), (a,), (min, max))
     dt = _dtype.result_type(input, *(b for b in (min, max) if b is not None))
