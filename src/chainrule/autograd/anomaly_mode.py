@@ -105,7 +105,7 @@ def check_backward(node, results):
     for i, r in enumerate(results):
         if r is None:
             continue
-        kind = _first_bad(r._data)
+        kind = _first_bad(getattr(r, "_data", r))  # a Tensor, or an array in raw mode
         if kind:
             raise RuntimeError(
                 f"Function '{node.op.node_name}' returned {kind} values in its {i}th output."

@@ -8,6 +8,10 @@
 3. Running a node calls its op's backward rule: upstream gradient x local gradient, one
    result per operand. Each result is summed back to its operand's shape (broadcasting)
    and cast to its dtype here, in one place, then passed down the edge.
+   Without ``create_graph`` gradients travel as plain arrays ("raw" mode): an op whose
+   rule is plain arithmetic (``array_backward``) gets arrays for ``grad``, ``ctx.saved`` and
+   ``ctx.output`` and runs as NumPy with no Tensor in between; other rules get Tensors
+   wrapped around the arrays. The same rule text serves both modes and ``create_graph``.
 4. Leaves collect their gradient into ``.grad`` (accumulating across calls, as PyTorch does).
    Without ``retain_graph`` each node's saved values are released as soon as it has run.
 
@@ -15,7 +19,10 @@ An edge is a Node, a leaf Tensor, ``(node, output_nr)`` for one output of a mult
 node (custom Functions), or None. A multi-output node's gradient buffer is a list.
 """
 from heapq import heappop, heappush
+from itertools import repeat
 
+from .._backend import ndarray
+from .._backend import xp as _xp
 from .._tensor import Tensor
 from . import anomaly_mode
 from .grad_mode import state
@@ -104,10 +111,15 @@ def run_backward(roots, grads, retain_graph, create_graph, capture=None):
     """
     prev = state.enabled
     state.enabled = create_graph
+    observers = _observers
+    # The explainer re-runs rules on Tensors, so it sees the Tensor form throughout.
+    raw = not create_graph and not observers
     try:
         buffers = {}
         leaf_grads = {}
         for r, g in zip(roots, grads):
+            if raw:
+                g = _raw(g)
             if isinstance(r, Node):
                 _add(buffers, r, g)
             elif r.__class__ is tuple:
@@ -121,64 +133,78 @@ def run_backward(roots, grads, retain_graph, create_graph, capture=None):
             if n is not None and n not in queued:
                 queued.add(n)
                 heappush(ready, (-n.seq, n))
-        observers = _observers
         anomaly = anomaly_mode.state.enabled
-        summer = None if create_graph else _Summer()
-        add = _sum_graph if create_graph else summer
+        plain = capture is None and not anomaly  # nothing to do for a node but run it
+        summer = _Summer() if raw else None
+        owned = summer.owned if raw else None
+        add = summer if raw else _sum_graph
         while ready:
             node = heappop(ready)[1]
             g = buffers.pop(node, None)
-            if summer is not None and summer.owned:
-                summer.owned.pop(id(g), None)  # consumed: never add into it again
             if g is None:
                 run = False
             else:
-                if node.hooks is not None:
-                    g = _run_pre_hooks(node, g)
-                if capture is not None:
-                    _capture(capture, node, g)
-                run = needed is None or node in needed
-                if g.__class__ is list and not any(x is not None for x in g):
-                    run = False
+                if owned:
+                    owned.pop(id(g), None)  # consumed: never add into it again
+                run = True
+                if not plain or node.hooks is not None or g.__class__ is list:
+                    g, run = _before(node, g, raw, capture, needed)
             if run:
-                if node.saved is FREED:
+                saved = node.saved
+                if saved is FREED:
                     raise RuntimeError(_FREED_MSG)
                 vs = node.versions
                 if vs is not None:
-                    for t, v in zip(node.saved, vs):  # inlined: one or two saved tensors
+                    for t, v in zip(saved, vs):  # inlined: one or two saved tensors
                         if v is not None and t._version[0] != v:
                             _check_versions(node)
-                if node.out is not None:
+                ov = node.out_version
+                if ov is not None and ov[0][0] != ov[1]:
                     _check_versions(node)
-                results = node.op.backward(node, g)
+                op = node.op
+                if not raw:
+                    results = op.backward(node, g)
+                elif op.array_backward:
+                    if saved:
+                        arrays = []
+                        for x in saved:  # _raw, inlined
+                            if isinstance(x, Tensor):
+                                x = x._data
+                                if not x.ndim and x.dtype.kind == "f":
+                                    x = x[()]
+                            arrays.append(x)
+                        node.saved = arrays
+                    node.raw = True
+                    try:
+                        results = op.backward(node, g)
+                    finally:
+                        node.raw = False
+                        node.saved = saved
+                else:
+                    results = op.backward(node, _wrap(g))
+                    if results.__class__ is not tuple:
+                        results = (results,)
+                    results = tuple([r._data if r is not None else None for r in results])
                 if results.__class__ is not tuple:
                     results = (results,)
-                if anomaly:
-                    anomaly_mode.check_backward(node, results)
-                if observers:
-                    for fn in observers:
-                        fn(node, g, results)
-                if node.hooks is not None and node.hooks["post"]:
-                    for h in list(node.hooks["post"].values()):
-                        h(results, tuple(g) if g.__class__ is list else (g,))
+                if not plain or observers or node.hooks is not None:
+                    _after(node, g, results, raw, anomaly, observers)
                 if not retain_graph:
-                    if node.saved:
+                    if saved:
                         node.saved = FREED
                     node.out = None
-            metas = node.metas
-            i = -1
-            for e in node.edges:
-                i += 1
+            else:
+                results = _NONE
+            for e, gi, meta in zip(node.edges, results, node.metas):
                 if e is None:
                     continue
-                gi = results[i] if run else None
                 if gi is not None:
-                    shape, dtype = metas[i]
-                    d = gi._data
+                    shape, dtype = meta
+                    d = gi if raw else gi._data
                     if d.shape != shape:
-                        gi = gi.sum_to_size(shape)
+                        gi = _sum_to(gi, shape) if raw else gi.sum_to_size(shape)
                     if d.dtype != dtype:
-                        gi = gi.to(_dtype_of(dtype))
+                        gi = gi.astype(dtype) if raw else gi.to(_dtype_of(dtype))
                 if e.__class__ is Node or isinstance(e, Node):
                     if gi is not None:
                         old = buffers.get(e)
@@ -196,6 +222,11 @@ def run_backward(roots, grads, retain_graph, create_graph, capture=None):
                     queued.add(n)
                     heappush(ready, (-n.seq, n))
         for leaf, g in leaf_grads.items():
+            if raw:
+                if capture is None and not leaf._extra:
+                    _accumulate_array(leaf, g, owned)
+                    continue
+                g = _wrap(g)
             g = _run_leaf_hooks(leaf, g)
             if capture is not None:
                 if leaf in capture:
@@ -206,28 +237,78 @@ def run_backward(roots, grads, retain_graph, create_graph, capture=None):
         state.enabled = prev
 
 
+_NONE = repeat(None)  # a node that did not run still queues its inputs
+
+
+def _before(node, g, raw, capture, needed):
+    """Pre-hooks, gradient capture and pruning for one node: (gradient, whether to run)."""
+    if node.hooks is not None:
+        g = _run_pre_hooks(node, g, raw)
+    if capture is not None:
+        _capture(capture, node, _wrap(g) if raw else g)
+    run = needed is None or node in needed
+    if g.__class__ is list and not any(x is not None for x in g):
+        run = False
+    return g, run
+
+
+def _after(node, g, results, raw, anomaly, observers):
+    if anomaly:
+        anomaly_mode.check_backward(node, results)
+    for fn in observers:
+        fn(node, g, results)
+    if node.hooks is not None and node.hooks["post"]:
+        _run_post_hooks(node, results, g, raw)
+
+
+def _raw(t):
+    """A saved value or root gradient for a rule run on arrays: a 0-d float array becomes a
+    NumPy scalar (scalar arithmetic is several times cheaper than 0-d ufunc calls)."""
+    if not isinstance(t, Tensor):
+        return t
+    d = t._data
+    return d if d.ndim or d.dtype.kind != "f" else d[()]
+
+
+def _wrap(g):
+    """Raw gradients (an array, a NumPy scalar, or a list of them) as Tensors."""
+    if g.__class__ is list:
+        return [None if x is None else Tensor._make(x) for x in g]
+    return Tensor._make(g)
+
+
+def _sum_to(d, shape):
+    """An array summed back to ``shape`` (the broadcasting undone), as sum_to_size does."""
+    lead = d.ndim - len(shape)
+    axes = tuple(range(lead)) + tuple(
+        i + lead for i, s in enumerate(shape) if s == 1 and d.shape[i + lead] != 1
+    )
+    if axes:
+        d = d.sum(axis=axes, keepdims=True)
+    return d.reshape(shape)
+
+
 def _sum_graph(a, b):
     return a + b  # recorded: the sum is itself part of the graph being built
 
 
 class _Summer:
-    """Sums gradient contributions without recording: the first sum makes a private array,
-    later ones add into it in place (no Tensor op, no new allocation per contribution)."""
+    """Sums raw gradient contributions: the first sum makes a private array, later ones add
+    into it in place (no new allocation per contribution). Only arrays made here are written
+    to: a rule may hand the same array to several edges (``Add`` passes ``grad`` on twice)."""
 
     __slots__ = ("owned",)
 
     def __init__(self):
-        self.owned = {}  # id -> tensor: holding it keeps the id from being reused
+        self.owned = {}  # id -> array: holding it keeps the id from being reused
 
     def __call__(self, a, b):
-        if id(a) in self.owned:
-            ad = a._data
-            bd = b._data
-            if ad.dtype == bd.dtype and ad.shape == bd.shape:
-                ad += bd
-                return a
+        if id(a) in self.owned and a.dtype == b.dtype and a.shape == b.shape:
+            a += b
+            return a
         s = a + b
-        self.owned[id(s)] = s
+        if s.__class__ is ndarray:
+            self.owned[id(s)] = s
         return s
 
 
@@ -246,7 +327,9 @@ def _dtype_of(np_dtype):
     return _FROM_NP[np_dtype]
 
 
-def _run_pre_hooks(node, g):
+def _run_pre_hooks(node, g, raw):
+    if raw:
+        return _unwrap(_run_pre_hooks(node, _wrap(g), False))
     for h in list(node.hooks["pre"].values()):
         r = h(g)
         if r is not None:
@@ -254,6 +337,20 @@ def _run_pre_hooks(node, g):
     for h in list(node.hooks["retain"].values()):
         h(g)
     return g
+
+
+def _run_post_hooks(node, results, g, raw):
+    if raw:
+        results = tuple(None if r is None else Tensor._make(r) for r in results)
+        g = _wrap(g)
+    for h in list(node.hooks["post"].values()):
+        h(results, tuple(g) if g.__class__ is list else (g,))
+
+
+def _unwrap(g):
+    if g.__class__ is list:
+        return [None if x is None else x._data for x in g]
+    return g._data
 
 
 def _run_leaf_hooks(leaf, g):
@@ -264,6 +361,23 @@ def _run_leaf_hooks(leaf, g):
             if r is not None:
                 g = r
     return g
+
+
+def _accumulate_array(leaf, d, owned):
+    """AccumulateGrad on a raw gradient (no hooks on the leaf): stored as a private array
+    (an array the engine summed into is private already), or added in place."""
+    old = leaf._grad
+    if old is None:
+        if d.__class__ is not ndarray:
+            d = _xp.asarray(d)  # a NumPy scalar: asarray makes a fresh array
+        elif id(d) not in owned:
+            d = d.copy()
+        leaf._grad = Tensor._make(d)
+    elif old._requires_grad:
+        leaf._grad = old + Tensor._make(d)
+    else:
+        old._data += d
+        old._version[0] += 1
 
 
 def _accumulate(leaf, g, create_graph):

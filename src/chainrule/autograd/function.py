@@ -57,6 +57,7 @@ class _FunctionOp:
     saves = ()
     saves_output = False
     is_view = False
+    array_backward = False
 
     def __init__(self, fn_cls):
         self.fn_cls = fn_cls
@@ -244,6 +245,7 @@ class _DelayedError:
     saves = ()
     saves_output = False
     is_view = False
+    array_backward = False
 
     @staticmethod
     def forward(ctx, a):

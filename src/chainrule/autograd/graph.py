@@ -19,6 +19,7 @@ _anomaly = anomaly_mode.state
 
 _next_seq = itertools.count().__next__
 _asarray = _xp.asarray
+_new = object.__new__
 
 FREED = ("<freed>",)  # sentinel: saved values released by a backward without retain_graph
 
@@ -61,6 +62,7 @@ class Node:
         "op",
         "out",
         "out_version",
+        "raw",
         "saved",
         "seq",
         "versions",
@@ -73,6 +75,8 @@ class Node:
         self.versions = None
         self.extra = None  # anything else the forward stashed for backward (a mask, indices)
         self.out = None  # the output's array, when the backward rule uses the result
+        self.out_version = None
+        self.raw = False  # set by the engine while an array_backward rule runs on arrays
         self.hooks = None
         self._metadata = None
 
@@ -116,9 +120,13 @@ class Node:
 
     @property
     def output(self):
-        """The op's result as a Tensor: a constant normally, differentiable under create_graph."""
+        """The op's result as a Tensor: a constant normally, differentiable under create_graph
+        (the bare array while the engine runs the rule on arrays)."""
         if self.out is None:
             raise RuntimeError(_FREED_MSG)
+        if self.raw:
+            out = self.out
+            return out if out.ndim or out.dtype.kind != "f" else out[()]
         t = Tensor._make(self.out)
         if state.enabled:
             t._requires_grad = True
@@ -216,6 +224,14 @@ def apply(op, inputs, arrays, args=()):
     return result
 
 
+def call(op, *operands):
+    """``op`` applied inside a backward rule: on plain arrays when the engine runs the rule on
+    arrays, recorded through ``apply`` when the operands are Tensors (create_graph)."""
+    if isinstance(operands[0], Tensor):
+        return apply(op, operands, tuple([o._data for o in operands]))
+    return op.forward(None, *operands)
+
+
 def _mark_view(result, base, op=None, args=None):
     # A view shares its base's storage, so it shares its version counter too: an in-place
     # change through either one invalidates values saved from the other. It also remembers
@@ -238,9 +254,11 @@ def _mark_view(result, base, op=None, args=None):
 
 
 def _record(op, inputs, arrays, args):
+    # The hot path of every recorded op: plain loops (a comprehension is a function call in
+    # CPython 3.11) and the result Tensor built in place.
     node = Node(op)
     node.args = args
-    out = op.forward(node, *arrays, *args)
+    out = op.forward(node, *arrays, *args) if args else op.forward(node, *arrays)
     rest = None
     if op.multi_output:
         out, *rest = out
@@ -251,8 +269,8 @@ def _record(op, inputs, arrays, args):
     edges = []
     metas = []
     for x in inputs:
-        if isinstance(x, Tensor) and x._requires_grad:
-            edges.append(grad_edge(x) if x._extra else (x.grad_fn or x))
+        if (x.__class__ is Tensor or isinstance(x, Tensor)) and x._requires_grad:
+            edges.append(x.grad_fn or x if x._extra is None else grad_edge(x))
             d = x._data
             metas.append((d.shape, d.dtype))
         else:
@@ -262,17 +280,33 @@ def _record(op, inputs, arrays, args):
     node.metas = metas
     saves = op.saves
     if saves:
-        saved = node.saved = tuple([inputs[i] for i in saves])
-        node.versions = tuple([s._version[0] if isinstance(s, Tensor) else None for s in saved])
+        if saves is op.operand_indices and inputs.__class__ is tuple and len(inputs) == len(saves):
+            saved = inputs
+        else:
+            saved = tuple([inputs[i] for i in saves])
+        node.saved = saved
+        versions = []
+        for x in saved:
+            versions.append(x._version[0] if isinstance(x, Tensor) else None)
+        node.versions = versions
     if out.__class__ is not ndarray:
         out = _asarray(out)
-    result = Tensor._make(out, out.dtype.kind == "f")
-    if result._requires_grad:
+    result = _new(Tensor)  # Tensor._make, inlined
+    result._data = out
+    result._grad = None
+    result._version = [0]
+    result._base = None
+    result._extra = None
+    if out.dtype.kind == "f":
+        result._requires_grad = True
         result.grad_fn = node
         if op.saves_output:
-            node.out = result._data
+            node.out = out
             # (counter, value): backward checks the result was not edited in place since.
             node.out_version = (result._version, 0)
+    else:
+        result._requires_grad = False
+        result.grad_fn = None
     if op.is_view:
         _mark_view(result, inputs[0], op if len(arrays) == 1 else None, args)
     if _on_record is not None:

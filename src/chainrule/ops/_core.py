@@ -27,7 +27,7 @@ from .._backend import ndarray, xp
 from .._tensor import Tensor, _wrap_dim
 from ..autograd.anomaly_mode import state as _anomaly
 from ..autograd.grad_mode import state as _grad
-from ..autograd.graph import apply
+from ..autograd.graph import _record, apply
 
 REGISTRY = {}
 
@@ -40,6 +40,10 @@ class Op:
     saves_output = False
     multi_output = False
     is_view = False  # the forward returns a view of operand 0 (shares storage and version)
+    # The backward is plain arithmetic on grad, ctx.saved and ctx.output (and ``call``), so
+    # without create_graph the engine may run it on bare arrays instead of Tensors.
+    array_backward = False
+    operand_indices = None
 
     def __init_subclass__(cls, **kw):
         super().__init_subclass__(**kw)
@@ -50,6 +54,10 @@ class Op:
                 setattr(cls, name, staticmethod(f))
         if cls.node_name:
             REGISTRY[cls.node_name] = cls
+        # ``saves`` naming every operand in order is the common case: the inputs tuple itself
+        # is then the saved tuple (``_record`` checks this by identity).
+        if cls.saves == tuple(range(len(cls.operands))):
+            cls.saves = cls.operand_indices = tuple(cls.saves)
 
     @staticmethod
     def forward(ctx, *args):
@@ -126,16 +134,27 @@ def binary(op, a, b, dtype=None):
     if dtype is None:
         # Fast path, the common case: same dtypes, or a float tensor with a Python float.
         da = a._data
-        if isinstance(b, Tensor):
+        if b.__class__ is Tensor or isinstance(b, Tensor):
             db = b._data
             if da.dtype is db.dtype:
-                if (a._requires_grad or b._requires_grad) and _grad.enabled:
-                    return _apply2(op, a, b, da, db)
-                return _run(op, a, b, da, db)
+                if not da.ndim and not db.ndim and da.dtype.kind == "f":
+                    # 0-d: NumPy's scalar arithmetic is several times cheaper than a ufunc
+                    # call on 0-d arrays, and rounds the same (integers would warn on overflow)
+                    da = da[()]
+                    db = db[()]
+                try:
+                    if (a._requires_grad or b._requires_grad) and _grad.enabled:
+                        return _record(op, (a, b), (da, db), ())
+                    return _run(op, da, db)
+                except ValueError as e:
+                    raise _broadcast_error(e, a, b) from None
         elif b.__class__ is float and da.dtype.kind == "f":
-            if a._requires_grad and _grad.enabled:
-                return _apply2(op, a, b, da, b)
-            return _run(op, a, b, da, b)
+            try:
+                if a._requires_grad and _grad.enabled:
+                    return _record(op, (a, b), (da, b), ())
+                return _run(op, da, b)
+            except ValueError as e:
+                raise _broadcast_error(e, a, b) from None
         dtype = _dtype.result_type(a, b)
     npd = dtype.np
     if isinstance(a, Tensor):
@@ -148,34 +167,30 @@ def binary(op, a, b, dtype=None):
         xb = b._data if b._data.dtype == npd else b._data.astype(npd)
     else:
         xb = python_scalar(b)
-    return _apply2(op, a, b, xa, xb)
-
-
-def _run(op, a, b, xa, xb):
-    """Nothing to record: just the forward (the path of backward rules without create_graph)."""
     try:
-        out = op.forward(None, xa, xb)
+        return apply(op, (a, b), (xa, xb))
     except ValueError as e:
-        if "broadcast" in str(e):
-            raise broadcast_error(_shape(a), _shape(b)) from None
-        raise
+        raise _broadcast_error(e, a, b) from None
+    except OverflowError:
+        # NumPy refuses a Python int outside an integer tensor's range; PyTorch wraps it.
+        return apply(op, (a, b), (_wrap_int(xa, xb), _wrap_int(xb, xa)))
+
+
+def _broadcast_error(e, a, b):
+    """PyTorch's error for a NumPy broadcasting failure; other ValueErrors pass through."""
+    if "broadcast" in str(e):
+        return broadcast_error(_shape(a), _shape(b))
+    return e
+
+
+def _run(op, xa, xb):
+    """Nothing to record: just the forward (the path of backward rules without create_graph)."""
+    out = op.forward(None, xa, xb)
     if _anomaly.check_forward:
         from ..autograd import anomaly_mode
 
         anomaly_mode.check_forward(op, out)
     return Tensor._make(out)
-
-
-def _apply2(op, a, b, xa, xb):
-    try:
-        return apply(op, (a, b), (xa, xb))
-    except ValueError as e:
-        if "broadcast" in str(e):
-            raise broadcast_error(_shape(a), _shape(b)) from None
-        raise
-    except OverflowError:
-        # NumPy refuses a Python int outside an integer tensor's range; PyTorch wraps it.
-        return apply(op, (a, b), (_wrap_int(xa, xb), _wrap_int(xb, xa)))
 
 
 def _wrap_int(x, other):
@@ -194,6 +209,8 @@ def unary(op, x, *args, floating=False):
     a = x._data
     if floating and a.dtype.kind != "f":
         a = a.astype(_dtype.defaults.float.np)
+    if x._requires_grad and _grad.enabled:
+        return _record(op, (x,), (a,), args)
     return apply(op, (x,), (a,), args)
 
 

@@ -28,6 +28,7 @@ class Add(Op):
     node_name = "AddBackward0"
     operands = ("self", "other")
     formulas = {"self": "1", "other": "alpha"}
+    array_backward = True
 
     def forward(ctx, a, b, alpha=1):
         return a + b if alpha == 1 else a + alpha * b
@@ -41,6 +42,7 @@ class Sub(Op):
     node_name = "SubBackward0"
     operands = ("self", "other")
     formulas = {"self": "1", "other": "-alpha"}
+    array_backward = True
 
     def forward(ctx, a, b, alpha=1):
         return a - b if alpha == 1 else a - alpha * b
@@ -56,6 +58,7 @@ class RSub(Op):
     node_name = "RsubBackward1"
     operands = ("self", "other")
     formulas = {"self": "-alpha"}
+    array_backward = True
 
     def forward(ctx, a, b, alpha=1):
         return b - a if alpha == 1 else b - alpha * a
@@ -78,6 +81,7 @@ class Mul(Op):
     node_name = "MulBackward0"
     operands = ("self", "other")
     formulas = {"self": "other", "other": "self"}
+    array_backward = True
     saves = (0, 1)
 
     def forward(ctx, a, b):
@@ -95,6 +99,7 @@ class Div(Op):
     node_name = "DivBackward0"
     operands = ("self", "other")
     formulas = {"self": "1 / other", "other": "-self / other²"}
+    array_backward = True
     saves = (0, 1)
 
     def forward(ctx, a, b):

@@ -22,7 +22,7 @@ import math
 from .. import _dtype
 from .._backend import xp
 from .._tensor import Tensor
-from ..autograd.graph import apply
+from ..autograd.graph import apply, call
 from ._core import Op, broadcast_error, inplace, method, python_scalar, unary
 from .arithmetic import inplace_op
 from .arithmetic import pow as _pow
@@ -384,14 +384,14 @@ class Tanh(Op):
     node_name = "TanhBackward0"
     formulas = {"self": "1 − tanh²(self)"}
     saves_output = True
+    array_backward = True
 
     def forward(ctx, a):
         return xp.tanh(a)
 
     def backward(ctx, grad):
         # One node (PyTorch's tanh_backward) rather than three: the hot path of small graphs.
-        y = ctx.output
-        return apply(TanhGrad, (grad, y), (grad._data, y._data))
+        return call(TanhGrad, grad, ctx.output)
 
 
 class TanhGrad(Op):
