@@ -47,7 +47,7 @@ class Size(tuple):
 class Tensor:
     # _extra holds what few tensors need (hooks, retain_grad, a leaf's AccumulateGrad),
     # so that making a tensor on the hot path sets only seven slots.
-    __slots__ = ("__weakref__", "_base", "_data", "_extra", "_grad", "_requires_grad", "_version", "grad_fn")
+    __slots__ = ("__weakref__", "_base", "_data", "_extra", "_grad", "_requires_grad", "_vbox", "grad_fn")
 
     __array_priority__ = 1000  # ndarray op Tensor defers to Tensor's reflected operators
 
@@ -74,7 +74,7 @@ class Tensor:
         t._requires_grad = requires_grad
         t._grad = None
         t.grad_fn = None
-        t._version = [0]
+        t._vbox = None
         t._base = None
         t._extra = None
         return t
@@ -181,8 +181,23 @@ class Tensor:
         self._data = value._data if isinstance(value, Tensor) else xp.asarray(value)
 
     @property
+    def _version(self):
+        """The version counter: a list ``[count]`` (plus the name of the last in-place op),
+        shared by every tensor on the same storage. Made on first use (``_vbox`` is None until
+        then), so that the many tensors nobody modifies or views never allocate one."""
+        v = self._vbox
+        if v is None:
+            v = self._vbox = [0]
+        return v
+
+    @_version.setter
+    def _version(self, box):
+        self._vbox = box
+
+    @property
     def _version_counter(self):
-        return self._version[0]
+        v = self._vbox
+        return v[0] if v is not None else 0
 
     @property
     def retains_grad(self):

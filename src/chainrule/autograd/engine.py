@@ -33,13 +33,14 @@ _observers = []
 
 
 def _check_versions(node):
-    for s, v in zip(node.saved, node.versions or ()):
+    vs = node.versions  # None: every saved tensor was at version 0
+    for i, s in enumerate(node.saved):
+        v = vs[i] if vs is not None else 0 if isinstance(s, Tensor) else None
         if v is not None and s._version[0] != v:
             _raise_modified(node, s, s._version, v)
-    if node.out is not None:
-        box, expected = node.out_version
-        if box[0] != expected:
-            _raise_modified(node, Tensor._make(node.out), box, expected, output=True)
+    box = node.out_version
+    if node.out is not None and box is not None and box[0] != node.out_expected:
+        _raise_modified(node, Tensor._make(node.out), box, node.out_expected, output=True)
 
 
 def _raise_modified(node, t, box, expected, output=False):
@@ -154,12 +155,16 @@ def run_backward(roots, grads, retain_graph, create_graph, capture=None):
                 if saved is FREED:
                     raise RuntimeError(_FREED_MSG)
                 vs = node.versions
-                if vs is not None:
-                    for t, v in zip(saved, vs):  # inlined: one or two saved tensors
+                if vs is None:
+                    for t in saved:  # inlined: one or two saved tensors, expected at version 0
+                        if isinstance(t, Tensor) and t._vbox is not None and t._vbox[0]:
+                            _check_versions(node)
+                else:
+                    for t, v in zip(saved, vs):
                         if v is not None and t._version[0] != v:
                             _check_versions(node)
                 ov = node.out_version
-                if ov is not None and ov[0][0] != ov[1]:
+                if ov is not None and ov[0] != node.out_expected:
                     _check_versions(node)
                 op = node.op
                 if not raw:

@@ -61,6 +61,7 @@ class Node:
         "metas",
         "op",
         "out",
+        "out_expected",
         "out_version",
         "raw",
         "saved",
@@ -75,7 +76,8 @@ class Node:
         self.versions = None
         self.extra = None  # anything else the forward stashed for backward (a mask, indices)
         self.out = None  # the output's array, when the backward rule uses the result
-        self.out_version = None
+        self.out_version = None  # the output's version counter, expected at out_expected
+        self.out_expected = 0
         self.raw = False  # set by the engine while an array_backward rule runs on arrays
         self.hooks = None
         self._metadata = None
@@ -253,6 +255,34 @@ def _mark_view(result, base, op=None, args=None):
         result._extras()["view_chain"] = (*chain, (op, args))
 
 
+def _save(node, op, inputs):
+    saves = op.saves
+    if saves is op.operand_indices and inputs.__class__ is tuple and len(inputs) == len(saves):
+        saved = inputs
+    else:
+        saved = tuple([inputs[i] for i in saves])
+    node.saved = saved
+    # versions stays None (meaning: every saved tensor was at version 0) unless one was
+    # already modified in place; that saves an object per node on the hot path.
+    for x in saved:
+        if isinstance(x, Tensor) and x._vbox is not None and x._vbox[0]:
+            node.versions = [x._version[0] if isinstance(x, Tensor) else None for x in saved]
+            break
+
+
+# One shared (shape, dtype) tuple per distinct operand meta, and one shared tuple of them per
+# distinct node signature: a node then allocates no tuple for them. Every object a graph
+# keeps costs the cyclic GC time on each pass (PyTorch's C++ nodes cost it none).
+_metas = {}
+
+
+def _intern_meta(m):
+    if len(_metas) > 4096:  # shapes that keep changing must not grow this without bound
+        _metas.clear()
+    _metas[m] = m
+    return m
+
+
 def _record(op, inputs, arrays, args):
     # The hot path of every recorded op: plain loops (a comprehension is a function call in
     # CPython 3.11) and the result Tensor built in place.
@@ -272,29 +302,24 @@ def _record(op, inputs, arrays, args):
         if (x.__class__ is Tensor or isinstance(x, Tensor)) and x._requires_grad:
             edges.append(x.grad_fn or x if x._extra is None else grad_edge(x))
             d = x._data
-            metas.append((d.shape, d.dtype))
+            m = (d.shape, d.dtype)
+            meta = _metas.get(m)
+            if meta is None:
+                meta = _intern_meta(m)
+            metas.append(meta)
         else:
             edges.append(None)
             metas.append(None)
     node.edges = edges
     node.metas = metas
-    saves = op.saves
-    if saves:
-        if saves is op.operand_indices and inputs.__class__ is tuple and len(inputs) == len(saves):
-            saved = inputs
-        else:
-            saved = tuple([inputs[i] for i in saves])
-        node.saved = saved
-        versions = []
-        for x in saved:
-            versions.append(x._version[0] if isinstance(x, Tensor) else None)
-        node.versions = versions
+    if op.saves:
+        _save(node, op, inputs)
     if out.__class__ is not ndarray:
         out = _asarray(out)
     result = _new(Tensor)  # Tensor._make, inlined
     result._data = out
     result._grad = None
-    result._version = [0]
+    result._vbox = None
     result._base = None
     result._extra = None
     if out.dtype.kind == "f":
@@ -302,8 +327,8 @@ def _record(op, inputs, arrays, args):
         result.grad_fn = node
         if op.saves_output:
             node.out = out
-            # (counter, value): backward checks the result was not edited in place since.
-            node.out_version = (result._version, 0)
+            # backward checks the result was not edited in place since (out_expected is 0)
+            node.out_version = result._vbox = [0]
     else:
         result._requires_grad = False
         result.grad_fn = None
@@ -313,4 +338,59 @@ def _record(op, inputs, arrays, args):
         _on_record(node, inputs, result)
     if rest is not None:
         return (result, *(Tensor._make(r) for r in rest))
+    return result
+
+
+def record_pointwise(op, x, y, xa, yb=None):
+    """``_record`` for the hot case: an elementwise op (one output, not a view) of tensor
+    ``x`` and, for two operands, ``y`` (a tensor or a number); ``xa``/``yb`` their arrays."""
+    if _anomaly.enabled or _on_record is not None:
+        return _record(op, (x,) if yb is None else (x, y), (xa,) if yb is None else (xa, yb), ())
+    node = Node(op)
+    node.args = ()
+    if x._requires_grad:
+        e0 = x.grad_fn or x if x._extra is None else grad_edge(x)
+        d = x._data
+        m = (d.shape, d.dtype)
+        m0 = _metas.get(m) or _intern_meta(m)
+    else:
+        e0 = m0 = None
+    if yb is None:
+        out = op.forward(node, xa)
+        node.edges = [e0]
+        m = (m0,)
+        node.metas = _metas.get(m) or _intern_meta(m)
+        saved = (x,)
+    else:
+        out = op.forward(node, xa, yb)
+        if (y.__class__ is Tensor or isinstance(y, Tensor)) and y._requires_grad:
+            e1 = y.grad_fn or y if y._extra is None else grad_edge(y)
+            d = y._data
+            m = (d.shape, d.dtype)
+            m1 = _metas.get(m) or _intern_meta(m)
+        else:
+            e1 = m1 = None
+        node.edges = [e0, e1]
+        m = (m0, m1)
+        node.metas = _metas.get(m) or _intern_meta(m)
+        saved = (x, y)
+    if op.saves:
+        _save(node, op, saved)
+    if out.__class__ is not ndarray:
+        out = _asarray(out)
+    result = _new(Tensor)  # Tensor._make, inlined
+    result._data = out
+    result._grad = None
+    result._vbox = None
+    result._base = None
+    result._extra = None
+    if out.dtype.kind == "f":
+        result._requires_grad = True
+        result.grad_fn = node
+        if op.saves_output:
+            node.out = out
+            node.out_version = result._vbox = [0]
+    else:
+        result._requires_grad = False
+        result.grad_fn = None
     return result

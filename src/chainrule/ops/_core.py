@@ -27,7 +27,7 @@ from .._backend import ndarray, xp
 from .._tensor import Tensor, _wrap_dim
 from ..autograd.anomaly_mode import state as _anomaly
 from ..autograd.grad_mode import state as _grad
-from ..autograd.graph import _record, apply
+from ..autograd.graph import _record, apply, record_pointwise
 
 REGISTRY = {}
 
@@ -144,14 +144,14 @@ def binary(op, a, b, dtype=None):
                     db = db[()]
                 try:
                     if (a._requires_grad or b._requires_grad) and _grad.enabled:
-                        return _record(op, (a, b), (da, db), ())
+                        return record_pointwise(op, a, b, da, db)
                     return _run(op, da, db)
                 except ValueError as e:
                     raise _broadcast_error(e, a, b) from None
         elif b.__class__ is float and da.dtype.kind == "f":
             try:
                 if a._requires_grad and _grad.enabled:
-                    return _record(op, (a, b), (da, b), ())
+                    return record_pointwise(op, a, b, da, b)
                 return _run(op, da, b)
             except ValueError as e:
                 raise _broadcast_error(e, a, b) from None
@@ -210,7 +210,9 @@ def unary(op, x, *args, floating=False):
     if floating and a.dtype.kind != "f":
         a = a.astype(_dtype.defaults.float.np)
     if x._requires_grad and _grad.enabled:
-        return _record(op, (x,), (a,), args)
+        if args or op.is_view or op.multi_output:
+            return _record(op, (x,), (a,), args)
+        return record_pointwise(op, x, None, a)
     return apply(op, (x,), (a,), args)
 
 
@@ -292,7 +294,8 @@ def _inplace(self, result, opname):
         self.grad_fn = node
         self._requires_grad = True
         if node.out is not None:  # the saved result now lives in self: watch self's counter
-            node.out_version = (self._version, self._version[0])
+            node.out_version = self._version
+            node.out_expected = self._version[0]
     return self
 
 
