@@ -155,36 +155,45 @@ def run_backward(roots, grads, retain_graph, create_graph, capture=None):
                 if saved is FREED:
                     raise RuntimeError(_FREED_MSG)
                 vs = node.versions
-                if vs is None:
-                    for t in saved:  # inlined: one or two saved tensors, expected at version 0
-                        if isinstance(t, Tensor) and t._vbox is not None and t._vbox[0]:
-                            _check_versions(node)
-                else:
+                op = node.op
+                fast = raw and op.array_backward
+                if vs is not None:
                     for t, v in zip(saved, vs):
                         if v is not None and t._version[0] != v:
+                            _check_versions(node)
+                elif saved and not fast:
+                    for t in saved:  # one or two saved tensors, expected at version 0
+                        if isinstance(t, Tensor) and t._vbox is not None and t._vbox[0]:
                             _check_versions(node)
                 ov = node.out_version
                 if ov is not None and ov[0] != node.out_expected:
                     _check_versions(node)
-                op = node.op
                 if not raw:
                     results = op.backward(node, g)
-                elif op.array_backward:
+                elif fast:
                     if saved:
                         arrays = []
-                        for x in saved:  # _raw, inlined
+                        for x in saved:  # the version check and _raw, inlined
                             if isinstance(x, Tensor):
+                                if vs is None and x._vbox is not None and x._vbox[0]:
+                                    _check_versions(node)
                                 x = x._data
                                 if not x.ndim and x.dtype.kind == "f":
                                     x = x[()]
                             arrays.append(x)
                         node.saved = arrays
-                    node.raw = True
-                    try:
-                        results = op.backward(node, g)
-                    finally:
-                        node.raw = False
-                        node.saved = saved
+                    if node.out is None:
+                        try:
+                            results = op.backward(node, g)
+                        finally:
+                            node.saved = saved
+                    else:
+                        node.raw = True  # ctx.output gives the array
+                        try:
+                            results = op.backward(node, g)
+                        finally:
+                            node.raw = False
+                            node.saved = saved
                 else:
                     results = op.backward(node, _wrap(g))
                     if results.__class__ is not tuple:
@@ -206,9 +215,11 @@ def run_backward(roots, grads, retain_graph, create_graph, capture=None):
                 if gi is not None:
                     shape, dtype = meta
                     d = gi if raw else gi._data
-                    if d.shape != shape:
+                    ds = d.shape
+                    if ds is not shape and ds != shape:  # () is one object: 0-d is quick
                         gi = _sum_to(gi, shape) if raw else gi.sum_to_size(shape)
-                    if d.dtype != dtype:
+                    dd = d.dtype
+                    if dd is not dtype and dd != dtype:
                         gi = gi.astype(dtype) if raw else gi.to(_dtype_of(dtype))
                 if e.__class__ is Node or isinstance(e, Node):
                     if gi is not None:

@@ -132,7 +132,22 @@ def _shape(x):
 def binary(op, a, b, dtype=None):
     """Apply a two-operand elementwise op with PyTorch's promotion and broadcasting errors."""
     if dtype is None:
-        # Fast path, the common case: same dtypes, or a float tensor with a Python float.
+        fast = _FAST.get(op)
+        if fast is None:
+            fast = _FAST[op] = binary_operator(op, operator=False)
+        return fast(a, b)
+    return _promoting(op, a, b, dtype)
+
+
+_FAST = {}
+
+
+def binary_operator(op, operator=True):
+    """``binary(op, a, b)`` as one function (a Tensor operator such as ``__mul__`` when
+    ``operator``: NotImplemented for operands PyTorch does not take). The common case, one
+    dtype or a float tensor with a Python float, runs in this frame alone."""
+
+    def fast(a, b):
         da = a._data
         if b.__class__ is Tensor or isinstance(b, Tensor):
             db = b._data
@@ -155,7 +170,15 @@ def binary(op, a, b, dtype=None):
                 return _run(op, da, b)
             except ValueError as e:
                 raise _broadcast_error(e, a, b) from None
-        dtype = _dtype.result_type(a, b)
+        elif operator and not _scalar_ok(b):
+            return NotImplemented
+        return _promoting(op, a, b, _dtype.result_type(a, b))
+
+    fast.__name__ = f"binary_{op.__name__}"
+    return fast
+
+
+def _promoting(op, a, b, dtype):
     npd = dtype.np
     if isinstance(a, Tensor):
         xa = a._data if a._data.dtype == npd else a._data.astype(npd)

@@ -1,0 +1,188 @@
+"""The engine's array ("raw") mode and the lean recording path, each checked against PyTorch.
+
+Without create_graph the engine passes plain arrays between nodes and runs ``array_backward``
+rules on them (0-d values as NumPy scalars); these tests pin what users can observe of that:
+gradients, their dtypes and storage, hooks, anomaly errors, retained graphs and version
+counters all behave as PyTorch's do.
+"""
+import gc
+
+import numpy as np
+import pytest
+import torch
+from oracle import raises_like
+
+import chainrule
+from chainrule.autograd import graph
+
+
+def both(fn):
+    """fn(lib) run with chainrule and with torch."""
+    return fn(chainrule), fn(torch)
+
+
+def _chain(lib, n=50):
+    w = lib.tensor(0.5, requires_grad=True)
+    c = lib.tensor(0.1)
+    x = w
+    for _ in range(n):
+        x = (x * c + w).tanh() / (1.5 - x)
+    x.backward()
+    return w
+
+
+def test_scalar_chain_gradient_matches_torch_and_is_an_array():
+    cw, tw = both(_chain)
+    assert cw.grad.dtype == chainrule.float32
+    assert isinstance(cw.grad._data, np.ndarray) and cw.grad._data.shape == ()
+    np.testing.assert_allclose(cw.grad.item(), tw.grad.item(), rtol=1e-5)
+    cw.grad.zero_()  # a real, writable tensor (PyTorch's grad is)
+    assert cw.grad.item() == 0
+
+
+def test_float64_scalar_chain_matches_finite_differences():
+    def f(v):
+        w = chainrule.tensor(v, dtype=chainrule.float64, requires_grad=True)
+        x = w
+        for _ in range(20):
+            x = (x * 0.3 + w).tanh() - x / 7
+        return w, x
+
+    w, x = f(0.4)
+    x.backward()
+    h = 1e-6
+    fd = (f(0.4 + h)[1].item() - f(0.4 - h)[1].item()) / (2 * h)
+    assert w.grad.dtype == chainrule.float64
+    np.testing.assert_allclose(w.grad.item(), fd, rtol=1e-7)
+
+
+def test_shared_gradient_is_not_written_through():
+    # Add hands the same upstream array to both operands; accumulating one of them in place
+    # must not change the other (nor the caller's gradient).
+    def run(lib):
+        a = lib.ones(3, requires_grad=True)
+        b = lib.ones(3, requires_grad=True)
+        y = a + b
+        z = y * 2 + a + b + a
+        g = lib.full((3,), 1.5)
+        z.backward(g)
+        return a.grad, b.grad, g
+
+    (ca, cb, cg), (ta, tb, tg) = both(run)
+    for c, t in ((ca, ta), (cb, tb), (cg, tg)):
+        np.testing.assert_array_equal(c.numpy(), t.numpy())
+
+
+def test_leaf_gradient_is_private_storage():
+    a = chainrule.ones(3, requires_grad=True)
+    up = chainrule.full((3,), 2.0)
+    (a * 1.0).backward(up)
+    a.grad.add_(1)
+    assert up.tolist() == [2.0, 2.0, 2.0]
+
+
+def test_hooks_see_tensors_in_raw_mode():
+    seen = []
+
+    def run(lib):
+        w = lib.tensor([0.5, -1.0], requires_grad=True)
+        y = w * 3
+        y.register_hook(lambda g: seen.append(type(g).__name__) or g * 2)
+        y.grad_fn.register_hook(lambda gi, go: seen.append(type(gi[0]).__name__))
+        z = (y.tanh() + w).sum()
+        z.backward()
+        return w.grad
+
+    c, t = both(run)
+    np.testing.assert_allclose(c.numpy(), t.numpy(), rtol=1e-6)
+    assert seen == ["Tensor", "Tensor"] * 2
+
+
+def test_anomaly_mode_catches_nan_from_an_array_rule():
+    def run(lib):
+        a = lib.tensor(0.0, requires_grad=True)
+        b = lib.tensor(0.0, requires_grad=True)
+        with lib.autograd.detect_anomaly():
+            (a / b).backward()
+
+    with pytest.warns(UserWarning):
+        raises_like(RuntimeError, lambda: run(chainrule), lambda: run(torch), match="DivBackward0")
+
+
+def test_retained_graph_runs_twice_with_array_rules():
+    def run(lib):
+        w = lib.tensor([0.3, 0.7], requires_grad=True)
+        y = ((w * w).tanh() / (w + 1)).sum()
+        y.backward(retain_graph=True)
+        y.backward()
+        (g,) = lib.autograd.grad((w * w).tanh().sum(), w, create_graph=True)
+        g.sum().backward()
+        return w.grad
+
+    c, t = both(run)
+    np.testing.assert_allclose(c.numpy(), t.numpy(), rtol=1e-6)
+
+
+def test_version_counter_made_on_first_use_is_shared():
+    def run(lib):
+        # chainrule's _version is the shared counter itself; its count is _version_counter
+        count = (lambda t: t._version_counter) if lib is chainrule else (lambda t: t._version)
+        x = lib.tensor([1.0, 2.0], requires_grad=True)
+        y = x * 2
+        d = y.detach()
+        v = y[0:1]
+        before = count(y)
+        d.add_(1)
+        v.mul_(2)
+        return before, count(y), count(d), count(v)
+
+    c, t = both(run)
+    assert c == t == (0, 2, 2, 2)
+
+
+def test_modified_saved_tensor_without_a_counter_yet_is_caught():
+    def run(lib):
+        x = lib.tensor([1.0, 2.0], requires_grad=True)
+        y = x * 1
+        z = y * y  # saves y while its counter is untouched
+        y.add_(1)
+        z.sum().backward()
+
+    raises_like(RuntimeError, lambda: run(chainrule), lambda: run(torch), match="inplace")
+
+
+def test_modified_tanh_output_is_caught():
+    def run(lib):
+        x = lib.tensor([1.0, 2.0], requires_grad=True)
+        y = x.tanh()  # saves its output
+        y.mul_(2)
+        y.sum().backward()
+
+    raises_like(RuntimeError, lambda: run(chainrule), lambda: run(torch), match="inplace")
+
+
+def test_recorded_op_keeps_few_objects():
+    # The cyclic GC's work grows with the objects a graph keeps: a recorded mul keeps its
+    # node, the edge list, its result and the saved pair, nothing per operand.
+    w = chainrule.tensor(0.5, requires_grad=True)
+    c = chainrule.tensor(0.1)
+    x = w * c
+    keep = []
+    gc.collect()
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        before = gc.get_count()[0]
+        for _ in range(200):
+            keep.append(x * c)
+        per_op = (gc.get_count()[0] - before) / 200
+    finally:
+        if was:
+            gc.enable()
+    assert per_op <= 4.1
+
+
+def test_meta_cache_is_bounded():
+    for n in range(1, 5000):
+        chainrule.ones(n, requires_grad=True) * 2
+    assert len(graph._metas) <= 4097
