@@ -294,14 +294,9 @@ def _wrap(g):
 
 
 def _sum_to(d, shape):
-    """An array summed back to ``shape`` (the broadcasting undone), as sum_to_size does."""
-    lead = d.ndim - len(shape)
-    axes = tuple(range(lead)) + tuple(
-        i + lead for i, s in enumerate(shape) if s == 1 and d.shape[i + lead] != 1
-    )
-    if axes:
-        d = d.sum(axis=axes, keepdims=True)
-    return d.reshape(shape)
+    """An array summed back to ``shape`` (the broadcasting undone) by ``sum_to_size``, whose
+    kernel sums leading axes through BLAS (grad mode is off here: nothing is recorded)."""
+    return Tensor._make(d).sum_to_size(shape)._data
 
 
 def _sum_graph(a, b):
