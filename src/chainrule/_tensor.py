@@ -188,11 +188,21 @@ class Tensor:
         v = self._vbox
         if v is None:
             v = self._vbox = [0]
+            self._watch(v)
         return v
 
     @_version.setter
     def _version(self, box):
         self._vbox = box
+        self._watch(box)
+
+    def _watch(self, box):
+        # A node that saved this tensor as its output (tanh, exp, ...) checks at backward that
+        # it was not modified since; the counter it watches is made here, on first need.
+        fn = self.grad_fn
+        if fn is not None and fn.out is self._data and fn.out_version is None:
+            fn.out_version = box
+            fn.out_expected = box[0]
 
     @property
     def _version_counter(self):

@@ -186,3 +186,34 @@ def test_meta_cache_is_bounded():
     for n in range(1, 5000):
         chainrule.ones(n, requires_grad=True) * 2
     assert len(graph._metas) <= 4097
+
+
+@pytest.mark.parametrize("how", ["view", "detach", "data_then_view"])
+def test_saved_output_modified_through_a_sharer_is_caught(how):
+    # tanh watches its output's version counter, which is only made when something first
+    # shares or modifies the output: every way of reaching that storage must still count.
+    def run(lib):
+        x = lib.tensor([1.0, 2.0], requires_grad=True)
+        y = x.exp()
+        if how == "view":
+            y[0:1].mul_(2)
+        elif how == "detach":
+            y.detach().mul_(2)
+        else:
+            d = y.detach()
+            d[1:].add_(1)
+        y.sum().backward()
+
+    raises_like(RuntimeError, lambda: run(chainrule), lambda: run(torch), match="inplace")
+
+
+def test_unmodified_saved_output_with_a_shared_counter_is_fine():
+    def run(lib):
+        x = lib.tensor([1.0, 2.0], requires_grad=True)
+        y = x.tanh()
+        v = y.detach()  # shares the counter, modifies nothing
+        y.sum().backward()
+        return x.grad, v
+
+    (c, _), (t, _) = both(run)
+    np.testing.assert_allclose(c.numpy(), t.numpy(), rtol=1e-6)

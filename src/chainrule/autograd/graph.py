@@ -327,8 +327,8 @@ def _record(op, inputs, arrays, args):
         result.grad_fn = node
         if op.saves_output:
             node.out = out
-            # backward checks the result was not edited in place since (out_expected is 0)
-            node.out_version = result._vbox = [0]
+            # backward checks the result was not edited in place since: the counter it
+            # watches is made when first needed (Tensor._watch)
     else:
         result._requires_grad = False
         result.grad_fn = None
@@ -389,7 +389,6 @@ def record_pointwise(op, x, y, xa, yb=None):
         result.grad_fn = node
         if op.saves_output:
             node.out = out
-            node.out_version = result._vbox = [0]
     else:
         result._requires_grad = False
         result.grad_fn = None
