@@ -128,11 +128,11 @@ def run_backward(roots, grads, retain_graph, create_graph, capture=None):
             else:
                 _add(leaf_grads, r, g)
         needed = _needed(roots, capture) if capture is not None else None
+        # A node is queued exactly while it has an entry in ``buffers``: every edge into a node
+        # comes from a newer node, so none arrives after it ran (and popped its entry).
         ready = []
-        queued = set()
-        for n in map(_node_of, roots):
-            if n is not None and n not in queued:
-                queued.add(n)
+        for n in set(map(_node_of, roots)):
+            if n is not None:
                 heappush(ready, (-n.seq, n))
         anomaly = anomaly_mode.state.enabled
         plain = capture is None and not anomaly  # nothing to do for a node but run it
@@ -222,21 +222,22 @@ def run_backward(roots, grads, retain_graph, create_graph, capture=None):
                     if dd is not dtype and dd != dtype:
                         gi = gi.astype(dtype) if raw else gi.to(_dtype_of(dtype))
                 if e.__class__ is Node or isinstance(e, Node):
-                    if gi is not None:
-                        old = buffers.get(e)
-                        buffers[e] = gi if old is None else add(old, gi)
-                    n = e
+                    if e in buffers:
+                        if gi is not None:
+                            old = buffers[e]
+                            buffers[e] = gi if old is None else add(old, gi)
+                        continue
+                    buffers[e] = gi
+                    heappush(ready, (-e.seq, e))
                 elif e.__class__ is tuple:
                     n = e[0]
+                    queued = n in buffers
                     _add_slot(buffers, n, e[1], gi)
-                else:
-                    if gi is not None:
-                        old = leaf_grads.get(e)
-                        leaf_grads[e] = gi if old is None else add(old, gi)
-                    continue
-                if n not in queued:
-                    queued.add(n)
-                    heappush(ready, (-n.seq, n))
+                    if not queued:
+                        heappush(ready, (-n.seq, n))
+                elif gi is not None:
+                    old = leaf_grads.get(e)
+                    leaf_grads[e] = gi if old is None else add(old, gi)
         for leaf, g in leaf_grads.items():
             if raw:
                 if capture is None and not leaf._extra:
