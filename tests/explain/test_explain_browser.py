@@ -10,6 +10,7 @@ import os
 import re
 import select
 import shutil
+import signal
 import subprocess
 import tempfile
 import time
@@ -35,7 +36,8 @@ class Browser:
     no extra packages, no network port. Collects console messages and JS exceptions."""
 
     def __init__(self):
-        self.profile = tempfile.TemporaryDirectory()
+        # Chromium's helper processes may still be writing the profile while it is removed
+        self.profile = tempfile.TemporaryDirectory(ignore_cleanup_errors=True)
         to_chrome_r, self.to_chrome = os.pipe()
         self.from_chrome, from_chrome_w = os.pipe()
 
@@ -46,7 +48,7 @@ class Browser:
         self.proc = subprocess.Popen(
             [CHROMIUM or "chromium", *FLAGS, f"--user-data-dir={self.profile.name}",
              "--remote-debugging-pipe", "--window-size=1500,420", "about:blank"],
-            preexec_fn=fds, close_fds=False,  # noqa: PLW1509  (no threads here) stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            preexec_fn=fds, close_fds=False, start_new_session=True,  # noqa: PLW1509  (no threads here) stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )
         os.close(to_chrome_r)
         os.close(from_chrome_w)
@@ -119,7 +121,10 @@ class Browser:
                 if m.get("method") in ("Runtime.consoleAPICalled", "Runtime.exceptionThrown")]
 
     def close(self):
-        self.proc.kill()
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)  # the browser and all its helpers
+        except ProcessLookupError:
+            pass
         self.proc.wait()
         os.close(self.to_chrome)
         os.close(self.from_chrome)

@@ -341,12 +341,27 @@ def _record(op, inputs, arrays, args):
     return result
 
 
+_ONE = object()  # _Pointwise.e1 of a one-operand node
+
+
+class _Pointwise(Node):
+    """A node made by ``record_pointwise``: its one or two edges live in slots instead of a
+    list, one object fewer per op for the cyclic garbage collector to walk."""
+
+    __slots__ = ("e0", "e1")
+
+    @property
+    def edges(self):
+        e1 = self.e1
+        return (self.e0,) if e1 is _ONE else (self.e0, e1)
+
+
 def record_pointwise(op, x, y, xa, yb=None):
     """``_record`` for the hot case: an elementwise op (one output, not a view) of tensor
     ``x`` and, for two operands, ``y`` (a tensor or a number); ``xa``/``yb`` their arrays."""
     if _anomaly.enabled or _on_record is not None:
         return _record(op, (x,) if yb is None else (x, y), (xa,) if yb is None else (xa, yb), ())
-    node = Node(op)
+    node = _Pointwise(op)
     node.args = ()
     if x._requires_grad:
         e0 = x.grad_fn or x if x._extra is None else grad_edge(x)
@@ -357,7 +372,8 @@ def record_pointwise(op, x, y, xa, yb=None):
         e0 = m0 = None
     if yb is None:
         out = op.forward(node, xa)
-        node.edges = [e0]
+        node.e0 = e0
+        node.e1 = _ONE
         m = (m0,)
         node.metas = _metas.get(m) or _intern_meta(m)
         saved = (x,)
@@ -370,7 +386,8 @@ def record_pointwise(op, x, y, xa, yb=None):
             m1 = _metas.get(m) or _intern_meta(m)
         else:
             e1 = m1 = None
-        node.edges = [e0, e1]
+        node.e0 = e0
+        node.e1 = e1
         m = (m0, m1)
         node.metas = _metas.get(m) or _intern_meta(m)
         saved = (x, y)
