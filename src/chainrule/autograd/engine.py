@@ -136,6 +136,7 @@ def run_backward(roots, grads, retain_graph, create_graph, capture=None):
                 heappush(ready, (-n.seq, n))
         anomaly = anomaly_mode.state.enabled
         plain = capture is None and not anomaly  # nothing to do for a node but run it
+        quiet = plain and not observers
         summer = _Summer() if raw else None
         owned = summer.owned if raw else None
         add = summer if raw else _sum_graph
@@ -151,20 +152,21 @@ def run_backward(roots, grads, retain_graph, create_graph, capture=None):
                 if not plain or node.hooks is not None or g.__class__ is list:
                     g, run = _before(node, g, raw, capture, needed)
             if run:
-                saved = node.saved
-                if saved is FREED:
-                    raise RuntimeError(_FREED_MSG)
-                vs = node.versions
                 op = node.op
+                saved = node.saved
                 fast = raw and op.array_backward
-                if vs is not None:
-                    for t, v in zip(saved, vs):
-                        if v is not None and t._version[0] != v:
-                            _check_versions(node)
-                elif saved and not fast:
-                    for t in saved:  # one or two saved tensors, expected at version 0
-                        if isinstance(t, Tensor) and t._vbox is not None and t._vbox[0]:
-                            _check_versions(node)
+                if saved:
+                    if saved is FREED:
+                        raise RuntimeError(_FREED_MSG)
+                    vs = node.versions
+                    if vs is not None:
+                        for t, v in zip(saved, vs):
+                            if v is not None and t._version[0] != v:
+                                _check_versions(node)
+                    elif not fast:  # (a fast rule's saved values are checked as unwrapped)
+                        for t in saved:  # one or two saved tensors, expected at version 0
+                            if isinstance(t, Tensor) and t._vbox is not None and t._vbox[0]:
+                                _check_versions(node)
                 ov = node.out_version
                 if ov is not None and ov[0] != node.out_expected:
                     _check_versions(node)
@@ -175,7 +177,8 @@ def run_backward(roots, grads, retain_graph, create_graph, capture=None):
                         arrays = []
                         for x in saved:  # the version check and _raw, inlined
                             if isinstance(x, Tensor):
-                                if vs is None and x._vbox is not None and x._vbox[0]:
+                                v = x._vbox
+                                if v is not None and v[0] and vs is None:
                                     _check_versions(node)
                                 x = x._data
                                 if not x.ndim and x.dtype.kind == "f":
@@ -201,7 +204,7 @@ def run_backward(roots, grads, retain_graph, create_graph, capture=None):
                     results = tuple([r._data if r is not None else None for r in results])
                 if results.__class__ is not tuple:
                     results = (results,)
-                if not plain or observers or node.hooks is not None:
+                if not quiet or node.hooks is not None:
                     _after(node, g, results, raw, anomaly, observers)
                 if not retain_graph:
                     if saved:
