@@ -26,7 +26,7 @@ from .._backend import xp as _xp
 from .._tensor import Tensor
 from . import anomaly_mode
 from .grad_mode import state
-from .graph import _FREED_MSG, FREED, Node
+from .graph import _FREED_MSG, FREED, Node, _Pointwise
 
 # Observers of the backward pass (the explainer): called as fn(node, grad_out, grads_in).
 _observers = []
@@ -148,8 +148,9 @@ def run_backward(roots, grads, retain_graph, create_graph, capture=None):
             else:
                 if owned:
                     owned.pop(id(g), None)  # consumed: never add into it again
-                run = True
-                if not plain or node.hooks is not None or g.__class__ is list:
+                if plain and node.hooks is None and g.__class__ is not list:
+                    run = True
+                else:
                     g, run = _before(node, g, raw, capture, needed)
             if run:
                 op = node.op
@@ -224,7 +225,7 @@ def run_backward(roots, grads, retain_graph, create_graph, capture=None):
                     dd = d.dtype
                     if dd is not dtype and dd != dtype:
                         gi = gi.astype(dtype) if raw else gi.to(_dtype_of(dtype))
-                if e.__class__ is Node or isinstance(e, Node):
+                if e.__class__ is _Pointwise or e.__class__ is Node or isinstance(e, Node):
                     if e in buffers:
                         if gi is not None:
                             old = buffers[e]
