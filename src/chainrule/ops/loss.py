@@ -191,7 +191,7 @@ class _Indices:
             out -= _keep(self.b * g, self.cd) * (1 if self.w is None else self._wb())
 
 
-def _target_dist(xa, ta, w, ignore_index, eps, probs):
+def _target_dist(xa, ta, w, ignore_index, eps, probs, tmin=None):
     """(q, denominator): loss per sample is ``-Σ_c q_c · lsm_c``; 'mean' divides the sum by
     the denominator (Σ of target weights for class indices, the sample count for
     probabilities), as PyTorch's nll_loss / label-smoothing / probability paths do."""
@@ -202,7 +202,9 @@ def _target_dist(xa, ta, w, ignore_index, eps, probs):
         if w is not None:
             q = q * _along(w, cd, xa.ndim)
         return _Dense(q.astype(xa.dtype, copy=False), cd), (xa.size // C if C else 0)
-    if ignore_index < 0 and (not ta.size or ta.min() >= 0):  # nothing ignored: skip masks
+    if tmin is None and ta.size:
+        tmin = ta.min()
+    if ignore_index < 0 and (not ta.size or tmin >= 0):  # nothing ignored: skip masks
         tc = ta
         wy = xp.ones(ta.shape, xa.dtype) if w is None else w[ta]
         b = xp.full(ta.shape, eps / C, xa.dtype) if eps else None
@@ -239,10 +241,14 @@ def _check_class_target(x, t, ignore_index, fname):
             raise RuntimeError(f"size mismatch (got input: {list(xs)} , target: {list(ts)}")
     C = xs[_class_dim(x._data)]
     ta = t._data
-    if ta.size and (ta.min() < 0 or ta.max() >= C):  # cheap test first; then find the culprit
+    if not ta.size:
+        return None
+    lo = ta.min()
+    if lo < 0 or ta.max() >= C:  # cheap test first; then find the culprit
         bad = (ta != ignore_index) & ((ta < 0) | (ta >= C))
         if bad.any():
             raise IndexError(f"Target {int(ta[bad].flat[0])} is out of bounds.")
+    return lo  # the smallest target, for _target_dist
 
 
 _SCALAR_NAMES = {  # PyTorch's ScalarType names, as its messages print them
@@ -395,10 +401,11 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
         ta = target._data if target._data.dtype == xa.dtype else target._data.astype(xa.dtype)
         name = "DivBackward1" if reduction == "mean" else "NegBackward0"
     else:
-        _check_class_target(x, target, ignore_index, "cross_entropy")
+        tmin = _check_class_target(x, target, ignore_index, "cross_entropy")
         ta = target._data
         name = "AddBackward0" if label_smoothing else "NllLossBackward0"
-    q, denom = _target_dist(xa, ta, w, ignore_index, label_smoothing, probs)
+    q, denom = _target_dist(xa, ta, w, ignore_index, label_smoothing, probs,
+                            None if probs else tmin)
     op = CrossEntropy if name == "NllLossBackward0" else _CE_NAMES[name]
     return apply(op, (x, target), (xa, ta), (q, denom, reduction, label_smoothing, w, probs))
 
@@ -410,8 +417,9 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
     xa = input._data
     C = xa.shape[_class_dim(xa)] if xa.ndim else 0
     _check_weight(weight, C)
-    _check_class_target(input, target, ignore_index, "nll_loss")
-    q, denom = _target_dist(xa, target._data, _weight_array(weight, xa), ignore_index, 0.0, False)
+    tmin = _check_class_target(input, target, ignore_index, "nll_loss")
+    q, denom = _target_dist(xa, target._data, _weight_array(weight, xa), ignore_index, 0.0, False,
+                            tmin)
     return apply(NllLoss, (input, target), (xa, target._data), (q, denom, reduction))
 
 
