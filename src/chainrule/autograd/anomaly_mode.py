@@ -82,7 +82,8 @@ def record(node):
 
 
 def where(node):
-    tb = node._metadata.get("traceback_") if node._metadata else None
+    md = getattr(node, "_metadata", None)
+    tb = md.get("traceback_") if md else None
     if not tb:
         return ""
     return "\nThe forward call that created this node:\n" + "".join(tb).rstrip()

@@ -130,7 +130,8 @@ def run_backward(roots, grads, retain_graph, create_graph, capture=None):
         needed = _needed(roots, capture) if capture is not None else None
         # A node is queued exactly while it has an entry in ``buffers``: every edge into a node
         # comes from a newer node, so none arrives after it ran (and popped its entry).
-        ready = []
+        ready = []  # a max-heap of queued nodes by seq, as (-seq, node) ...
+        nxt = None  # ... but for the newest one, kept out of it: a chain never uses the heap
         for n in set(map(_node_of, roots)):
             if n is not None:
                 heappush(ready, (-n.seq, n))
@@ -140,8 +141,14 @@ def run_backward(roots, grads, retain_graph, create_graph, capture=None):
         summer = _Summer() if raw else None
         owned = summer.owned if raw else None
         add = summer if raw else _sum_graph
-        while ready:
-            node = heappop(ready)[1]
+        while True:
+            if nxt is not None:
+                node = nxt
+                nxt = None
+            elif ready:
+                node = heappop(ready)[1]
+            else:
+                break
             g = buffers.pop(node, None)
             if g is None:
                 run = False
@@ -213,7 +220,9 @@ def run_backward(roots, grads, retain_graph, create_graph, capture=None):
                     node.out = None
             else:
                 results = _NONE
-            for e, gi, meta in zip(node.edges, results, node.metas):
+            # a one-operand pointwise node's e1 is a placeholder: zip stops at its one meta
+            edges = (node.e0, node.e1) if node.__class__ is _Pointwise else node.edges
+            for e, gi, meta in zip(edges, results, node.metas):
                 if e is None:
                     continue
                 if gi is not None:
@@ -232,12 +241,20 @@ def run_backward(roots, grads, retain_graph, create_graph, capture=None):
                             buffers[e] = gi if old is None else add(old, gi)
                         continue
                     buffers[e] = gi
-                    heappush(ready, (-e.seq, e))
+                    if nxt is None and (not ready or ready[0][0] > -e.seq):
+                        nxt = e
+                    else:
+                        if nxt is not None and e.seq > nxt.seq:
+                            nxt, e = e, nxt
+                        heappush(ready, (-e.seq, e))
                 elif e.__class__ is tuple:
                     n = e[0]
                     queued = n in buffers
                     _add_slot(buffers, n, e[1], gi)
                     if not queued:
+                        if nxt is not None:  # the heap takes all: nxt must stay the newest
+                            heappush(ready, (-nxt.seq, nxt))
+                            nxt = None
                         heappush(ready, (-n.seq, n))
                 elif gi is not None:
                     old = leaf_grads.get(e)

@@ -90,10 +90,8 @@ class Mul(Op):
 
     def backward(ctx, grad):
         a, b = ctx.saved
-        return (
-            grad * b if ctx.edges[0] is not None else None,
-            grad * a if ctx.edges[1] is not None else None,
-        )
+        ea, eb = ctx.edges
+        return grad * b if ea is not None else None, grad * a if eb is not None else None
 
 
 class Div(Op):
@@ -108,8 +106,9 @@ class Div(Op):
 
     def backward(ctx, grad):
         a, b = ctx.saved
-        ga = grad / b if ctx.edges[0] is not None else None
-        gb = -grad * a / (b * b) if ctx.edges[1] is not None else None
+        ea, eb = ctx.edges
+        ga = grad / b if ea is not None else None
+        gb = -grad * a / (b * b) if eb is not None else None
         return ga, gb
 
 

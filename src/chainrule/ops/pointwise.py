@@ -1114,7 +1114,8 @@ def _floating(op):
         if input.__class__ is Tensor and input._requires_grad and _grad.enabled:
             a = input._data
             if a.dtype.kind == "f":  # unary's common case, one Python frame fewer
-                return record_pointwise(op, input, None, a)
+                # 0-d: a ufunc on a NumPy scalar skips the array wrapping (same loop, same bits)
+                return record_pointwise(op, input, None, a if a.ndim else a[()])
         return unary(op, input, floating=True)
 
     return fn
