@@ -283,6 +283,11 @@ def _intern_meta(m):
     return m
 
 
+# The operand meta last looked up by record_pointwise: consecutive ops mostly see the same
+# shape and dtype, and comparing with it is cheaper than hashing (shape, dtype) again.
+_last_meta = [((), None)]
+
+
 def _record(op, inputs, arrays, args):
     # The hot path of every recorded op: plain loops (a comprehension is a function call in
     # CPython 3.11) and the result Tensor built in place.
@@ -371,8 +376,10 @@ def record_pointwise(op, x, y, xa, yb=None):
     if x._requires_grad:
         e0 = x.grad_fn or x if x._extra is None else grad_edge(x)
         d = x._data
-        m = (d.shape, d.dtype)
-        m0 = _metas.get(m) or _intern_meta(m)
+        m0 = _last_meta[0]
+        if d.shape != m0[0] or d.dtype is not m0[1]:
+            m = (d.shape, d.dtype)
+            m0 = _last_meta[0] = _metas.get(m) or _intern_meta(m)
     else:
         e0 = m0 = None
     if yb is None:
@@ -387,8 +394,10 @@ def record_pointwise(op, x, y, xa, yb=None):
         if (y.__class__ is Tensor or isinstance(y, Tensor)) and y._requires_grad:
             e1 = y.grad_fn or y if y._extra is None else grad_edge(y)
             d = y._data
-            m = (d.shape, d.dtype)
-            m1 = _metas.get(m) or _intern_meta(m)
+            m1 = _last_meta[0]
+            if d.shape != m1[0] or d.dtype is not m1[1]:
+                m = (d.shape, d.dtype)
+                m1 = _last_meta[0] = _metas.get(m) or _intern_meta(m)
         else:
             e1 = m1 = None
         node.e0 = e0
