@@ -238,7 +238,8 @@ def run_backward(roots, grads, retain_graph, create_graph, capture=None):
                     if e in buffers:
                         if gi is not None:
                             old = buffers[e]
-                            buffers[e] = gi if old is None else add(old, gi)
+                            buffers[e] = (gi if old is None else add(old, gi)
+                                          if old.__class__ is ndarray else old + gi)
                         continue
                     buffers[e] = gi
                     if nxt is None and (not ready or ready[0][0] > -e.seq):
@@ -258,7 +259,9 @@ def run_backward(roots, grads, retain_graph, create_graph, capture=None):
                         heappush(ready, (-n.seq, n))
                 elif gi is not None:
                     old = leaf_grads.get(e)
-                    leaf_grads[e] = gi if old is None else add(old, gi)
+                    # (NumPy scalars and Tensors sum plainly; only arrays are summed in place)
+                    leaf_grads[e] = (gi if old is None else add(old, gi)
+                                     if old.__class__ is ndarray else old + gi)
         for leaf, g in leaf_grads.items():
             if raw:
                 if capture is None and not leaf._extra:
