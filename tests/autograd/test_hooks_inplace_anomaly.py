@@ -59,6 +59,41 @@ def test_modified_saved_tensor_raises_torch_error(lib):
     assert "is at version 1; expected version 0 instead" in msg
 
 
+# The constant operand: 0-d float32 (the scalar fast path), a float64 matrix (arrays,
+# broadcast), an int vector (promoted to the variable's dtype: the general record path).
+CONSTANTS = {
+    "0-d": lambda lib: lib.tensor(5.0),
+    "float64": lambda lib: lib.full((3, 2), 5.0, dtype=lib.float64),
+    "int64": lambda lib: lib.tensor([5, 7]),
+}
+
+
+def _inplace_after(lib, name, const, constant_first):
+    """Change the variable operand of ``name`` in place after the op ran, then backward."""
+    w = lib.tensor([1.0, 2.0], requires_grad=True, dtype=lib.float64 if const == "float64" else None)
+    a = w * 3  # not a leaf: may change in place
+    c = CONSTANTS[const](lib)
+    out = getattr(lib, name)(c, a) if constant_first else getattr(lib, name)(a, c)
+    a.add_(1)
+    try:
+        out.sum().backward()
+    except RuntimeError as e:
+        assert "modified by an inplace operation" in str(e)
+        return "error"
+    return w.grad.tolist()
+
+
+@pytest.mark.parametrize("const", list(CONSTANTS))
+@pytest.mark.parametrize("constant_first", [False, True])
+@pytest.mark.parametrize("name", ["mul", "div"])
+def test_saved_operands_are_those_the_running_gradients_need(name, constant_first, const):
+    # PyTorch saves only what the gradients that will run read: x * c and x / c keep c, so x
+    # may change in place afterwards; c / x reads x for x's own gradient
+    expected = _inplace_after(torch, name, const, constant_first)
+    assert _inplace_after(chainrule, name, const, constant_first) == expected
+    assert (expected == "error") == (name == "div" and constant_first)
+
+
 def test_modified_error_names_saving_op_modifying_op_and_versions():
     x = chainrule.tensor([1.0, 2.0], requires_grad=True)
     a = x * 1

@@ -261,6 +261,11 @@ def _save(node, op, inputs):
         saved = inputs
     else:
         saved = tuple([inputs[i] for i in saves])
+    needs = op.grad_needs
+    if needs is not None:  # keep only what the gradients that will run read
+        keep = {i for e, n in zip(node.edges, needs) if e is not None for i in n}
+        if len(keep) < len(saves):
+            saved = tuple([v if i in keep else None for i, v in zip(saves, saved)])
     node.saved = saved
     # versions stays None (meaning: every saved tensor was at version 0) unless one was
     # already modified in place; that saves an object per node on the hot path.
@@ -407,6 +412,9 @@ def record_pointwise(op, x, y, xa, yb=None):
         saved = (x, y)
     if op.saves:
         if op.saves is op.operand_indices:  # _save's common case: both (or the one) operands
+            if op.grad_needs is not None and (e0 is None or e1 is None):  # one gradient
+                k0, k1 = op.keeps[0] if e1 is None else op.keeps[1]
+                saved = (x if k0 else None, y if k1 else None)
             node.saved = saved
             for v in saved:
                 if (v.__class__ is Tensor or isinstance(v, Tensor)) and v._vbox is not None:

@@ -44,6 +44,10 @@ class Op:
     # without create_graph the engine may run it on bare arrays instead of Tensors.
     array_backward = False
     operand_indices = None
+    # Per operand, the operands its gradient reads from ``ctx.saved`` (None: all it saves).
+    # An operand no recorded gradient reads is not kept (saved as None), as PyTorch does:
+    # ``x * c`` with a constant ``c`` keeps only ``c``, so x may change in place afterwards.
+    grad_needs = None
 
     def __init_subclass__(cls, **kw):
         super().__init_subclass__(**kw)
@@ -58,6 +62,9 @@ class Op:
         # is then the saved tuple (``_record`` checks this by identity).
         if cls.saves == tuple(range(len(cls.operands))):
             cls.saves = cls.operand_indices = tuple(cls.saves)
+            if cls.grad_needs is not None:  # per operand: which saved operands to keep
+                n = len(cls.operands)
+                cls.keeps = tuple(tuple(i in need for i in range(n)) for need in cls.grad_needs)
 
     @staticmethod
     def forward(ctx, *args):

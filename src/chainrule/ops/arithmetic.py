@@ -84,6 +84,7 @@ class Mul(Op):
     formulas = {"self": "other", "other": "self"}
     array_backward = True
     saves = (0, 1)
+    grad_needs = ((1,), (0,))
 
     def forward(ctx, a, b):
         return a * b
@@ -100,6 +101,7 @@ class Div(Op):
     formulas = {"self": "1 / other", "other": "-self / other²"}
     array_backward = True
     saves = (0, 1)
+    grad_needs = ((1,), (0, 1))
 
     def forward(ctx, a, b):
         return a / b
