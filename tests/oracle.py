@@ -74,18 +74,27 @@ def check(fn, *inputs, rtol=1e-5, atol=1e-6, grad=True, second=True, requires_gr
     if not t_outs or not t_leaves:
         return cout, tout
     ups = [rng.standard_normal(t.shape).astype(as_np(t).dtype) for t in t_outs]
-    cg = chainrule.autograd.grad(
-        c_outs, c_leaves, [chainrule.tensor(u) for u in ups], create_graph=second, allow_unused=True
-    )
+
+    def grads(create_graph):
+        return chainrule.autograd.grad(
+            c_outs, c_leaves, [chainrule.tensor(u) for u in ups], create_graph=create_graph,
+            retain_graph=True, allow_unused=True,
+        )
+
     tg = torch.autograd.grad(
         t_outs, t_leaves, [torch.tensor(u) for u in ups], create_graph=second, allow_unused=True
     )
-    for i, (a, b) in enumerate(zip(cg, tg)):
-        if b is None:
-            assert a is None or np.allclose(as_np(a), 0), f"grad[{i}]: torch has none"
-            continue
-        assert a is not None, f"grad[{i}]: chainrule gave None, torch {b}"
-        assert_same(a, b, rtol * 10, atol * 10, f"grad[{i}]")
+    # Both engine modes: rules run on bare arrays (no create_graph: what .backward() does)
+    # and on Tensors (create_graph, which the second derivatives below differentiate).
+    for mode in (False, True) if second else (False,):
+        cg = grads(mode)
+        for i, (a, b) in enumerate(zip(cg, tg)):
+            where = f"grad[{i}]" + (" (create_graph)" if mode else "")
+            if b is None:
+                assert a is None or np.allclose(as_np(a), 0), f"{where}: torch has none"
+                continue
+            assert a is not None, f"{where}: chainrule gave None, torch {b}"
+            assert_same(a, b, rtol * 10, atol * 10, where)
     if not second:
         return cout, tout
     # Second order: differentiate sum(grad_i * v_i) once more.

@@ -291,6 +291,7 @@ class RPow(Op):
 class Neg(Op):
     node_name = "NegBackward0"
     formulas = {"self": "-1"}
+    array_backward = True
 
     def forward(ctx, a):
         return -a

@@ -224,6 +224,7 @@ def _needs_float(dt):
 class Exp(Op):
     node_name = "ExpBackward0"
     formulas = {"self": "exp(self)"}
+    array_backward = True
     saves_output = True
 
     def forward(ctx, a):
@@ -236,6 +237,7 @@ class Exp(Op):
 class Exp2(Op):
     node_name = "Exp2Backward0"
     formulas = {"self": "2^self · ln 2"}
+    array_backward = True
     saves_output = True
 
     def forward(ctx, a):
@@ -248,6 +250,7 @@ class Exp2(Op):
 class Expm1(Op):
     node_name = "Expm1Backward0"
     formulas = {"self": "exp(self)"}
+    array_backward = True
     saves_output = True
 
     def forward(ctx, a):
@@ -260,6 +263,7 @@ class Expm1(Op):
 class Log(Op):
     node_name = "LogBackward0"
     formulas = {"self": "1 / self"}
+    array_backward = True
     saves = (0,)
 
     def forward(ctx, a):
@@ -272,6 +276,7 @@ class Log(Op):
 class Log2(Op):
     node_name = "Log2Backward0"
     formulas = {"self": "1 / (self · ln 2)"}
+    array_backward = True
     saves = (0,)
 
     def forward(ctx, a):
@@ -284,6 +289,7 @@ class Log2(Op):
 class Log10(Op):
     node_name = "Log10Backward0"
     formulas = {"self": "1 / (self · ln 10)"}
+    array_backward = True
     saves = (0,)
 
     def forward(ctx, a):
@@ -296,6 +302,7 @@ class Log10(Op):
 class Log1p(Op):
     node_name = "Log1PBackward0"
     formulas = {"self": "1 / (1 + self)"}
+    array_backward = True
     saves = (0,)
 
     def forward(ctx, a):
@@ -308,6 +315,7 @@ class Log1p(Op):
 class Sqrt(Op):
     node_name = "SqrtBackward0"
     formulas = {"self": "1 / (2 · sqrt(self))"}
+    array_backward = True
     saves_output = True
 
     def forward(ctx, a):
@@ -320,6 +328,7 @@ class Sqrt(Op):
 class Rsqrt(Op):
     node_name = "RsqrtBackward0"
     formulas = {"self": "-1/2 · rsqrt(self)³"}
+    array_backward = True
     saves_output = True
 
     def forward(ctx, a):
@@ -333,6 +342,7 @@ class Rsqrt(Op):
 class Reciprocal(Op):
     node_name = "ReciprocalBackward0"
     formulas = {"self": "-1 / self²"}
+    array_backward = True
     saves_output = True
 
     def forward(ctx, a):
@@ -828,14 +838,14 @@ class Addcdiv(Addcmul):
 class Sigmoid(Op):
     node_name = "SigmoidBackward0"
     formulas = {"self": "sigmoid(self) · (1 − sigmoid(self))"}
+    array_backward = True
     saves_output = True
 
     def forward(ctx, a):
         return _sigmoid_array(a)
 
     def backward(ctx, grad):
-        y = ctx.output
-        return apply(SigmoidGrad, (grad, y), (grad._data, y._data))
+        return call(SigmoidGrad, grad, ctx.output)
 
 
 class SigmoidGrad(Op):
