@@ -226,12 +226,14 @@ def apply(op, inputs, arrays, args=()):
     return result
 
 
-def call(op, *operands):
+def call(op, *operands, args=()):
     """``op`` applied inside a backward rule: on plain arrays when the engine runs the rule on
-    arrays, recorded through ``apply`` when the operands are Tensors (create_graph)."""
+    arrays, through ``apply`` (recorded under create_graph) when the first operand is a
+    Tensor. Later operands may be Python numbers; ``args`` are the op's non-tensor args."""
     if isinstance(operands[0], Tensor):
-        return apply(op, operands, tuple([o._data for o in operands]))
-    return op.forward(None, *operands)
+        arrays = tuple([o._data if isinstance(o, Tensor) else o for o in operands])
+        return apply(op, operands, arrays, args)
+    return op.forward(None, *operands, *args)
 
 
 def _mark_view(result, base, op=None, args=None):

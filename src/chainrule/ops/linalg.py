@@ -10,7 +10,7 @@ from .. import _dtype
 from .._backend import xp
 from .._tensor import Tensor
 from ..autograd.grad_mode import state as _grad_state
-from ..autograd.graph import apply
+from ..autograd.graph import apply, call
 from ._core import Op, method
 
 __all__ = [
@@ -170,11 +170,11 @@ def _op_for(na, nb, same_batch):
 
 
 def _mm(a, b, ta, tb):
-    """Record ``MatMul`` on two tensors (the backward's building block); no checks."""
-    na, nb = a._data.ndim, b._data.ndim
-    op = _op_for(na, nb, na == nb == 3 and a._data.shape[0] == b._data.shape[0])
-    args = (ta, tb) if ta or tb else ()
-    return apply(op, (a, b), (a._data, b._data), args)
+    """``MatMul`` of two tensors, or two arrays in a rule run on arrays (the backward's
+    building block); no checks."""
+    na, nb = a.ndim, b.ndim
+    op = _op_for(na, nb, na == nb == 3 and a.shape[0] == b.shape[0])
+    return call(op, a, b, args=(ta, tb) if ta or tb else ())
 
 
 # ---- errors -------------------------------------------------------------------------------
@@ -370,6 +370,7 @@ class Addmm(Op):
         "mat2": "alpha · mat1ᵀ @ grad  (linear: gradᵀ @ input)",
     }
     saves = (1, 2)
+    array_backward = True
 
     def forward(ctx, c, a, b, tb, beta, alpha):
         out = _mm_arrays(a, b, False, tb)
@@ -390,8 +391,8 @@ class Addmm(Op):
         if ctx.edges[1] is not None:
             ga = _mm(grad, b, False, not tb)
         if ctx.edges[2] is not None:
-            if a._data.ndim > 2:  # fold the batch: one GEMM
-                k, m = a._data.shape[-1], grad._data.shape[-1]
+            if a.ndim > 2:  # fold the batch: one GEMM
+                k, m = a.shape[-1], grad.shape[-1]
                 a2, g2 = a.reshape(-1, k), grad.reshape(-1, m)
             else:
                 a2, g2 = a, grad
@@ -402,15 +403,17 @@ class Addmm(Op):
 def _bias_grad(grad, shape, beta):
     """The gradient of addmm's ``self``. A vector bias broadcast over the rows gets its row
     sum here, as one BLAS product with a ones vector (~3x faster than NumPy's sum over the
-    leading axis, which the engine would otherwise do); under create_graph, as recorded ops."""
-    g = grad._data
+    leading axis, which the engine would otherwise do); under create_graph, as recorded ops.
+    ``grad`` is an array when the engine runs the rule on arrays."""
+    tensor = isinstance(grad, Tensor)
+    g = grad._data if tensor else grad
     if not _grad_state.enabled and len(shape) == 1 and g.ndim >= 2 and shape[0] == g.shape[-1] \
             and g.dtype.kind == "f" and g.itemsize >= 4:
         rows = g.reshape(-1, shape[0])
         gc = xp.ones(rows.shape[0], g.dtype) @ _blas(rows)
         if beta != 1:
             gc *= beta
-        return Tensor._make(gc)
+        return Tensor._make(gc) if tensor else gc
     return grad if beta == 1 else grad * beta
 
 

@@ -158,8 +158,9 @@ def _where(cond, x, y):
 
 
 def _mask(grad, cond):
-    """The gradient where ``cond`` holds, 0 elsewhere (cond: a constant bool array)."""
-    return apply(Where, (grad, 0.0), (grad._data, 0.0), (cond,))
+    """The gradient where ``cond`` holds, 0 elsewhere (cond: a constant bool array); grad may
+    be an array (a rule run on arrays) or a Tensor."""
+    return call(Where, grad, 0.0, args=(cond,))
 
 
 def _zeros(grad):
@@ -871,6 +872,7 @@ class Relu(Op):
     node_name = "ReluBackward0"
     formulas = {"self": "1 if self > 0 else 0"}
     saves_output = True  # result > 0 exactly where self > 0, and it survives relu_()
+    array_backward = True
 
     def forward(ctx, a):
         return xp.maximum(a, 0)
