@@ -163,6 +163,35 @@ def test_second_backward_raises_unless_retain_graph():
     raises_like(RuntimeError, cm.backward, tm.backward)
 
 
+def test_backward_releases_what_the_forward_stashed():
+    # A conv keeps its im2col matrix and cross_entropy its softmax for the backward (in the
+    # node's extra); like saved tensors they go once the node ran without retain_graph, so a
+    # graph the user still holds does not keep them alive. With retain_graph they stay and a
+    # second backward accumulates the same gradients as PyTorch's.
+    rng = np.random.default_rng(0)
+    xs = rng.standard_normal((2, 1, 6, 6)).astype(np.float32)
+    ws = rng.standard_normal((3, 1, 3, 3)).astype(np.float32)
+    target = np.array([1, 7])
+
+    def prog(lib, retain):
+        w = lib.tensor(ws, requires_grad=True)
+        y = lib.nn.functional.conv2d(lib.tensor(xs), w)
+        loss = lib.nn.functional.cross_entropy(y.flatten(1), lib.tensor(target))
+        loss.backward(retain_graph=retain)
+        kept = [getattr(t.grad_fn, "extra", None) is not None for t in (y, loss)]
+        if retain:
+            loss.backward()
+        return w.grad, kept
+
+    cg, kept = prog(chainrule, False)
+    assert kept == [False, False]
+    cg2, kept = prog(chainrule, True)
+    assert kept == [True, True]
+    tg2 = prog(torch, True)[0]
+    np.testing.assert_allclose(cg2.numpy(), tg2.numpy(), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(cg2.numpy(), 2 * cg.numpy(), rtol=1e-6)
+
+
 def test_ops_without_saved_tensors_can_backward_twice():
     def prog(lib):
         a = leaf(lib, [1.0, 2.0])

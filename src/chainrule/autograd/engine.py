@@ -215,8 +215,9 @@ def run_backward(roots, grads, retain_graph, create_graph, capture=None):
                 if not quiet or node.hooks is not None:
                     _after(node, g, results, raw, anomaly, observers)
                 if not retain_graph:
-                    if saved:
+                    if saved:  # (a node that saved nothing may run again: it keeps its extra)
                         node.saved = FREED
+                        node.extra = None  # what the forward stashed (softmax, im2col, masks)
                     node.out = None
             else:
                 results = _NONE

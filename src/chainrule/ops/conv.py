@@ -64,12 +64,20 @@ def _cols(x, ksize, geo):
     return win.reshape(g, (c // g) * kh * kw, n * ho * wo), ho, wo
 
 
-def _conv_forward(x, w, geo):
+# The forward's im2col matrix is kept for the weight gradient up to this size (bytes);
+# larger ones are recomputed in the backward rather than held (they are kh·kw times the input).
+_KEEP_COLS = 8 << 20
+
+
+def _conv_forward(x, w, geo, keep=None):
+    """y = B(x, w); with ``keep`` (a list), the im2col matrix is appended to it when small."""
     x4, w4 = _to4(x), _to4(w)
     g = geo[3]
     n = x4.shape[0]
     o, cg, kh, kw = w4.shape
     cols, ho, wo = _cols(x4, (kh, kw), geo)
+    if keep is not None and cols.nbytes <= _KEEP_COLS:
+        keep.append(cols)
     y = xp.matmul(w4.reshape(g, o // g, cg * kh * kw), cols)  # (G, O/G, N*Ho*Wo)
     y = y.reshape(o, n, ho, wo).transpose(1, 0, 2, 3)
     y = xp.ascontiguousarray(y)
@@ -106,11 +114,12 @@ def _conv_input(gy, w, in_shape, geo):
     return gx if len(in_shape) == 4 else gx.reshape(in_shape)
 
 
-def _conv_weight(x, gy, w_shape, geo):
-    """The adjoint of B in w: gy (as rows) times im2col(x) transposed, one matmul per group."""
-    x4 = _to4(x)
-    kh, kw = (w_shape[2], w_shape[3]) if len(w_shape) == 4 else (1, w_shape[2])
-    cols, _, _ = _cols(x4, (kh, kw), geo)
+def _conv_weight(x, gy, w_shape, geo, cols=None):
+    """The adjoint of B in w: gy (as rows) times im2col(x) transposed, one matmul per group
+    (``cols``: im2col(x) when the forward kept it)."""
+    if cols is None:
+        kh, kw = (w_shape[2], w_shape[3]) if len(w_shape) == 4 else (1, w_shape[2])
+        cols, _, _ = _cols(_to4(x), (kh, kw), geo)
     gw = xp.matmul(_grad_rows(_to4(gy), geo[3]), cols.transpose(0, 2, 1))
     return gw.reshape(w_shape)
 
@@ -132,7 +141,13 @@ class Convolution(Op):
     saves = (0, 1)
 
     def forward(ctx, x, w, b, geo, transposed, out_shape):
-        y = _conv_input(x, w, out_shape, geo) if transposed else _conv_forward(x, w, geo)
+        if transposed:
+            y = _conv_input(x, w, out_shape, geo)
+        else:  # a recorded conv keeps its im2col matrix for the weight gradient (ctx.extra)
+            keep = [] if ctx is not None else None
+            y = _conv_forward(x, w, geo, keep)
+            if keep:
+                ctx.extra = keep[0]
         if b is not None:
             y += b.reshape((-1,) + (1,) * (y.ndim - 2))
         return y
@@ -149,7 +164,7 @@ class Convolution(Op):
                 gx = convolution(grad, w, None, geo, True, shape)
         if ctx.edges[1] is not None:
             gw = weight_grad(grad, x, w._data.shape, geo) if transposed else weight_grad(
-                x, grad, w._data.shape, geo)
+                x, grad, w._data.shape, geo, ctx.extra)
         if ctx.edges[2] is not None:
             gb = grad.sum(_bias_axes(grad._data.ndim))
         return gx, gw, gb
@@ -183,9 +198,9 @@ def convolution(x, w, b, geo, transposed, out_shape):
     return apply(Convolution, (x, w, b), arrays, (geo, transposed, out_shape))
 
 
-def weight_grad(x, gy, w_shape, geo):
+def weight_grad(x, gy, w_shape, geo, cols=None):
     if not state.enabled:  # plain backward: no graph to record
         from .._tensor import Tensor
 
-        return Tensor._make(_conv_weight(x._data, gy._data, w_shape, geo))
+        return Tensor._make(_conv_weight(x._data, gy._data, w_shape, geo, cols))
     return apply(ConvolutionWeight, (x, gy), (x._data, gy._data), (w_shape, geo))
