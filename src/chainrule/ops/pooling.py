@@ -74,19 +74,9 @@ def _max_pool(x, k, s, p, d, out, want_idx):
     low = -xp.inf if x4.dtype.kind == "f" else xp.iinfo(x4.dtype).min
     win = _windows(_padded(x4, pads, low), k, s, d, out)
     taps = [(i, j) for i in range(k[0]) for j in range(k[1])]
-    best = win[..., 0, 0].copy()
-    arg = xp.zeros(best.shape, xp.int8 if len(taps) < 128 else xp.int32) if want_idx else None
-    for t, (i, j) in enumerate(taps[1:], 1):
-        tap = win[..., i, j]
-        if arg is None:
-            xp.maximum(best, tap, out=best)  # NaN propagates, as in PyTorch
-            continue
-        m = tap > best
-        if best.dtype.kind == "f":
-            m |= xp.isnan(tap)
-        xp.maximum(best, tap, out=best)
-        mi = m.view(xp.int8) if arg.dtype == xp.int8 else m.astype(arg.dtype)
-        arg += mi * (arg.dtype.type(t) - arg)  # arg = t where m: arithmetic beats copyto(where)
+    best, arg = _running_max(win, taps, want_idx, nan=False)
+    if arg is not None and best.dtype.kind == "f" and xp.isnan(best).any():
+        best, arg = _running_max(win, taps, want_idx, nan=True)  # rare: NaN picks the tap
     n, c, ho, wo = best.shape
     y = best.reshape(n, c, wo) if x.ndim == 3 else best
     if arg is None:
@@ -97,6 +87,28 @@ def _max_pool(x, k, s, p, d, out, want_idx):
     base = ((xp.arange(ho) * s[0] - p[0]) * w)[:, None] + (xp.arange(wo) * s[1] - p[1])
     idx = base + tap_off[arg]
     return y, (idx.reshape(n, c, wo) if x.ndim == 3 else idx)
+
+
+def _running_max(win, taps, want_idx, nan):
+    """(max over the kernel taps, index of the tap that gave it or None). A later tap wins
+    only if greater (ties keep the first), or with ``nan`` if it is NaN: PyTorch's
+    ``val > max || isnan(val)``. Without ``nan`` the indices are right wherever the max is
+    not NaN (max itself propagates NaN either way)."""
+    best = win[..., 0, 0].copy()
+    arg = xp.zeros(best.shape, xp.int8 if len(taps) < 128 else xp.int32) if want_idx else None
+    for t, (i, j) in enumerate(taps[1:], 1):
+        tap = win[..., i, j]
+        if arg is None:
+            xp.maximum(best, tap, out=best)  # NaN propagates, as in PyTorch
+            continue
+        m = tap > best
+        if nan:
+            m |= xp.isnan(tap)
+        xp.maximum(best, tap, out=best)
+        mi = m.view(xp.int8) if arg.dtype == xp.int8 else m.astype(arg.dtype)
+        mi *= arg.dtype.type(t)
+        xp.maximum(arg, mi, out=arg)  # arg = t where m: t exceeds every earlier tap's index
+    return best, arg
 
 
 def _scatter(g, idx, in_shape, disjoint=False):
