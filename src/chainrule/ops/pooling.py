@@ -85,7 +85,7 @@ def _max_pool(x, k, s, p, d, out, want_idx):
     w = x4.shape[3]
     tap_off = xp.array([i * d[0] * w + j * d[1] for i, j in taps], dtype=xp.int64)
     base = ((xp.arange(ho) * s[0] - p[0]) * w)[:, None] + (xp.arange(wo) * s[1] - p[1])
-    idx = base + tap_off[arg]
+    idx = xp.take(tap_off, arg) + base  # take: ~2x a fancy index with a small-int array
     return y, (idx.reshape(n, c, wo) if x.ndim == 3 else idx)
 
 
