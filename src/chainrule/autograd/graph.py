@@ -414,8 +414,8 @@ def record_pointwise(op, x, y, xa, yb=None):
         saved = (x, y)
     if op.saves:
         if op.saves is op.operand_indices:  # _save's common case: both (or the one) operands
-            if op.grad_needs is not None and (e0 is None or e1 is None):  # one gradient
-                k0, k1 = op.keeps[0] if e1 is None else op.keeps[1]
+            if yb is not None and op.grad_needs is not None and (e0 is None or e1 is None):
+                k0, k1 = op.keeps[0] if e1 is None else op.keeps[1]  # one gradient runs
                 saved = (x if k0 else None, y if k1 else None)
             node.saved = saved
             for v in saved:
