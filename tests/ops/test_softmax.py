@@ -134,3 +134,32 @@ def test_many_rows_blas_sums(rng, name):
     x[3, :] = -np.inf
     x[3, 5] = 0.0
     check(lambda t, a: getattr(t, name)(a, -1), x, grad=False)
+
+
+def test_max_last_is_numpy_max_exactly(rng):
+    # The softmax shift: a transposed reduction for short rows, NumPy's own for long ones;
+    # bit-identical to a.max(-1, keepdims=True), NaN and infinities included.
+    from chainrule.ops.reductions import max_last
+
+    for shape in [(3,), (4, 5), (300, 1), (64, 10), (512, 64), (16, 2, 32, 32), (8, 65), (3, 200)]:
+        a = rng.standard_normal(shape).astype(F32)
+        if a.size > 20:
+            flat = a.reshape(-1)
+            flat[[1, 7]], flat[11], flat[13] = -np.inf, np.inf, np.nan
+        a[..., 0] = -np.inf  # a fully masked row where it is the only column
+        got, want = max_last(a), a.max(-1, keepdims=True)
+        assert got.shape == want.shape and got.dtype == want.dtype
+        np.testing.assert_array_equal(got, want)
+    strided = rng.standard_normal((40, 64)).astype(F32)[:, ::2]
+    np.testing.assert_array_equal(max_last(strided), strided.max(-1, keepdims=True))
+
+
+@pytest.mark.parametrize("name", ["softmax", "log_softmax"])
+def test_many_short_rows_with_masks(rng, name):
+    # 1024 rows of 32 (attention scores): the transposed-max shift, a causal -inf mask and a
+    # fully masked row (NaN, as PyTorch) in both engine modes and the second order.
+    x = (rng.standard_normal((16, 2, 32, 32)) * 3).astype(F32)
+    x[..., np.triu(np.ones((32, 32), bool), 1)] = -np.inf
+    check(lambda t, a: getattr(t, name)(a, -1), x, rtol=1e-4, atol=1e-5)
+    x[0, 0, 5, :] = -np.inf
+    check(lambda t, a: getattr(t, name)(a, -1), x, grad=False)

@@ -12,6 +12,7 @@ from .._tensor import Tensor
 from ..autograd.grad_mode import state
 from ..autograd.graph import apply
 from ._core import Op
+from .reductions import max_last
 
 __all__ = []
 
@@ -21,7 +22,7 @@ def _t(a):
 
 
 def _softmax_rows(s):
-    m = s.max(-1, keepdims=True)
+    m = max_last(s)
     m[xp.isneginf(m)] = 0.0  # fully masked row: exp(-inf) = 0 everywhere, not NaN
     e = xp.exp(s - m)
     total = e.sum(-1, keepdims=True)

@@ -17,7 +17,7 @@ from .._backend import xp
 from .._tensor import Size, Tensor
 from ..autograd.grad_mode import state
 from ._core import Op, apply
-from .reductions import sum_last
+from .reductions import max_last, sum_last
 
 __all__ = [
     "binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy", "huber_loss",
@@ -287,7 +287,8 @@ class CrossEntropy(Op):
 
     def forward(ctx, x, t, q, denom, reduction, eps, w, probs):
         cd = _class_dim(x)
-        z = x - x.max(axis=cd, keepdims=True) if x.size else x
+        z = x - (max_last(x) if cd == x.ndim - 1 else x.max(axis=cd, keepdims=True)) \
+            if x.size else x
         e = xp.exp(z)
         s = sum_last(e) if cd == e.ndim - 1 else e.sum(axis=cd, keepdims=True)
         logs = xp.log(s)

@@ -139,6 +139,18 @@ def sum_last(a, keepdims=True):
     return a.sum(-1, keepdims=keepdims)
 
 
+def max_last(a):
+    """``a.max(-1, keepdims=True)`` for an array (the shift of a softmax). Rows of up to 64
+    are reduced across a transposed copy, an elementwise maximum over contiguous rows:
+    NumPy's reduction along a short last axis runs a slow loop per row (2-3x slower).
+    The same values (a maximum is exact, NaN propagates)."""
+    n = a.shape[-1] if a.ndim else 0
+    if a.ndim >= 2 and 0 < n <= 64 and a.size >= 256:
+        t = xp.ascontiguousarray(a.reshape(-1, n).T)
+        return t.max(0).reshape(a.shape[:-1] + (1,))
+    return a.max(-1, keepdims=True)
+
+
 def sum_leading(a, lead, keepdims=False):
     """``a.sum(tuple(range(lead)))`` for an array, through BLAS where that is faster."""
     if lead and a.ndim > lead:

@@ -12,7 +12,7 @@ from .._tensor import Tensor
 from ..autograd.grad_mode import state as _grad_state
 from ..autograd.graph import apply
 from ._core import Op, method, wrap_dim
-from .reductions import sum_last
+from .reductions import max_last, sum_last
 
 __all__ = ["log_softmax", "softmax"]
 __all_functional__ = ["softmax", "log_softmax", "softmin"]
@@ -21,6 +21,11 @@ __all_functional__ = ["softmax", "log_softmax", "softmin"]
 def _sum(a, axis):
     """keepdims sum over ``axis`` (BLAS for the usual last axis, see reductions.sum_last)."""
     return sum_last(a) if axis == a.ndim - 1 else a.sum(axis, keepdims=True)
+
+
+def _max(a, axis):
+    """keepdims max over ``axis`` (see reductions.max_last for the usual last axis)."""
+    return max_last(a) if axis == a.ndim - 1 else a.max(axis, keepdims=True)
 
 
 class Softmax(Op):
@@ -33,7 +38,7 @@ class Softmax(Op):
             return xp.ones_like(a)
         if not a.size:
             return a.copy()
-        e = a - a.max(axis, keepdims=True)  # the one new buffer: everything else is in place
+        e = a - _max(a, axis)  # the one new buffer: everything else is in place
         xp.exp(e, out=e)
         e /= _sum(e, axis)
         return e
@@ -62,7 +67,7 @@ class LogSoftmax(Op):
             return xp.zeros_like(a)
         if not a.size:
             return a.copy()
-        s = a - a.max(axis, keepdims=True)
+        s = a - _max(a, axis)
         s -= xp.log(_sum(xp.exp(s), axis))
         return s
 
