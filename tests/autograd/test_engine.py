@@ -192,6 +192,45 @@ def test_backward_releases_what_the_forward_stashed():
     np.testing.assert_allclose(cg2.numpy(), 2 * cg.numpy(), rtol=1e-6)
 
 
+def _fresh_grad_fn(keep):
+    """A Function whose backward returns a new array (kept by the caller when ``keep``)."""
+    made = []
+
+    class Fresh(chainrule.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 2
+
+        @staticmethod
+        def backward(ctx, g):
+            out = np.full(tuple(g.shape), 3.0, np.float32)
+            made.append(out if keep else id(out))
+            return chainrule.from_numpy(out)
+
+    return Fresh, made
+
+
+def test_unshared_gradient_arrays_become_grad_without_a_copy():
+    # As PyTorch's AccumulateGrad steals an unshared buffer: a gradient array nobody else
+    # holds becomes .grad as it is; one someone holds is copied, so that accumulating into
+    # .grad later can never write into it.
+    Fresh, made = _fresh_grad_fn(keep=False)
+    x = chainrule.ones(4, requires_grad=True)
+    Fresh.apply(x).sum().backward()
+    assert id(x.grad._data) == made[0]
+    Held, held = _fresh_grad_fn(keep=True)
+    y = chainrule.ones(4, requires_grad=True)
+    Held.apply(y).sum().backward()
+    assert y.grad._data is not held[0]
+    Held.apply(y).sum().backward()  # accumulates in place into .grad
+    assert y.grad.tolist() == [6.0] * 4 and held[0].tolist() == [3.0] * 4
+    z = chainrule.ones(4, requires_grad=True)
+    g = chainrule.ones(4)
+    z.backward(g)  # the user's gradient itself reaches the leaf: copied
+    z.grad.add_(1)
+    assert g.tolist() == [1.0] * 4
+
+
 def test_ops_without_saved_tensors_can_backward_twice():
     def prog(lib):
         a = leaf(lib, [1.0, 2.0])

@@ -18,6 +18,7 @@
 An edge is a Node, a leaf Tensor, ``(node, output_nr)`` for one output of a multi-output
 node (custom Functions), or None. A multi-output node's gradient buffer is a list.
 """
+import sys
 from heapq import heappop, heappush
 from itertools import repeat
 
@@ -263,7 +264,9 @@ def run_backward(roots, grads, retain_graph, create_graph, capture=None):
                     # (NumPy scalars and Tensors sum plainly; only arrays are summed in place)
                     leaf_grads[e] = (gi if old is None else add(old, gi)
                                      if old.__class__ is ndarray else old + gi)
-        for leaf, g in leaf_grads.items():
+        results = gi = d = old = g = None  # no stale reference may make a gradient look shared
+        for leaf in list(leaf_grads):
+            g = leaf_grads.pop(leaf)  # (popped: the dict holds no reference, see _unshared)
             if raw:
                 if capture is None and not leaf._extra:
                     _accumulate_array(leaf, g, owned)
@@ -400,6 +403,19 @@ def _run_leaf_hooks(leaf, g):
     return g
 
 
+# CPython's reference count tells a gradient array nobody else holds (a rule's fresh
+# result): .grad may take it as it is, as PyTorch's AccumulateGrad steals an unshared buffer.
+# The references it then has: run_backward's variable, the arguments of _accumulate_array
+# and _unshared, and getrefcount's own.
+_refcount = sys.getrefcount if sys.implementation.name == "cpython" else None
+_UNSHARED_REFS = 4
+
+
+def _unshared(d):
+    return (_refcount is not None and d.base is None and d.flags.writeable
+            and _refcount(d) <= _UNSHARED_REFS)
+
+
 def _accumulate_array(leaf, d, owned):
     """AccumulateGrad on a raw gradient (no hooks on the leaf): stored as a private array
     (an array the engine summed into is private already), or added in place."""
@@ -407,7 +423,7 @@ def _accumulate_array(leaf, d, owned):
     if old is None:
         if d.__class__ is not ndarray:
             d = _xp.asarray(d)  # a NumPy scalar: asarray makes a fresh array
-        elif id(d) not in owned:
+        elif id(d) not in owned and not _unshared(d):
             d = d.copy()
         leaf._grad = Tensor._make(d)
     elif old._requires_grad:
