@@ -1359,6 +1359,8 @@ def relu(input, inplace=False):
         raise RuntimeError("Boolean inputs not supported for relu")
     if inplace:
         return input.relu_()
+    if input._requires_grad and _grad.enabled:
+        return record_pointwise(Relu, input, None, input._data)
     return apply(Relu, (input,), (input._data,))
 
 
