@@ -137,8 +137,10 @@ def run_backward(roots, grads, retain_graph, create_graph, capture=None):
             if n is not None:
                 heappush(ready, (-n.seq, n))
         anomaly = anomaly_mode.state.enabled
-        plain = capture is None and not anomaly  # nothing to do for a node but run it
-        quiet = plain and not observers
+        # quick: nothing to do for a node but run its rule on arrays (no capture, anomaly
+        # mode or observer); a node that needs more goes through _run_node
+        quick = raw and capture is None and not anomaly
+        ctx = _Pass(raw, retain_graph, capture, needed, anomaly, observers)
         summer = _Summer() if raw else None
         owned = summer.owned if raw else None
         add = summer if raw else _sum_graph
@@ -152,90 +154,52 @@ def run_backward(roots, grads, retain_graph, create_graph, capture=None):
                 break
             g = buffers.pop(node, None)
             if g is None:
-                run = False
+                results = _NONE  # nothing arrived: its inputs are queued all the same
             else:
                 if owned:
                     owned.pop(id(g), None)  # consumed: never add into it again
-                if plain and node.hooks is None and g.__class__ is not list:
-                    run = True
-                else:
-                    g, run = _before(node, g, raw, capture, needed)
-            if run:
                 op = node.op
-                saved = node.saved
-                fast = raw and op.array_backward
-                if saved:
-                    if saved is FREED:
-                        raise RuntimeError(_FREED_MSG)
-                    vs = node.versions
-                    if vs is not None:
-                        for t, v in zip(saved, vs):
-                            if v is not None and t._version[0] != v:
-                                _check_versions(node)
-                    elif not fast:  # (a fast rule's saved values are checked as unwrapped)
-                        for t in saved:  # one or two saved tensors, expected at version 0
-                            if isinstance(t, Tensor) and t._vbox is not None and t._vbox[0]:
-                                _check_versions(node)
-                ov = node.out_version
-                if ov is not None and ov[0] != node.out_expected:
-                    _check_versions(node)
-                if not raw:
-                    results = op.backward(node, g)
-                elif fast:
+                if (quick and op.array_backward and node.hooks is None and node.versions is None
+                        and node.out_version is None and g.__class__ is not list):
+                    saved = node.saved
                     if saved:
-                        arrays = []
-                        for x in saved:  # the version check and _raw, inlined
-                            if isinstance(x, Tensor):
-                                v = x._vbox
-                                if v is not None and v[0] and vs is None:
-                                    _check_versions(node)
-                                x = x._data
-                                if not x.ndim and x.dtype.kind == "f":
-                                    x = x[()]
-                            arrays.append(x)
-                        node.saved = arrays
-                    if node.out is None:
-                        try:
-                            results = op.backward(node, g)
-                        finally:
-                            node.saved = saved
-                    else:
-                        node.raw = True  # ctx.output gives the array
-                        try:
-                            results = op.backward(node, g)
-                        finally:
-                            node.raw = False
-                            node.saved = saved
-                else:
-                    results = op.backward(node, _wrap(g))
+                        if saved is FREED:
+                            raise RuntimeError(_FREED_MSG)
+                        node.saved = _arrays(node, saved)
+                    out = node.out
+                    if out is not None:  # ctx.output: the bare array (0-d: a NumPy scalar)
+                        node.output = out if out.ndim or out.dtype.kind != "f" else out[()]
+                    elif op.saves_output:
+                        raise RuntimeError(_FREED_MSG)
+                    try:
+                        results = op.backward(node, g)
+                    finally:
+                        node.saved = saved
+                        node.output = None
                     if results.__class__ is not tuple:
                         results = (results,)
-                    results = tuple([r._data if r is not None else None for r in results])
-                if results.__class__ is not tuple:
-                    results = (results,)
-                if not quiet or node.hooks is not None:
-                    _after(node, g, results, raw, anomaly, observers)
-                if not retain_graph:
-                    if saved:  # (a node that saved nothing may run again: it keeps its extra)
-                        node.saved = FREED
-                        node.extra = None  # what the forward stashed (softmax, im2col, masks)
-                    node.out = None
-            else:
-                results = _NONE
+                    if not retain_graph:
+                        if saved:  # (a node that saved nothing may run again: it keeps its extra)
+                            node.saved = FREED
+                            node.extra = None  # what the forward stashed (softmax, im2col, masks)
+                        node.out = None
+                else:
+                    results = _run_node(node, g, ctx)
             # a one-operand pointwise node's e1 is a placeholder: zip stops at its one meta
             edges = (node.e0, node.e1) if node.__class__ is _Pointwise else node.edges
             for e, gi, meta in zip(edges, results, node.metas):
                 if e is None:
                     continue
-                if gi is not None:
-                    shape, dtype = meta
-                    d = gi if raw else gi._data
-                    ds = d.shape
-                    if ds is not shape and ds != shape:  # () is one object: 0-d is quick
-                        gi = _sum_to(gi, shape) if raw else gi.sum_to_size(shape)
-                    dd = d.dtype
-                    if dd is not dtype and dd != dtype:
-                        gi = gi.astype(dtype) if raw else gi.to(_dtype_of(dtype))
+                if gi is not None:  # summed back to the operand's shape, cast to its dtype
+                    if not raw:
+                        gi = _fit(gi, meta)
+                    else:
+                        ds = gi.shape
+                        if ds is not meta[0] and ds != meta[0]:  # () is one object: 0-d is quick
+                            gi = _sum_to(gi, meta[0])
+                        dd = gi.dtype
+                        if dd is not meta[1] and dd != meta[1]:
+                            gi = gi.astype(meta[1])
                 if e.__class__ is _Pointwise or e.__class__ is Node or isinstance(e, Node):
                     if e in buffers:
                         if gi is not None:
@@ -264,7 +228,7 @@ def run_backward(roots, grads, retain_graph, create_graph, capture=None):
                     # (NumPy scalars and Tensors sum plainly; only arrays are summed in place)
                     leaf_grads[e] = (gi if old is None else add(old, gi)
                                      if old.__class__ is ndarray else old + gi)
-        results = gi = d = old = g = None  # no stale reference may make a gradient look shared
+        results = gi = old = g = out = None  # no stale reference may make a gradient look shared
         for leaf in list(leaf_grads):
             g = leaf_grads.pop(leaf)  # (popped: the dict holds no reference, see _unshared)
             if raw:
@@ -283,6 +247,111 @@ def run_backward(roots, grads, retain_graph, create_graph, capture=None):
 
 
 _NONE = repeat(None)  # a node that did not run still queues its inputs
+
+
+class _Pass:
+    """What one backward pass was asked for, as _run_node needs it."""
+
+    __slots__ = ("anomaly", "capture", "needed", "observers", "raw", "retain_graph")
+
+    def __init__(self, raw, retain_graph, capture, needed, anomaly, observers):
+        self.raw = raw
+        self.retain_graph = retain_graph
+        self.capture = capture
+        self.needed = needed
+        self.anomaly = anomaly
+        self.observers = observers
+
+
+def _run_node(node, g, ctx):
+    """One node in full: pre-hooks, capture and pruning, version checks, its rule (on arrays or
+    on Tensors), anomaly checks, observers and post-hooks. Returns one gradient per edge."""
+    raw = ctx.raw
+    if node.hooks is not None or ctx.capture is not None or g.__class__ is list:
+        g, run = _before(node, g, raw, ctx.capture, ctx.needed)
+        if not run:
+            return _NONE
+    op = node.op
+    saved = node.saved
+    if saved is FREED:
+        raise RuntimeError(_FREED_MSG)
+    _check_versions(node)
+    if raw and op.array_backward:
+        out = node.out
+        if out is not None:
+            node.output = out if out.ndim or out.dtype.kind != "f" else out[()]
+        elif op.saves_output:
+            raise RuntimeError(_FREED_MSG)
+        if saved:
+            node.saved = [_raw(x) for x in saved]
+        try:
+            results = op.backward(node, g)
+        finally:
+            node.saved = saved
+            node.output = None
+    else:
+        results = run_rule(node, g, raw)
+    if results.__class__ is not tuple:
+        results = (results,)
+    if ctx.anomaly or ctx.observers or node.hooks is not None:
+        _after(node, g, results, raw, ctx.anomaly, ctx.observers)
+    if not ctx.retain_graph:
+        if saved:  # (a node that saved nothing may run again: it keeps its extra)
+            node.saved = FREED
+            node.extra = None  # what the forward stashed (softmax, im2col, masks)
+        node.out = None
+    return results
+
+
+def _arrays(node, saved):
+    """A node's saved values as its rule reads them on arrays (0-d floats as NumPy scalars),
+    each checked to be at the version it was saved at (0: nothing saved a later version)."""
+    arrays = []
+    for x in saved:
+        if isinstance(x, Tensor):
+            v = x._vbox
+            if v is not None and v[0]:
+                _check_versions(node)
+            x = x._data
+            if not x.ndim and x.dtype.kind == "f":
+                x = x[()]
+        arrays.append(x)
+    return arrays
+
+
+def _fit(g, meta):
+    """A Tensor gradient summed back to its operand's shape and cast to its dtype."""
+    shape, dtype = meta
+    d = g._data
+    if d.shape != shape:
+        g = g.sum_to_size(shape)
+    if d.dtype != dtype:
+        g = g.to(_dtype_of(dtype))
+    return g
+
+
+def run_rule(node, g, raw=False):
+    """A node's backward rule run on Tensors: differentiable under create_graph, and
+    unwrapped to arrays again for a raw backward (a rule that is not plain array code)."""
+    op = node.op
+    out = node.out
+    if out is not None:  # ctx.output: the result, as a Tensor whose grad_fn is this node
+        t = Tensor._make(out)
+        if state.enabled:
+            t._requires_grad = True
+            t.grad_fn = node
+        node.output = t
+    elif op.saves_output:
+        raise RuntimeError(_FREED_MSG)
+    try:
+        results = op.backward(node, _wrap(g) if raw else g)
+    finally:
+        node.output = None  # (it refers back to the node: no cycle may outlive the rule)
+    if raw:
+        if results.__class__ is not tuple:
+            results = (results,)
+        results = tuple([r._data if r is not None else None for r in results])
+    return results
 
 
 def _before(node, g, raw, capture, needed):

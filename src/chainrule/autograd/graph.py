@@ -63,7 +63,7 @@ class Node:
         "out",
         "out_expected",
         "out_version",
-        "raw",
+        "output",
         "saved",
         "seq",
         "versions",
@@ -78,7 +78,7 @@ class Node:
         self.out = None  # the output's array, when the backward rule uses the result
         self.out_version = None  # the output's version counter, expected at out_expected
         self.out_expected = 0
-        self.raw = False  # set by the engine while an array_backward rule runs on arrays
+        self.output = None  # ctx.output: set by the engine while the rule runs (run_rule)
         self.hooks = None  # (_metadata is made when first asked for)
 
     # ---- what users see -------------------------------------------------------------
@@ -119,22 +119,6 @@ class Node:
         if self.saved is FREED:
             raise RuntimeError(_FREED_MSG)
         return self.saved
-
-    @property
-    def output(self):
-        """The op's result as a Tensor: a constant normally, differentiable under create_graph
-        (the bare array while the engine runs the rule on arrays)."""
-        if self.out is None:
-            raise RuntimeError(_FREED_MSG)
-        if self.raw:
-            out = self.out
-            return out if out.ndim or out.dtype.kind != "f" else out[()]
-        t = Tensor._make(self.out)
-        if state.enabled:
-            t._requires_grad = True
-            t.grad_fn = self
-        return t
-
 
 def _unwrap1(r):
     if r is None:
@@ -226,14 +210,15 @@ def apply(op, inputs, arrays, args=()):
     return result
 
 
-def call(op, *operands, args=()):
-    """``op`` applied inside a backward rule: on plain arrays when the engine runs the rule on
-    arrays, through ``apply`` (recorded under create_graph) when the first operand is a
-    Tensor. Later operands may be Python numbers; ``args`` are the op's non-tensor args."""
-    if isinstance(operands[0], Tensor):
-        arrays = tuple([o._data if isinstance(o, Tensor) else o for o in operands])
-        return apply(op, operands, arrays, args)
-    return op.forward(None, *operands, *args)
+def call(op, a, b, args=()):
+    """``op(a, b)`` inside a backward rule: on plain arrays when the engine runs the rule on
+    arrays, through ``apply`` (recorded under create_graph) when ``a`` is a Tensor. ``b``
+    may be a Python number; ``args`` are the op's non-tensor args."""
+    if a.__class__ is Tensor or isinstance(a, Tensor):
+        return apply(op, (a, b), (a._data, b._data if isinstance(b, Tensor) else b), args)
+    if args:
+        return op.forward(None, a, b, *args)
+    return op.forward(None, a, b)
 
 
 def _mark_view(result, base, op=None, args=None):
@@ -293,6 +278,14 @@ def _intern_meta(m):
 # The operand meta last looked up by record_pointwise: consecutive ops mostly see the same
 # shape and dtype, and comparing with it is cheaper than hashing (shape, dtype) again.
 _last_meta = [((), None)]
+
+
+def _meta_of(d):
+    m = _last_meta[0]
+    if d.shape != m[0] or d.dtype is not m[1]:
+        m = (d.shape, d.dtype)
+        m = _last_meta[0] = _metas.get(m) or _intern_meta(m)
+    return m
 
 
 def _record(op, inputs, arrays, args):
@@ -371,70 +364,98 @@ class _Pointwise(Node):
 def record_pointwise(op, x, y, xa, yb=None):
     """``_record`` for the hot case: an elementwise op (one output, not a view) of tensor
     ``x`` and, for two operands, ``y`` (a tensor or a number); ``xa``/``yb`` their arrays."""
-    if _anomaly.enabled or _on_record is not None:
-        return _record(op, (x,) if yb is None else (x, y), (xa,) if yb is None else (xa, yb), ())
-    node = _new(_Pointwise)  # Node.__init__ inlined: a call frame is a tenth of this op's time
-    node.op = op
-    node.seq = _next_seq()
-    node.args = node.saved = ()
-    node.versions = node.extra = node.out = node.out_version = node.hooks = None
-    node.out_expected = 0
-    node.raw = False
-    if x._requires_grad:
-        e0 = x.grad_fn or x if x._extra is None else grad_edge(x)
-        d = x._data
-        m0 = _last_meta[0]
-        if d.shape != m0[0] or d.dtype is not m0[1]:
-            m = (d.shape, d.dtype)
-            m0 = _last_meta[0] = _metas.get(m) or _intern_meta(m)
-    else:
-        e0 = m0 = None
-    if yb is None:
-        out = op.forward(node, xa)
-        node.e0 = e0
-        node.e1 = _ONE
-        m = (m0,)
-        node.metas = _metas.get(m) or _intern_meta(m)
-        saved = (x,)
-    else:
-        out = op.forward(node, xa, yb)
-        if (y.__class__ is Tensor or isinstance(y, Tensor)) and y._requires_grad:
-            e1 = y.grad_fn or y if y._extra is None else grad_edge(y)
-            d = y._data
-            m1 = _last_meta[0]
-            if d.shape != m1[0] or d.dtype is not m1[1]:
-                m = (d.shape, d.dtype)
-                m1 = _last_meta[0] = _metas.get(m) or _intern_meta(m)
+    rec = _recorders.get(op)
+    if rec is None:
+        rec = pointwise_recorder(op)
+    return rec(x, y, xa, yb)
+
+
+_recorders = {}
+_FLOAT_SCALARS = frozenset(_xp.dtype(t).type for t in ("float16", "float32", "float64"))
+
+
+def pointwise_recorder(op):
+    """``record_pointwise`` for one op, with what it needs to know of the op read once: an
+    operator's hot path keeps the returned function and calls it directly."""
+    rec = _recorders.get(op)
+    if rec is not None:
+        return rec
+    forward = op.forward
+    saves = op.saves
+    # the common saves: the operands themselves, in order (then the inputs are the saved tuple)
+    as_given = bool(saves) and saves is op.operand_indices
+    keeps = op.keeps if as_given and op.grad_needs is not None else None
+    saves_output = op.saves_output
+    last = [_ONE, _ONE, None]  # the operand metas of the latest node, and their shared tuple
+
+    def record(x, y, xa, yb=None):
+        if _anomaly.enabled or _on_record is not None:
+            return _record(op, (x,) if yb is None else (x, y), (xa,) if yb is None else (xa, yb),
+                           ())
+        node = _new(_Pointwise)  # Node.__init__ inlined: a call frame is a tenth of this op's time
+        node.op = op
+        node.seq = _next_seq()
+        node.args = node.saved = ()
+        node.versions = node.extra = node.out = node.out_version = node.hooks = None
+        node.out_expected = 0
+        node.output = None
+        if x._requires_grad:
+            e0 = x.grad_fn or x if x._extra is None else grad_edge(x)
+            d = x._data
+            m0 = _last_meta[0]
+            if d.shape != m0[0] or d.dtype is not m0[1]:
+                m0 = _meta_of(d)
         else:
-            e1 = m1 = None
-        node.e0 = e0
-        node.e1 = e1
-        m = (m0, m1)
-        node.metas = _metas.get(m) or _intern_meta(m)
-        saved = (x, y)
-    if op.saves:
-        if op.saves is op.operand_indices:  # _save's common case: both (or the one) operands
-            if yb is not None and op.grad_needs is not None and (e0 is None or e1 is None):
-                k0, k1 = op.keeps[0] if e1 is None else op.keeps[1]  # one gradient runs
-                saved = (x if k0 else None, y if k1 else None)
-            node.saved = saved
-            for v in saved:
-                if (v.__class__ is Tensor or isinstance(v, Tensor)) and v._vbox is not None:
-                    _save(node, op, saved)  # some may be at a version other than 0
-                    break
+            e0 = m0 = None
+        if yb is None:
+            out = forward(node, xa)
+            node.e0 = e0
+            node.e1 = m1 = _ONE
         else:
-            _save(node, op, saved)
-    if out.__class__ is not ndarray:
-        out = _asarray(out)
-    result = _new(Tensor)  # Tensor._make, inlined
-    result._data = out
-    result._grad = result._vbox = result._base = result._extra = None
-    if out.dtype.kind == "f":
-        result._requires_grad = True
-        result.grad_fn = node
-        if op.saves_output:
-            node.out = out
-    else:
-        result._requires_grad = False
-        result.grad_fn = None
-    return result
+            out = forward(node, xa, yb)
+            if (y.__class__ is Tensor or isinstance(y, Tensor)) and y._requires_grad:
+                e1 = y.grad_fn or y if y._extra is None else grad_edge(y)
+                m1 = _meta_of(y._data)
+            else:
+                e1 = m1 = None
+            node.e0 = e0
+            node.e1 = e1
+        if m0 is last[0] and m1 is last[1]:
+            node.metas = last[2]
+        else:
+            m = (m0,) if m1 is _ONE else (m0, m1)
+            node.metas = last[2] = _metas.get(m) or _intern_meta(m)
+            last[0] = m0
+            last[1] = m1
+        if as_given:
+            if yb is None:
+                node.saved = (x,)
+            elif keeps is None or e0 is not None and e1 is not None:
+                node.saved = (x, y)
+            else:  # one gradient runs: keep what it reads
+                k0, k1 = keeps[0] if e1 is None else keeps[1]
+                node.saved = (x if k0 else None, y if k1 else None)
+            if x._vbox is not None or yb is not None and isinstance(y, Tensor) and y._vbox is not None:
+                _save(node, op, (x,) if yb is None else (x, y))  # versions other than 0?
+        elif saves:
+            _save(node, op, (x,) if yb is None else (x, y))
+        if out.__class__ is ndarray:
+            floating = out.dtype.kind == "f"
+        else:  # a NumPy scalar (0-d operands)
+            floating = out.__class__ in _FLOAT_SCALARS
+            out = _asarray(out)
+        result = _new(Tensor)  # Tensor._make, inlined
+        result._data = out
+        result._grad = result._vbox = result._base = result._extra = None
+        if floating:
+            result._requires_grad = True
+            result.grad_fn = node
+            if saves_output:
+                node.out = out
+        else:
+            result._requires_grad = False
+            result.grad_fn = None
+        return result
+
+    _recorders[op] = record
+    return record

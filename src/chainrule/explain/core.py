@@ -284,7 +284,7 @@ class _Recorder:
             for k in range(n_out):
                 e = xp.zeros(upstream.shape, dtype=upstream.dtype)
                 e.reshape(-1)[k] = 1
-                r = node.op.backward(node, Tensor._make(e))
+                r = engine.run_rule(node, Tensor._make(e))
                 r = r if r.__class__ is tuple else (r,)
                 r = r[edge.pos]
                 if r is None:

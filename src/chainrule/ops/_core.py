@@ -27,7 +27,7 @@ from .._backend import ndarray, xp
 from .._tensor import Tensor, _wrap_dim
 from ..autograd.anomaly_mode import state as _anomaly
 from ..autograd.grad_mode import state as _grad
-from ..autograd.graph import _record, apply, record_pointwise
+from ..autograd.graph import _record, apply, pointwise_recorder, record_pointwise
 
 REGISTRY = {}
 
@@ -153,6 +153,7 @@ def binary_operator(op, operator=True):
     """``binary(op, a, b)`` as one function (a Tensor operator such as ``__mul__`` when
     ``operator``: NotImplemented for operands PyTorch does not take). The common case, one
     dtype or a float tensor with a Python float, runs in this frame alone."""
+    record = pointwise_recorder(op)
 
     def fast(a, b):
         da = a._data
@@ -166,14 +167,14 @@ def binary_operator(op, operator=True):
                     db = db[()]
                 try:
                     if (a._requires_grad or b._requires_grad) and _grad.enabled:
-                        return record_pointwise(op, a, b, da, db)
+                        return record(a, b, da, db)
                     return _run(op, da, db)
                 except ValueError as e:
                     raise _broadcast_error(e, a, b) from None
         elif b.__class__ is float and da.dtype.kind == "f":
             try:
                 if a._requires_grad and _grad.enabled:
-                    return record_pointwise(op, a, b, da, b)
+                    return record(a, b, da, b)
                 return _run(op, da, b)
             except ValueError as e:
                 raise _broadcast_error(e, a, b) from None

@@ -90,9 +90,8 @@ class Mul(Op):
         return a * b
 
     def backward(ctx, grad):
-        a, b = ctx.saved
-        ea, eb = ctx.edges
-        return grad * b if ea is not None else None, grad * a if eb is not None else None
+        a, b = ctx.saved  # (None where no recorded gradient needs it: see grad_needs)
+        return None if b is None else grad * b, None if a is None else grad * a
 
 
 class Div(Op):

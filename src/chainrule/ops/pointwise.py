@@ -23,7 +23,7 @@ from .. import _dtype
 from .._backend import xp
 from .._tensor import Tensor
 from ..autograd.grad_mode import state as _grad
-from ..autograd.graph import apply, call, record_pointwise
+from ..autograd.graph import apply, call, pointwise_recorder, record_pointwise
 from ._core import Op, broadcast_error, inplace, method, python_scalar, unary
 from .arithmetic import inplace_op
 from .arithmetic import pow as _pow
@@ -1121,13 +1121,14 @@ class Hardswish(Op):
 # ---- public functions: math ----------------------------------------------------------------
 def _floating(op):
     """A function computing ``op`` in floating point (integers promote to the default float)."""
+    record = pointwise_recorder(op)
 
     def fn(input, *, out=None):
         if input.__class__ is Tensor and input._requires_grad and _grad.enabled:
             a = input._data
             if a.dtype.kind == "f":  # unary's common case, one Python frame fewer
                 # 0-d: a ufunc on a NumPy scalar skips the array wrapping (same loop, same bits)
-                return record_pointwise(op, input, None, a if a.ndim else a[()])
+                return record(input, None, a if a.ndim else a[()])
         return unary(op, input, floating=True)
 
     return fn
