@@ -92,6 +92,11 @@ def _needed(roots, targets):
     return {n for n, ok in memo.items() if ok}
 
 
+def _sum(old, g, add):
+    # (NumPy scalars and Tensors sum plainly; only arrays are summed in place, by ``add``)
+    return add(old, g) if old.__class__ is ndarray else old + g
+
+
 def _add(buffers, key, g):
     old = buffers.get(key)
     buffers[key] = g if old is None else old + g
@@ -129,10 +134,11 @@ def run_backward(roots, grads, retain_graph, create_graph, capture=None):
             else:
                 _add(leaf_grads, r, g)
         needed = _needed(roots, capture) if capture is not None else None
-        # A node is queued exactly while it has an entry in ``buffers``: every edge into a node
-        # comes from a newer node, so none arrives after it ran (and popped its entry).
+        # A node is queued exactly while it has an entry in ``buffers`` or is ``nxt``: every
+        # edge into a node comes from a newer node, so none arrives after it ran.
         ready = []  # a max-heap of queued nodes by seq, as (-seq, node) ...
-        nxt = None  # ... but for the newest one, kept out of it: a chain never uses the heap
+        nxt = nxt_g = None  # ... but the newest one waits here, with its gradient: a chain
+        # never touches the heap or the buffers
         for n in set(map(_node_of, roots)):
             if n is not None:
                 heappush(ready, (-n.seq, n))
@@ -147,12 +153,13 @@ def run_backward(roots, grads, retain_graph, create_graph, capture=None):
         while True:
             if nxt is not None:
                 node = nxt
-                nxt = None
+                g = nxt_g
+                nxt = nxt_g = None
             elif ready:
                 node = heappop(ready)[1]
+                g = buffers.pop(node, None)
             else:
                 break
-            g = buffers.pop(node, None)
             if g is None:
                 results = _NONE  # nothing arrived: its inputs are queued all the same
             else:
@@ -165,10 +172,20 @@ def run_backward(roots, grads, retain_graph, create_graph, capture=None):
                     if saved:
                         if saved is FREED:
                             raise RuntimeError(_FREED_MSG)
-                        node.saved = _arrays(node, saved)
+                        arrays = []  # as the rule reads them: 0-d floats as NumPy scalars
+                        for x in saved:
+                            if isinstance(x, Tensor):
+                                v = x._vbox  # (node.versions is None: all saved at version 0)
+                                if v is not None and v[0]:
+                                    _check_versions(node)
+                                x = x._data
+                                if not x.ndim and x.dtype.kind == "f":
+                                    x = x[()]
+                            arrays.append(x)
+                        node.saved = arrays
                     out = node.out
-                    if out is not None:  # ctx.output: the bare array (0-d: a NumPy scalar)
-                        node.output = out if out.ndim or out.dtype.kind != "f" else out[()]
+                    if out is not None:  # ctx.output: the array (a float; 0-d: a NumPy scalar)
+                        node.output = out if out.ndim else out[()]
                     elif op.saves_output:
                         raise RuntimeError(_FREED_MSG)
                     try:
@@ -191,28 +208,31 @@ def run_backward(roots, grads, retain_graph, create_graph, capture=None):
                 if e is None:
                     continue
                 if gi is not None:  # summed back to the operand's shape, cast to its dtype
-                    if not raw:
-                        gi = _fit(gi, meta)
-                    else:
-                        ds = gi.shape
-                        if ds is not meta[0] and ds != meta[0]:  # () is one object: 0-d is quick
+                    if gi.__class__ is ndarray:
+                        if gi.shape != meta[0]:
                             gi = _sum_to(gi, meta[0])
                         dd = gi.dtype
                         if dd is not meta[1] and dd != meta[1]:
                             gi = gi.astype(meta[1])
+                    elif not raw:
+                        gi = _fit(gi, meta)
+                    elif gi.dtype is not meta[1] or meta[0]:  # a NumPy scalar: 0-d
+                        gi = _fit_scalar(gi, meta)
                 if e.__class__ is _Pointwise or e.__class__ is Node or isinstance(e, Node):
-                    if e in buffers:
+                    if e is nxt:
+                        if gi is not None:
+                            nxt_g = gi if nxt_g is None else _sum(nxt_g, gi, add)
+                    elif e in buffers:
                         if gi is not None:
                             old = buffers[e]
-                            buffers[e] = (gi if old is None else add(old, gi)
-                                          if old.__class__ is ndarray else old + gi)
-                        continue
-                    buffers[e] = gi
-                    if nxt is None and (not ready or ready[0][0] > -e.seq):
+                            buffers[e] = gi if old is None else _sum(old, gi, add)
+                    elif nxt is None and (not ready or ready[0][0] > -e.seq):
                         nxt = e
+                        nxt_g = gi
                     else:
                         if nxt is not None and e.seq > nxt.seq:
-                            nxt, e = e, nxt
+                            nxt, e, nxt_g, gi = e, nxt, gi, nxt_g
+                        buffers[e] = gi
                         heappush(ready, (-e.seq, e))
                 elif e.__class__ is tuple:
                     n = e[0]
@@ -220,15 +240,15 @@ def run_backward(roots, grads, retain_graph, create_graph, capture=None):
                     _add_slot(buffers, n, e[1], gi)
                     if not queued:
                         if nxt is not None:  # the heap takes all: nxt must stay the newest
+                            buffers[nxt] = nxt_g
                             heappush(ready, (-nxt.seq, nxt))
-                            nxt = None
+                            nxt = nxt_g = None
                         heappush(ready, (-n.seq, n))
                 elif gi is not None:
                     old = leaf_grads.get(e)
                     # (NumPy scalars and Tensors sum plainly; only arrays are summed in place)
-                    leaf_grads[e] = (gi if old is None else add(old, gi)
-                                     if old.__class__ is ndarray else old + gi)
-        results = gi = old = g = out = None  # no stale reference may make a gradient look shared
+                    leaf_grads[e] = gi if old is None else _sum(old, gi, add)
+        results = gi = old = g = out = nxt_g = None  # no stale reference may make a gradient look shared
         for leaf in list(leaf_grads):
             g = leaf_grads.pop(leaf)  # (popped: the dict holds no reference, see _unshared)
             if raw:
@@ -279,7 +299,7 @@ def _run_node(node, g, ctx):
     if raw and op.array_backward:
         out = node.out
         if out is not None:
-            node.output = out if out.ndim or out.dtype.kind != "f" else out[()]
+            node.output = out if out.ndim else out[()]
         elif op.saves_output:
             raise RuntimeError(_FREED_MSG)
         if saved:
@@ -303,20 +323,13 @@ def _run_node(node, g, ctx):
     return results
 
 
-def _arrays(node, saved):
-    """A node's saved values as its rule reads them on arrays (0-d floats as NumPy scalars),
-    each checked to be at the version it was saved at (0: nothing saved a later version)."""
-    arrays = []
-    for x in saved:
-        if isinstance(x, Tensor):
-            v = x._vbox
-            if v is not None and v[0]:
-                _check_versions(node)
-            x = x._data
-            if not x.ndim and x.dtype.kind == "f":
-                x = x[()]
-        arrays.append(x)
-    return arrays
+def _fit_scalar(g, meta):
+    """A NumPy scalar gradient (a 0-d result) cast to its operand's dtype; a rule must not
+    hand one to an operand with more dimensions (it would have to be expanded, not summed)."""
+    shape, dtype = meta
+    if shape:
+        raise RuntimeError(f"a 0-d gradient arrived for an operand of shape {list(shape)}")
+    return g if g.dtype == dtype else g.astype(dtype)
 
 
 def _fit(g, meta):
