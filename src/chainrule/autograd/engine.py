@@ -37,7 +37,7 @@ def _check_versions(node):
     vs = node.versions  # None: every saved tensor was at version 0
     for i, s in enumerate(node.saved):
         v = vs[i] if vs is not None else 0 if isinstance(s, Tensor) else None
-        if v is not None and s._version[0] != v:
+        if v is not None and s._version_counter != v:  # (reading it makes no counter)
             _raise_modified(node, s, s._version, v)
     box = node.out_version
     if node.out is not None and box is not None and box[0] != node.out_expected:
@@ -166,17 +166,20 @@ def run_backward(roots, grads, retain_graph, create_graph, capture=None):
                 if owned:
                     owned.pop(id(g), None)  # consumed: never add into it again
                 op = node.op
-                if (quick and op.array_backward and node.hooks is None and node.versions is None
+                if (quick and op.array_backward and node.hooks is None
                         and node.out_version is None and g.__class__ is not list):
                     saved = node.saved
                     if saved:
                         if saved is FREED:
                             raise RuntimeError(_FREED_MSG)
+                        vs = node.versions  # None: every saved tensor was at version 0
+                        if vs is not None:
+                            _check_versions(node)
                         arrays = []  # as the rule reads them: 0-d floats as NumPy scalars
                         for x in saved:
                             if isinstance(x, Tensor):
-                                v = x._vbox  # (node.versions is None: all saved at version 0)
-                                if v is not None and v[0]:
+                                v = x._vbox
+                                if v is not None and v[0] and vs is None:
                                     _check_versions(node)
                                 x = x._data
                                 if not x.ndim and x.dtype.kind == "f":

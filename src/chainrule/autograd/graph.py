@@ -258,7 +258,7 @@ def _save(node, op, inputs):
     # already modified in place; that saves an object per node on the hot path.
     for x in saved:
         if isinstance(x, Tensor) and x._vbox is not None and x._vbox[0]:
-            node.versions = [x._version[0] if isinstance(x, Tensor) else None for x in saved]
+            node.versions = [x._version_counter if isinstance(x, Tensor) else None for x in saved]
             break
 
 

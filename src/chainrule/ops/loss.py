@@ -284,6 +284,7 @@ class CrossEntropy(Op):
     formulas = {"self": "softmax(self)·Σq − q   (q: weighted, smoothed target)",
                 "target": "−(1−ε)·weight·log_softmax(self)"}
     saves = (0, 1)
+    array_backward = True
 
     def forward(ctx, x, t, q, denom, reduction, eps, w, probs):
         cd = _class_dim(x)
@@ -309,9 +310,10 @@ class CrossEntropy(Op):
         x, t = ctx.saved
         q, denom, reduction, eps, w, probs = ctx.args
         cd = q.cd
-        if not state.enabled:  # plain array code: the same formula, no graph to build
+        raw = not isinstance(grad, Tensor)  # the engine runs this rule on arrays
+        if raw or not state.enabled:  # plain array code: the same formula, no graph to build
             p, lsm = ctx.extra
-            g = grad._data
+            g = grad if raw else grad._data
             if reduction == "none":
                 g = _keep(g, cd)
             elif reduction == "mean":
@@ -321,10 +323,11 @@ class CrossEntropy(Op):
                 tot = q.total()
                 out = p * (g if tot is None else tot * g)
                 q.sub_from(out, g)
-                gx = _const(out)
+                gx = out if raw else _const(out)
             if probs and ctx.edges[1] is not None:
                 ga = lsm * (g * -(1 - eps))
-                gt = _const(ga if w is None else ga * _along(w, cd, ga.ndim))
+                ga = ga if w is None else ga * _along(w, cd, ga.ndim)
+                gt = ga if raw else _const(ga)
             return gx, gt
         # create_graph: rebuilt from chainrule ops, differentiable in x (and the target)
         if reduction == "none":
