@@ -27,7 +27,7 @@ from .._backend import xp as _xp
 from .._tensor import Tensor
 from . import anomaly_mode
 from .grad_mode import state
-from .graph import _FREED_MSG, FREED, Node, _Pointwise
+from .graph import _FREED_MSG, FREED, SCALAR_METAS, Node, _Pointwise
 
 # Observers of the backward pass (the explainer): called as fn(node, grad_out, grads_in).
 _observers = []
@@ -219,7 +219,7 @@ def run_backward(roots, grads, retain_graph, create_graph, capture=None):
                             gi = gi.astype(meta[1])
                     elif not raw:
                         gi = _fit(gi, meta)
-                    elif gi.dtype is not meta[1] or meta[0]:  # a NumPy scalar: 0-d
+                    elif _scalar_metas.get(gi.__class__) is not meta:  # a NumPy scalar: 0-d
                         gi = _fit_scalar(gi, meta)
                 if e.__class__ is _Pointwise or e.__class__ is Node or isinstance(e, Node):
                     if e is nxt:
@@ -270,6 +270,7 @@ def run_backward(roots, grads, retain_graph, create_graph, capture=None):
 
 
 _NONE = repeat(None)  # a node that did not run still queues its inputs
+_scalar_metas = SCALAR_METAS
 
 
 class _Pass:

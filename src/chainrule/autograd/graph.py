@@ -247,7 +247,7 @@ def _save(node, op, inputs):
     if saves is op.operand_indices and inputs.__class__ is tuple and len(inputs) == len(saves):
         saved = inputs
     else:
-        saved = tuple([inputs[i] for i in saves])
+        saved = op.pick_saved(inputs)
     needs = op.grad_needs
     if needs is not None:  # keep only what the gradients that will run read
         keep = {i for e, n in zip(node.edges, needs) if e is not None for i in n}
@@ -258,7 +258,14 @@ def _save(node, op, inputs):
     # already modified in place; that saves an object per node on the hot path.
     for x in saved:
         if isinstance(x, Tensor) and x._vbox is not None and x._vbox[0]:
-            node.versions = [x._version_counter if isinstance(x, Tensor) else None for x in saved]
+            vs = []  # (a loop: a comprehension is a function call in CPython 3.11)
+            for x in saved:
+                if isinstance(x, Tensor):
+                    v = x._vbox
+                    vs.append(0 if v is None else v[0])
+                else:
+                    vs.append(None)
+            node.versions = vs
             break
 
 
@@ -271,8 +278,17 @@ _metas = {}
 def _intern_meta(m):
     if len(_metas) > 4096:  # shapes that keep changing must not grow this without bound
         _metas.clear()
+        _metas.update((m, m) for m in SCALAR_METAS.values())
     _metas[m] = m
     return m
+
+
+# The meta of a 0-d operand of each floating dtype, by the type of its NumPy scalar: a rule's
+# NumPy-scalar gradient whose type maps to its operand's meta needs no sum or cast.
+SCALAR_METAS = {}
+for _t in ("float16", "float32", "float64"):
+    _d = _xp.dtype(_t)
+    SCALAR_METAS[_d.type] = _intern_meta(((), _d))
 
 
 # The operand meta last looked up by record_pointwise: consecutive ops mostly see the same

@@ -22,6 +22,8 @@ gives higher-order gradients under ``create_graph=True`` and runs as plain array
 otherwise. Gradients come back at the broadcast shape: the engine sums them to each
 operand's shape, so no rule has to.
 """
+import operator
+
 from .. import _dtype
 from .._backend import ndarray, xp
 from .._tensor import Tensor, _wrap_dim
@@ -60,6 +62,10 @@ class Op:
             REGISTRY[cls.node_name] = cls
         # ``saves`` naming every operand in order is the common case: the inputs tuple itself
         # is then the saved tuple (``_record`` checks this by identity).
+        # the saved operands picked out of the inputs in one C call (a tuple, always)
+        saves = cls.saves
+        cls.pick_saved = (operator.itemgetter(*saves) if len(saves) > 1
+                          else (lambda inputs, i=saves[0]: (inputs[i],)) if saves else None)
         if cls.saves == tuple(range(len(cls.operands))):
             cls.saves = cls.operand_indices = tuple(cls.saves)
             if cls.grad_needs is not None:  # per operand: which saved operands to keep

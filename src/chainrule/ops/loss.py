@@ -130,6 +130,20 @@ class _Dense:
         out -= self.q * g
 
 
+_ROWS = {}
+
+
+def _rows(n):
+    """``arange(n)`` (read-only, cached): the row index of a per-row gather or scatter."""
+    r = _ROWS.get(n)
+    if r is None:
+        if len(_ROWS) > 64:
+            _ROWS.clear()
+        r = _ROWS[n] = xp.arange(n)
+        r.flags.writeable = False
+    return r
+
+
 class _Indices:
     """``q = a·onehot(target) + b·weight`` for class-index targets, never materialised on
     the hot path: gathers and one scatter replace dense (N, C) products. ``a`` is None when
@@ -147,7 +161,7 @@ class _Indices:
 
     def _gather(self, a):
         if a.ndim == 2:
-            return a[xp.arange(a.shape[0]), self.tc]
+            return a[_rows(a.shape[0]), self.tc]
         if a.ndim == 1:
             return a[self.tc]
         return xp.take_along_axis(a, _keep(self.tc, 1), axis=1)[:, 0]
@@ -156,7 +170,7 @@ class _Indices:
         q = xp.zeros(self.shape, self.dtype)
         a = 1 if self.a is None else self.a
         if q.ndim == 2:
-            q[xp.arange(q.shape[0]), self.tc] = a
+            q[_rows(q.shape[0]), self.tc] = a
         elif q.ndim == 1:
             q[self.tc] = a
         else:
@@ -188,7 +202,7 @@ class _Indices:
             g = g.reshape(self.tc.shape)
         vals = g if self.a is None else self.a * g
         if out.ndim == 2:
-            out[xp.arange(out.shape[0]), self.tc] -= vals
+            out[_rows(out.shape[0]), self.tc] -= vals
         elif out.ndim == 1:
             out[self.tc] -= vals
         else:
@@ -254,6 +268,8 @@ def _check_class_target(x, t, ignore_index, fname):
     ta = t._data
     if not ta.size:
         return None
+    if ta.dtype.kind == "i" and ta.view(_UNSIGNED[ta.itemsize]).max() < C:
+        return 0  # one pass: a negative target is huge read as unsigned
     lo = ta.min()
     if lo < 0 or ta.max() >= C:  # cheap test first; then find the culprit
         bad = (ta != ignore_index) & ((ta < 0) | (ta >= C))
@@ -261,6 +277,8 @@ def _check_class_target(x, t, ignore_index, fname):
             raise IndexError(f"Target {int(ta[bad].flat[0])} is out of bounds.")
     return lo  # the smallest target, for _target_dist
 
+
+_UNSIGNED = {1: xp.uint8, 2: xp.uint16, 4: xp.uint32, 8: xp.uint64}
 
 _SCALAR_NAMES = {  # PyTorch's ScalarType names, as its messages print them
     "int32": "Int", "int16": "Short", "int8": "Char", "bool": "Bool", "float32": "Float",
