@@ -217,3 +217,60 @@ def test_unmodified_saved_output_with_a_shared_counter_is_fine():
 
     (c, _), (t, _) = both(run)
     np.testing.assert_allclose(c.numpy(), t.numpy(), rtol=1e-6)
+
+
+def test_saving_beside_a_modified_weight_makes_no_counter_and_still_catches_edits():
+    # After an optimizer step a weight is at version 1; recording the next linear saves its
+    # input too. Only the weight's version is noted: the input gets no counter of its own
+    # (it would have made every saved activation watch its producer), and editing that
+    # input in place is still caught, as in PyTorch.
+    def run(lib, edit):
+        lin = lib.nn.Linear(3, 2)
+        with lib.no_grad():
+            lin.weight.copy_(lib.tensor([[0.5, -1.0, 2.0], [1.5, 0.25, -0.5]]))
+            lin.weight.add_(1)
+        x = lib.tensor([[1.0, -2.0, 3.0]], requires_grad=True)
+        h = x.relu()
+        out = lin(h)
+        fresh = lib is not chainrule or h._vbox is None
+        if edit:
+            h.mul_(2)
+        out.sum().backward()
+        return fresh, x.grad
+
+    (fresh, cg), (_, tg) = both(lambda lib: run(lib, False))
+    assert fresh
+    np.testing.assert_allclose(cg.numpy(), tg.numpy(), rtol=1e-6)
+    raises_like(RuntimeError, lambda: run(chainrule, True), lambda: run(torch, True),
+                match="inplace")
+
+
+def test_weight_modified_after_recording_is_caught():
+    def run(lib):
+        lin = lib.nn.Linear(3, 2)
+        with lib.no_grad():
+            lin.weight.add_(1)  # version 1 when saved ...
+        out = lin(lib.ones(1, 3, requires_grad=True))
+        with lib.no_grad():
+            lin.weight.add_(1)  # ... 2 at backward
+        out.sum().backward()
+
+    raises_like(RuntimeError, lambda: run(chainrule), lambda: run(torch), match="inplace")
+
+
+def test_scalar_gradient_fitting():
+    # A rule's NumPy-scalar gradient is matched to its operand's meta by identity with the
+    # interned 0-d metas; any other meta (made elsewhere, or another dtype) is checked in full.
+    from chainrule.autograd import engine
+
+    f32 = np.dtype(np.float32)
+    assert graph.SCALAR_METAS[np.float32] is graph._metas[((), f32)]
+    g = engine._fit_scalar(np.float64(1.5), ((), f32))
+    assert g == 1.5 and g.dtype == f32
+    with pytest.raises(RuntimeError, match="0-d gradient"):
+        engine._fit_scalar(np.float32(1.5), ((2,), f32))
+    for n in range(4100):  # past the cache's bound, which clears it: 0-d metas stay interned
+        graph._intern_meta(((n + 10,), f32))
+    assert graph._metas[((), f32)] is graph.SCALAR_METAS[np.float32]
+    cw, tw = both(_chain)
+    np.testing.assert_allclose(cw.grad.item(), tw.grad.item(), rtol=1e-5)

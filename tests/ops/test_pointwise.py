@@ -517,3 +517,13 @@ def test_relu_backward_masks_nan_and_inf_gradients_to_plus_zero(dtype):
         grads.append(xt.grad)
     assert_same(*grads, rtol=0, atol=0)
     assert np.array_equal(np.signbit(grads[0].numpy()), np.signbit(grads[1].numpy()))
+
+
+@pytest.mark.parametrize("n", [7, 5000, 70000])  # 0-d-like, the shared zero buffer, beyond it
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+def test_relu_forward_with_nan_and_inf_matches_torch(n, dtype):
+    x = np.random.default_rng(2).standard_normal(n).astype(dtype)
+    x[:5] = [np.nan, np.inf, -np.inf, 0.0, -3.0]
+    c, t = to_both(x)
+    assert_same(CF.relu(c), TF.relu(t), rtol=0, atol=0)
+    assert_same(chainrule.relu(c.reshape(-1, 1)), torch.relu(t.reshape(-1, 1)), rtol=0, atol=0)

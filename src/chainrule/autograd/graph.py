@@ -273,12 +273,16 @@ def _save(node, op, inputs):
 # distinct node signature: a node then allocates no tuple for them. Every object a graph
 # keeps costs the cyclic GC time on each pass (PyTorch's C++ nodes cost it none).
 _metas = {}
+# The operand meta last looked up by record_pointwise: consecutive ops mostly see the same
+# shape and dtype, and comparing with it is cheaper than hashing (shape, dtype) again.
+_last_meta = [((), None)]
 
 
 def _intern_meta(m):
     if len(_metas) > 4096:  # shapes that keep changing must not grow this without bound
         _metas.clear()
         _metas.update((m, m) for m in SCALAR_METAS.values())
+        _last_meta[0] = ((), None)
     _metas[m] = m
     return m
 
@@ -289,11 +293,6 @@ SCALAR_METAS = {}
 for _t in ("float16", "float32", "float64"):
     _d = _xp.dtype(_t)
     SCALAR_METAS[_d.type] = _intern_meta(((), _d))
-
-
-# The operand meta last looked up by record_pointwise: consecutive ops mostly see the same
-# shape and dtype, and comparing with it is cheaper than hashing (shape, dtype) again.
-_last_meta = [((), None)]
 
 
 def _meta_of(d):
