@@ -319,9 +319,8 @@ class CrossEntropy(Op):
             tot = q.total()
             per = (logs if tot is None else tot * logs) - _keep(q.dot(z), cd)
             per = per.reshape(per.shape[:cd] + per.shape[cd + 1:])
-        if ctx is not None:
-            e /= s  # the softmax, kept for the backward
-            ctx.extra = (e, lsm)
+        if ctx is not None:  # the softmax, e / s, for the backward: divided there, in the
+            ctx.extra = (e, s, lsm)  # pass that scales it by the upstream gradient anyway
         return _reduce(per, reduction, denom)
 
     def backward(ctx, grad):
@@ -330,7 +329,7 @@ class CrossEntropy(Op):
         cd = q.cd
         raw = not isinstance(grad, Tensor)  # the engine runs this rule on arrays
         if raw or not state.enabled:  # plain array code: the same formula, no graph to build
-            p, lsm = ctx.extra
+            e, s, lsm = ctx.extra
             g = grad if raw else grad._data
             if reduction == "none":
                 g = _keep(g, cd)
@@ -339,7 +338,7 @@ class CrossEntropy(Op):
             gx = gt = None
             if ctx.edges[0] is not None:
                 tot = q.total()
-                out = p * (g if tot is None else tot * g)
+                out = e * ((g if tot is None else tot * g) / s)
                 q.sub_from(out, g)
                 gx = out if raw else _const(out)
             if probs and ctx.edges[1] is not None:
