@@ -225,7 +225,7 @@ def run_backward(roots, grads, retain_graph, create_graph, capture=None):
                     if e is nxt:
                         if gi is not None:
                             nxt_g = gi if nxt_g is None else _sum(nxt_g, gi, add)
-                    elif e in buffers:
+                    elif buffers and e in buffers:  # (a chain leaves the buffers empty)
                         if gi is not None:
                             old = buffers[e]
                             buffers[e] = gi if old is None else _sum(old, gi, add)
