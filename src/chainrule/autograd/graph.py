@@ -430,7 +430,8 @@ def pointwise_recorder(op):
             out = forward(node, xa, yb)
             if (y.__class__ is Tensor or isinstance(y, Tensor)) and y._requires_grad:
                 e1 = y.grad_fn or y if y._extra is None else grad_edge(y)
-                m1 = _meta_of(y._data)
+                d = y._data  # (mostly x's shape and dtype: then x's meta, without a call)
+                m1 = m0 if m0 is not None and d.shape == m0[0] and d.dtype is m0[1] else _meta_of(d)
             else:
                 e1 = m1 = None
             node.e0 = e0
