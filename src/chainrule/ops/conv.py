@@ -92,7 +92,9 @@ def _grad_rows(gy, g):
 
 
 def _conv_input(gy, w, in_shape, geo):
-    """The adjoint of B in x: col2im of W^T gy, by one strided add per kernel tap."""
+    """The adjoint of B in x: col2im of W^T gy, by one strided add per kernel tap. The batch
+    is the innermost axis throughout, so each add runs over long contiguous (width, batch)
+    rows rather than rows of one output width (~3x fewer NumPy inner loops)."""
     (sh, sw), ((pt, _), (pl, _)), (dh, dw), g = geo
     gy4, w4 = _to4(gy), _to4(w)
     n, o, ho, wo = gy4.shape
@@ -100,16 +102,17 @@ def _conv_input(gy, w, in_shape, geo):
     c = cg * g
     h, wd = (in_shape[2], in_shape[3]) if len(in_shape) == 4 else (1, in_shape[2])
     wmat = w4.reshape(g, o // g, cg * kh * kw).transpose(0, 2, 1)
-    gcols = xp.matmul(wmat, _grad_rows(gy4, g)).reshape(c, kh, kw, n, ho, wo)
+    rows = xp.ascontiguousarray(gy4.transpose(1, 2, 3, 0)).reshape(g, o // g, ho * wo * n)
+    gcols = xp.matmul(wmat, rows).reshape(c, kh, kw, ho, wo, n)
     # Rows past the last window (or cropped by a negative pad) were never read: they get
     # zeros, hence the max() sizes.
-    gx = xp.zeros((c, n, max(h + pt, (ho - 1) * sh + dh * (kh - 1) + 1),
-                   max(wd + pl, (wo - 1) * sw + dw * (kw - 1) + 1)), dtype=gcols.dtype)
+    gx = xp.zeros((c, max(h + pt, (ho - 1) * sh + dh * (kh - 1) + 1),
+                   max(wd + pl, (wo - 1) * sw + dw * (kw - 1) + 1), n), dtype=gcols.dtype)
     for i in range(kh):
         hs = slice(i * dh, i * dh + (ho - 1) * sh + 1, sh)
         for j in range(kw):
-            gx[:, :, hs, j * dw:j * dw + (wo - 1) * sw + 1:sw] += gcols[:, i, j]
-    gx = gx[:, :, pt:pt + h, pl:pl + wd].transpose(1, 0, 2, 3)
+            gx[:, hs, j * dw:j * dw + (wo - 1) * sw + 1:sw] += gcols[:, i, j]
+    gx = gx[:, pt:pt + h, pl:pl + wd].transpose(3, 0, 1, 2)
     gx = xp.ascontiguousarray(gx)
     return gx if len(in_shape) == 4 else gx.reshape(in_shape)
 
