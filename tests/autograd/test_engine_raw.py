@@ -274,3 +274,54 @@ def test_scalar_gradient_fitting():
     assert graph._metas[((), f32)] is graph.SCALAR_METAS[np.float32]
     cw, tw = both(_chain)
     np.testing.assert_allclose(cw.grad.item(), tw.grad.item(), rtol=1e-5)
+
+
+@pytest.mark.parametrize("kind", ["pointwise", "linear"])
+def test_hooks_added_after_recording_leave_the_quick_path(kind):
+    # A node recorded as plain (run inline by the engine) that later gets a hook must run
+    # it: what the hooks see and change matches PyTorch.
+    def run(lib):
+        x = lib.tensor([[1.0, -2.0, 3.0]], requires_grad=True)
+        if kind == "pointwise":
+            y = x * 3
+        else:
+            w = lib.tensor([[0.5, -1.0, 2.0], [1.5, 0.25, -0.5]], requires_grad=True)
+            y = lib.nn.functional.linear(x, w, lib.tensor([0.1, 0.2]))
+        seen = []
+        y.grad_fn.register_prehook(lambda gs: seen.append(gs[0].sum().item()))
+        y.grad_fn.register_hook(lambda gi, go: tuple(None if t is None else t * 2 for t in gi))
+        (y * y).sum().backward()
+        return seen, x.grad
+
+    (cs, cg), (ts, tg) = both(run)
+    np.testing.assert_allclose(cs, ts, rtol=1e-6)
+    np.testing.assert_allclose(cg.numpy(), tg.numpy(), rtol=1e-6)
+
+
+@pytest.mark.parametrize("hook, err", [
+    (lambda gi, go: (gi[0],), RuntimeError),  # wrong count
+    (lambda gi, go: [gi[0], gi[1]], TypeError),  # not a tuple
+    (lambda gi, go: (gi[0], gi[0]), RuntimeError),  # a None replaced by a gradient
+])
+def test_post_hook_results_are_checked_as_in_torch(hook, err):
+    def run(lib):
+        x = lib.tensor([1.0, 2.0], requires_grad=True)
+        y = x * 3  # two inputs, the second a constant: grad_inputs (gx, None)
+        y.grad_fn.register_hook(hook)
+        y.sum().backward()
+
+    raises_like(err, lambda: run(chainrule), lambda: run(torch))
+
+
+def test_post_hook_may_drop_a_gradient():
+    def run(lib):
+        x = lib.tensor([1.0, 2.0], requires_grad=True)
+        w = lib.tensor([3.0, 4.0], requires_grad=True)
+        y = x * w
+        y.grad_fn.register_hook(lambda gi, go: (gi[0] * 2, None))
+        y.sum().backward()
+        return x.grad, w.grad
+
+    (cx, cw), (tx, tw) = both(run)
+    np.testing.assert_allclose(cx.numpy(), tx.numpy())
+    assert cw is None and tw is None

@@ -166,8 +166,7 @@ def run_backward(roots, grads, retain_graph, create_graph, capture=None):
                 if owned:
                     owned.pop(id(g), None)  # consumed: never add into it again
                 op = node.op
-                if (quick and op.array_backward and node.hooks is None
-                        and node.out_version is None and g.__class__ is not list):
+                if quick and node.plain:  # (see Node.plain)
                     saved = node.saved
                     if saved:
                         if saved is FREED:
@@ -318,7 +317,7 @@ def _run_node(node, g, ctx):
     if results.__class__ is not tuple:
         results = (results,)
     if ctx.anomaly or ctx.observers or node.hooks is not None:
-        _after(node, g, results, raw, ctx.anomaly, ctx.observers)
+        results = _after(node, g, results, raw, ctx.anomaly, ctx.observers)
     if not ctx.retain_graph:
         if saved:  # (a node that saved nothing may run again: it keeps its extra)
             node.saved = FREED
@@ -384,12 +383,15 @@ def _before(node, g, raw, capture, needed):
 
 
 def _after(node, g, results, raw, anomaly, observers):
+    """Post-hooks (which may replace the node's results, as PyTorch's), then the anomaly
+    checks and observers on what will flow on. Returns the results."""
+    if node.hooks is not None and node.hooks["post"]:
+        results = _run_post_hooks(node, results, g, raw)
     if anomaly:
         anomaly_mode.check_backward(node, results)
     for fn in observers:
         fn(node, g, results)
-    if node.hooks is not None and node.hooks["post"]:
-        _run_post_hooks(node, results, g, raw)
+    return results
 
 
 def _raw(t):
@@ -466,11 +468,30 @@ def _run_pre_hooks(node, g, raw):
 
 
 def _run_post_hooks(node, results, g, raw):
+    """fn(grad_inputs, grad_outputs) for each post-hook; one returning a tuple replaces
+    grad_inputs (same length; a None may not become a gradient), as in PyTorch."""
     if raw:
         results = tuple(None if r is None else Tensor._make(r) for r in results)
         g = _wrap(g)
+    outputs = tuple(g) if g.__class__ is list else (g,)
     for h in list(node.hooks["post"].values()):
-        h(results, tuple(g) if g.__class__ is list else (g,))
+        r = h(results, outputs)
+        if r is None:
+            continue
+        if not isinstance(r, tuple):
+            raise TypeError(f"expected tuple, but hook returned '{type(r).__name__}'")
+        if len(r) != len(results):
+            name = getattr(h, "__name__", type(h).__name__)
+            raise RuntimeError(
+                f"hook '{name}' has returned an incorrect number of values (got {len(r)}, but "
+                f"expected {len(results)})"
+            )
+        if any(old is None and new is not None for old, new in zip(results, r)):
+            raise RuntimeError("can't replace a None gradient with a non-None value")
+        results = r
+    if raw:
+        return tuple(None if r is None else r._data for r in results)
+    return results
 
 
 def _unwrap(g):

@@ -64,6 +64,7 @@ class Node:
         "out_expected",
         "out_version",
         "output",
+        "plain",
         "saved",
         "seq",
         "versions",
@@ -79,6 +80,9 @@ class Node:
         self.out_version = None  # the output's version counter, expected at out_expected
         self.out_expected = 0
         self.output = None  # ctx.output: set by the engine while the rule runs (run_rule)
+        # The engine may run this node inline (its quick path): an array rule with one
+        # output, no hooks, no watched output. Whatever adds one of those clears it.
+        self.plain = False
         self.hooks = None  # (_metadata is made when first asked for)
 
     # ---- what users see -------------------------------------------------------------
@@ -111,6 +115,7 @@ class Node:
     def _add_hook(self, fn, retains=False, kind="pre"):
         if self.hooks is None:
             self.hooks = {"pre": {}, "post": {}, "retain": {}}
+        self.plain = False
         return RemovableHandle(self.hooks["retain" if retains else kind], fn)
 
     # ---- what backward rules use ----------------------------------------------------
@@ -308,6 +313,7 @@ def _record(op, inputs, arrays, args):
     # CPython 3.11) and the result Tensor built in place.
     node = Node(op)
     node.args = args
+    node.plain = op.array_backward and not op.multi_output
     out = op.forward(node, *arrays, *args) if args else op.forward(node, *arrays)
     rest = None
     if op.multi_output:
@@ -401,6 +407,7 @@ def pointwise_recorder(op):
     as_given = bool(saves) and saves is op.operand_indices
     keeps = op.keeps if as_given and op.grad_needs is not None else None
     saves_output = op.saves_output
+    plain = op.array_backward  # (one output: an elementwise op)
     last = [_ONE, _ONE, None]  # the operand metas of the latest node, and their shared tuple
 
     def record(x, y, xa, yb=None):
@@ -414,6 +421,7 @@ def pointwise_recorder(op):
         node.versions = node.extra = node.out = node.out_version = node.hooks = None
         node.out_expected = 0
         node.output = None
+        node.plain = plain
         if x._requires_grad:
             e0 = x.grad_fn or x if x._extra is None else grad_edge(x)
             d = x._data

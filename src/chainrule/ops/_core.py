@@ -333,6 +333,7 @@ def _inplace(self, result, opname):
         if node.out is not None:  # the saved result now lives in self: watch self's counter
             node.out_version = self._version
             node.out_expected = self._version[0]
+            node.plain = False
     return self
 
 
