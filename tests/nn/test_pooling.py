@@ -148,3 +148,17 @@ def test_pooling_empty_batch_and_noncontiguous(rng):
     check(lambda t, x: t.nn.functional.max_pool2d(x.transpose(2, 3), 2, 1), x)
     check(lambda t, x: t.nn.functional.avg_pool2d(x.transpose(2, 3), 3, 2, 1), x)
     check(lambda t, x: t.nn.functional.adaptive_avg_pool2d(x.transpose(2, 3), 3), x)
+
+
+@pytest.mark.parametrize("width", [9, 70])  # narrow outputs go tap-major, wide ones strided
+@pytest.mark.parametrize("kw", MAX_CASES)
+def test_max_pool2d_nan_ties_and_inf_on_both_paths(rng, width, kw):
+    x = rng.integers(-2, 3, (2, 3, 6, width)).astype(np.float32)  # many ties
+    x[0, 0, 1, 2] = np.nan
+    x[1, 2, 3, 1] = -np.inf
+    x[1, 1, :2, :4] = np.inf
+    c, t = check(lambda L, x: L.nn.functional.max_pool2d(x, return_indices=True, **kw), x,
+                 grad=False)
+    np.testing.assert_array_equal(c[1].numpy(), t[1].numpy())
+    finite = np.nan_to_num(x, nan=0.5, posinf=7.0, neginf=-7.0)
+    check(lambda L, x: L.nn.functional.max_pool2d(x, **kw), finite)

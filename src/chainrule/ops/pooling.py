@@ -73,10 +73,17 @@ def _max_pool(x, k, s, p, d, out, want_idx):
     pads = _pad_for(x4.shape, k, s, p, d, out, None)
     low = -xp.inf if x4.dtype.kind == "f" else xp.iinfo(x4.dtype).min
     win = _windows(_padded(x4, pads, low), k, s, d, out)
+    if out[1] < _SHORT_ROWS:
+        # Narrow outputs: each tap's strided view has rows of a few elements, and NumPy pays
+        # per row. One copy into tap-major order makes every later pass contiguous (~2x).
+        win = xp.ascontiguousarray(win.transpose(4, 5, 0, 1, 2, 3))
+        at = win.__getitem__
+    else:
+        at = (lambda ij: win[..., ij[0], ij[1]])
     taps = [(i, j) for i in range(k[0]) for j in range(k[1])]
-    best, arg = _running_max(win, taps, want_idx, nan=False)
+    best, arg = _running_max(at, taps, want_idx, nan=False)
     if arg is not None and best.dtype.kind == "f" and xp.isnan(best).any():
-        best, arg = _running_max(win, taps, want_idx, nan=True)  # rare: NaN picks the tap
+        best, arg = _running_max(at, taps, want_idx, nan=True)  # rare: NaN picks the tap
     n, c, ho, wo = best.shape
     y = best.reshape(n, c, wo) if x.ndim == 3 else best
     if arg is None:
@@ -89,15 +96,19 @@ def _max_pool(x, k, s, p, d, out, want_idx):
     return y, (idx.reshape(n, c, wo) if x.ndim == 3 else idx)
 
 
-def _running_max(win, taps, want_idx, nan):
+_SHORT_ROWS = 32
+
+
+def _running_max(at, taps, want_idx, nan):
     """(max over the kernel taps, index of the tap that gave it or None). A later tap wins
     only if greater (ties keep the first), or with ``nan`` if it is NaN: PyTorch's
     ``val > max || isnan(val)``. Without ``nan`` the indices are right wherever the max is
-    not NaN (max itself propagates NaN either way)."""
-    best = win[..., 0, 0].copy()
+    not NaN (max itself propagates NaN either way). ``at((i, j))``: the tap's (N, C, Ho, Wo)
+    values."""
+    best = at(taps[0]).copy()
     arg = xp.zeros(best.shape, xp.int8 if len(taps) < 128 else xp.int32) if want_idx else None
-    for t, (i, j) in enumerate(taps[1:], 1):
-        tap = win[..., i, j]
+    for t, ij in enumerate(taps[1:], 1):
+        tap = at(ij)
         if arg is None:
             xp.maximum(best, tap, out=best)  # NaN propagates, as in PyTorch
             continue
