@@ -299,7 +299,7 @@ def _run_node(node, g, ctx):
     if saved is FREED:
         raise RuntimeError(_FREED_MSG)
     _check_versions(node)
-    if raw and op.array_backward:
+    if raw and op.array_backward:  # (the loop's quick path runs these same steps inline)
         out = node.out
         if out is not None:
             node.output = out if out.ndim else out[()]

@@ -392,7 +392,6 @@ def record_pointwise(op, x, y, xa, yb=None):
 
 
 _recorders = {}
-_FLOAT_SCALARS = frozenset(_xp.dtype(t).type for t in ("float16", "float32", "float64"))
 
 
 def pointwise_recorder(op):
@@ -466,7 +465,7 @@ def pointwise_recorder(op):
         if out.__class__ is ndarray:
             floating = out.dtype.kind == "f"
         else:  # a NumPy scalar (0-d operands)
-            floating = out.__class__ in _FLOAT_SCALARS
+            floating = out.__class__ in SCALAR_METAS  # (keyed by the float scalar types)
             out = _asarray(out)
         result = _new(Tensor)  # Tensor._make, inlined
         result._data = out
