@@ -81,6 +81,24 @@ class Op:
         raise RuntimeError("derivative not implemented")
 
 
+# ---- cached constants ------------------------------------------------------------------
+_CONSTANTS = {}
+
+
+def constant_array(kind, n, dtype):
+    """A shared read-only 1-D array of ``n`` elements: ``kind`` is "ones", "zeros" or
+    "arange" (a BLAS row sum's ones vector, a zero operand, row indices)."""
+    key = (kind, n, dtype)
+    a = _CONSTANTS.get(key)
+    if a is None:
+        if len(_CONSTANTS) > 256:  # sizes that keep changing must not grow this without bound
+            _CONSTANTS.clear()
+        a = xp.arange(n, dtype=dtype) if kind == "arange" else getattr(xp, kind)(n, dtype)
+        a.flags.writeable = False
+        _CONSTANTS[key] = a
+    return a
+
+
 # ---- registering functions as Tensor methods ------------------------------------------
 def method(*names):
     """Attach the decorated function to Tensor under each name (first arg is self)."""

@@ -11,7 +11,7 @@ from .._backend import xp
 from .._tensor import Tensor
 from ..autograd.grad_mode import state as _grad_state
 from ..autograd.graph import apply, call
-from ._core import Op, method
+from ._core import Op, constant_array, method
 
 __all__ = [
     "addmm",
@@ -410,7 +410,7 @@ def _bias_grad(grad, shape, beta):
     if not _grad_state.enabled and len(shape) == 1 and g.ndim >= 2 and shape[0] == g.shape[-1] \
             and g.dtype.kind == "f" and g.itemsize >= 4:
         rows = g.reshape(-1, shape[0])
-        gc = xp.ones(rows.shape[0], g.dtype) @ _blas(rows)
+        gc = constant_array("ones", rows.shape[0], g.dtype) @ _blas(rows)
         if beta != 1:
             gc *= beta
         return Tensor._make(gc) if tensor else gc

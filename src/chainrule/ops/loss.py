@@ -16,7 +16,7 @@ from .. import _dtype
 from .._backend import xp
 from .._tensor import Size, Tensor
 from ..autograd.grad_mode import state
-from ._core import Op, apply
+from ._core import Op, apply, constant_array
 from .reductions import max_last, sum_last
 
 __all__ = [
@@ -130,18 +130,9 @@ class _Dense:
         out -= self.q * g
 
 
-_ROWS = {}
-
-
 def _rows(n):
-    """``arange(n)`` (read-only, cached): the row index of a per-row gather or scatter."""
-    r = _ROWS.get(n)
-    if r is None:
-        if len(_ROWS) > 64:
-            _ROWS.clear()
-        r = _ROWS[n] = xp.arange(n)
-        r.flags.writeable = False
-    return r
+    """``arange(n)``: the row index of a per-row gather or scatter."""
+    return constant_array("arange", n, xp.intp)
 
 
 class _Indices:

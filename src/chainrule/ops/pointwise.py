@@ -24,7 +24,7 @@ from .._backend import xp
 from .._tensor import Tensor
 from ..autograd.grad_mode import state as _grad
 from ..autograd.graph import apply, call, pointwise_recorder, record_pointwise
-from ._core import Op, broadcast_error, inplace, method, python_scalar, unary
+from ._core import Op, broadcast_error, constant_array, inplace, method, python_scalar, unary
 from .arithmetic import inplace_op
 from .arithmetic import pow as _pow
 
@@ -884,18 +884,13 @@ class Relu(Op):
 # NumPy's maximum with a broadcast scalar runs without SIMD, ~3x slower than with an array
 # of zeros (bit-identical results, NaN included): small float inputs get a read-only view
 # of one shared zero buffer per dtype.
-_ZEROS = {}
 _ZEROS_MAX = 1 << 16
 
 
 def _zeros_as(a):
     if a.__class__ is not xp.ndarray or a.size > _ZEROS_MAX or a.dtype.kind != "f":
         return 0
-    z = _ZEROS.get(a.dtype)
-    if z is None:
-        z = _ZEROS[a.dtype] = xp.zeros(_ZEROS_MAX, a.dtype)
-        z.flags.writeable = False
-    return z[:a.size].reshape(a.shape)
+    return constant_array("zeros", _ZEROS_MAX, a.dtype)[:a.size].reshape(a.shape)
 
 
 class Hardtanh(Op):

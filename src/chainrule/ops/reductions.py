@@ -12,7 +12,7 @@ from .. import _dtype
 from .._backend import xp
 from .._tensor import Tensor
 from ..autograd.graph import apply
-from ._core import Op, method, wrap_dim
+from ._core import Op, constant_array, method, wrap_dim
 
 __all__ = [
     "all",
@@ -112,17 +112,6 @@ def _require_float(x, opname):
 # fifth of that. Only for float32/64 contiguous data with runs of at most _BLAS_RUN (longer
 # runs keep NumPy's pairwise summation, the more accurate one).
 _BLAS_RUN = 1024
-_ONES = {}
-
-
-def _ones(n, dtype):
-    o = _ONES.get((n, dtype))
-    if o is None:
-        o = _ONES[(n, dtype)] = xp.ones(n, dtype)
-        o.flags.writeable = False
-    return o
-
-
 def _blas_sum_ok(a, run, other):
     return 1 < run <= _BLAS_RUN and other >= 8 and a.dtype.kind == "f" and a.itemsize >= 4 \
         and a.flags.c_contiguous
@@ -134,7 +123,7 @@ def sum_last(a, keepdims=True):
         n = a.shape[-1]
         rows = a.size // n if n else 0
         if _blas_sum_ok(a, n, rows):
-            s = a.reshape(rows, n) @ _ones(n, a.dtype)
+            s = a.reshape(rows, n) @ constant_array("ones", n, a.dtype)
             return s.reshape(a.shape[:-1] + (1,) if keepdims else a.shape[:-1])
     return a.sum(-1, keepdims=keepdims)
 
@@ -159,7 +148,7 @@ def sum_leading(a, lead, keepdims=False):
             rows *= d
         cols = a.size // rows if rows else 0
         if _blas_sum_ok(a, rows, cols):
-            s = _ones(rows, a.dtype) @ a.reshape(rows, cols)
+            s = constant_array("ones", rows, a.dtype) @ a.reshape(rows, cols)
             return s.reshape((1,) * lead + a.shape[lead:] if keepdims else a.shape[lead:])
     return a.sum(tuple(range(lead)), keepdims=keepdims)
 
