@@ -423,10 +423,13 @@ def pointwise_recorder(op):
         node.plain = plain
         if x._requires_grad:
             e0 = x.grad_fn or x if x._extra is None else grad_edge(x)
-            d = x._data
-            m0 = _last_meta[0]
-            if d.shape != m0[0] or d.dtype is not m0[1]:
-                m0 = _meta_of(d)
+            if xa.__class__ is not ndarray:  # a 0-d float, passed as its NumPy scalar
+                m0 = SCALAR_METAS[xa.__class__]
+            else:
+                d = x._data  # (the operand's own: xa may be a promoted copy)
+                m0 = _last_meta[0]
+                if d.shape != m0[0] or d.dtype is not m0[1]:
+                    m0 = _meta_of(d)
         else:
             e0 = m0 = None
         if yb is None:
@@ -437,8 +440,12 @@ def pointwise_recorder(op):
             out = forward(node, xa, yb)
             if (y.__class__ is Tensor or isinstance(y, Tensor)) and y._requires_grad:
                 e1 = y.grad_fn or y if y._extra is None else grad_edge(y)
-                d = y._data  # (mostly x's shape and dtype: then x's meta, without a call)
-                m1 = m0 if m0 is not None and d.shape == m0[0] and d.dtype is m0[1] else _meta_of(d)
+                if yb.__class__ is not ndarray:
+                    m1 = SCALAR_METAS[yb.__class__]
+                else:  # (mostly x's shape and dtype: then x's meta, without a call)
+                    d = y._data
+                    m1 = m0 if m0 is not None and d.shape == m0[0] and d.dtype is m0[1] \
+                        else _meta_of(d)
             else:
                 e1 = m1 = None
             node.e0 = e0
