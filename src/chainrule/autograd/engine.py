@@ -248,8 +248,9 @@ def run_backward(roots, grads, retain_graph, create_graph, capture=None):
                         heappush(ready, (-n.seq, n))
                 elif gi is not None:
                     old = leaf_grads.get(e)
-                    # (NumPy scalars and Tensors sum plainly; only arrays are summed in place)
-                    leaf_grads[e] = gi if old is None else _sum(old, gi, add)
+                    # (_sum inlined: a weight shared by many ops gets a contribution from each)
+                    leaf_grads[e] = (gi if old is None else add(old, gi)
+                                     if old.__class__ is ndarray else old + gi)
         results = gi = old = g = out = nxt_g = None  # no stale reference may make a gradient look shared
         for leaf in list(leaf_grads):
             g = leaf_grads.pop(leaf)  # (popped: the dict holds no reference, see _unshared)
