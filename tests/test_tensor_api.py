@@ -1,4 +1,6 @@
 """Tensor attributes and conversions, each compared with what torch gives for the same data."""
+import subprocess
+import sys
 import warnings
 
 import numpy as np
@@ -154,3 +156,27 @@ def test_iteration_and_len_over_first_dim():
     for lib in (chainrule, torch):
         rows = list(lib.tensor(np.arange(6.0).reshape(3, 2)))
         assert len(rows) == 3 and [r.tolist() for r in rows] == [[0.0, 1.0], [2.0, 3.0], [4.0, 5.0]]
+
+
+def test_floating_point_edge_cases_print_no_warnings_as_in_torch():
+    # log(0), x/0, overflow, sqrt(-1) and their gradients give inf/nan silently in PyTorch;
+    # NumPy's RuntimeWarnings from chainrule's own calls are ignored, the user's still show.
+    prog = (
+        "import {lib} as torch\n"
+        "x = torch.tensor([0., 1., -1.], requires_grad=True)\n"
+        "y = (x.log() + x / 0 + torch.tensor(1e38) * 10 + x.sqrt() + x.reciprocal()).sum()\n"
+        "y.backward()\n"
+        "print(x.grad)\n"
+    )
+    out = {}
+    for lib in ("chainrule", "torch"):
+        r = subprocess.run([sys.executable, "-W", "default", "-c", prog.format(lib=lib)],
+                           check=False, capture_output=True, text=True, timeout=120)
+        assert r.returncode == 0, r.stderr
+        assert r.stderr == "", r.stderr
+        out[lib] = r.stdout
+    assert out["chainrule"] == out["torch"]
+    r = subprocess.run([sys.executable, "-W", "default", "-c",
+                        "import chainrule, numpy; numpy.log(numpy.zeros(1))"],
+                       check=False, capture_output=True, text=True, timeout=120)
+    assert "RuntimeWarning: divide by zero" in r.stderr

@@ -3,10 +3,17 @@
 Every op reaches arrays through ``xp``. Today that is NumPy; a GPU build swaps in
 CuPy here (and only here), which mirrors NumPy's API.
 """
+import warnings
+
 import numpy as np
 
 xp = np
 ndarray = np.ndarray
+
+# NumPy reports floating-point edge cases (log(0), x/0, overflow to inf) as RuntimeWarnings;
+# PyTorch computes the same inf and nan silently. Ignore them where chainrule's own code made
+# the NumPy call (a filter on chainrule's modules: the user's own NumPy calls still warn).
+warnings.filterwarnings("ignore", category=RuntimeWarning, module=r"chainrule\.")
 
 
 def _keep_freed_arrays():

@@ -12,8 +12,9 @@ because they are piecewise constant.
 Differences from PyTorch: an in-place form (``x.sin_()``) on a tensor that requires grad
 computes on a copy of x when its backward needs the original input, so the graph shows a
 ``CloneBackward0`` before the op's node; ``asinh_``/``atanh_`` are differentiable (PyTorch
-raises); NumPy may print RuntimeWarnings (log of 0, arcsin out of domain) where PyTorch is
-silent; erf uses SciPy when installed and a slower exact fallback otherwise.
+raises); erf uses SciPy when installed and a slower exact fallback otherwise. (NumPy's
+RuntimeWarnings for log of 0 and the like are ignored in chainrule's modules: PyTorch is
+silent; see ``_backend``.)
 """
 # ruff: noqa: RUF022  (__all__ is grouped by kind, not sorted)
 import builtins
