@@ -201,9 +201,7 @@ class Tensor:
         # it was not modified since; the counter it watches is made here, on first need.
         fn = self.grad_fn
         if fn is not None and fn.out is self._data and fn.out_version is None:
-            fn.out_version = box
-            fn.out_expected = box[0]
-            fn.plain = False  # the engine checks the counter on its full path
+            fn.watch_output(box)
 
     @property
     def _version_counter(self):

@@ -302,6 +302,8 @@ def test_hooks_added_after_recording_leave_the_quick_path(kind):
     (lambda gi, go: (gi[0],), RuntimeError),  # wrong count
     (lambda gi, go: [gi[0], gi[1]], TypeError),  # not a tuple
     (lambda gi, go: (gi[0], gi[0]), RuntimeError),  # a None replaced by a gradient
+    (lambda gi, go: (np.ones(2, np.float32), None), TypeError),  # not a tensor
+    (lambda gi, go: (gi[0][:1], None), RuntimeError),  # another size
 ])
 def test_post_hook_results_are_checked_as_in_torch(hook, err):
     def run(lib):

@@ -482,17 +482,32 @@ def _run_post_hooks(node, results, g, raw):
         if not isinstance(r, tuple):
             raise TypeError(f"expected tuple, but hook returned '{type(r).__name__}'")
         if len(r) != len(results):
-            name = getattr(h, "__name__", type(h).__name__)
             raise RuntimeError(
-                f"hook '{name}' has returned an incorrect number of values (got {len(r)}, but "
-                f"expected {len(results)})"
+                f"hook '{_name_of(h)}' has returned an incorrect number of values (got {len(r)}, "
+                f"but expected {len(results)})"
             )
-        if any(old is None and new is not None for old, new in zip(results, r)):
-            raise RuntimeError("can't replace a None gradient with a non-None value")
+        for old, new in zip(results, r):
+            if new is None:
+                continue
+            if not isinstance(new, Tensor):
+                raise TypeError(f"expected Variable, but hook returned '{_qualname(new)}'")
+            if old is None:
+                raise RuntimeError("can't replace a None gradient with a non-None value")
+            if new._data.shape != old._data.shape:
+                raise RuntimeError(f"hook '{_name_of(h)}' has changed the size of value")
         results = r
     if raw:
         return tuple(None if r is None else r._data for r in results)
     return results
+
+
+def _name_of(fn):
+    return getattr(fn, "__name__", type(fn).__name__)
+
+
+def _qualname(x):
+    t = type(x)
+    return t.__qualname__ if t.__module__ == "builtins" else f"{t.__module__}.{t.__qualname__}"
 
 
 def _unwrap(g):

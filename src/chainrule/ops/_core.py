@@ -349,9 +349,7 @@ def _inplace(self, result, opname):
         self.grad_fn = node
         self._requires_grad = True
         if node.out is not None:  # the saved result now lives in self: watch self's counter
-            node.out_version = self._version
-            node.out_expected = self._version[0]
-            node.plain = False
+            node.watch_output(self._version)
     return self
 
 
