@@ -7,6 +7,13 @@ Each round times every library once per workload, alternating which goes first
 (A B, B A, ...) so that machine drift hits both. Reported: median time per step, the
 spread (interquartile range), and the ratio chainrule/torch (below 1: chainrule is faster).
 matmul_backward is reported in GFLOP/s beside plain NumPy's, the limit for a NumPy library.
+Threads: both libraries get the same count (``--threads``, default 1): NumPy's BLAS through
+threadpoolctl, PyTorch through ``torch.set_num_threads``. One thread is the reference because
+with more, each library's idle pool (OpenBLAS's and PyTorch's OpenMP workers) spins after its
+last call and takes a core from the other library's next sample in this same process: on a
+2-core machine PyTorch's small_mlp_step then measures 2-7x its time in a process of its own,
+and chainrule's 1.5-2.5x (see the README), so the ratio would measure the pools' interference.
+
 Memory (in subprocesses, after warm-up): how far one training step raises the process's
 resident high-water mark above where it started, beside the process's whole peak (PyTorch's
 caching allocator keeps warm-up memory resident, so its per-step growth is near zero while
@@ -25,14 +32,14 @@ import numpy as np
 from .workloads import WORKLOADS, numpy_matmul
 
 
-def blas_threads():
+def limit_blas(threads):
+    """Pin NumPy's BLAS to ``threads`` for the rest of the process (threadpoolctl)."""
     try:
-        from threadpoolctl import threadpool_info
-
-        n = [i["num_threads"] for i in threadpool_info() if i.get("user_api") == "blas"]
-        return max(n) if n else 1
+        from threadpoolctl import threadpool_limits
     except ImportError:
-        return int(os.environ.get("OMP_NUM_THREADS", "1"))
+        sys.exit("python -m benchmarks needs threadpoolctl to set NumPy's BLAS threads: "
+                 "pip install threadpoolctl (or install chainrule's [bench] extra)")
+    return threadpool_limits(threads, user_api="blas")
 
 
 def timed(step, iters):
@@ -83,6 +90,8 @@ MEM_SNIPPET = r"""
 import json, sys
 sys.path.insert(0, {root!r})
 import numpy as np
+from threadpoolctl import threadpool_limits
+_limits = threadpool_limits({threads}, user_api="blas")
 lib = __import__({lib!r})
 if {lib!r} == "torch":
     lib.set_num_threads({threads})
@@ -190,6 +199,8 @@ def main(argv=None):
     ap.add_argument("--against", choices=["torch", "none"], default="torch")
     ap.add_argument("--quick", action="store_true", help="small sizes and few rounds (CI)")
     ap.add_argument("--rounds", type=int, default=None)
+    ap.add_argument("--threads", type=int, default=1,
+                    help="BLAS threads for NumPy and threads for PyTorch (default 1: see above)")
     ap.add_argument("--only", nargs="*", help="workload names")
     ap.add_argument("--no-memory", action="store_true")
     ap.add_argument("--out", default="bench-results", help="folder for results.json / results.md / plot")
@@ -198,7 +209,8 @@ def main(argv=None):
     import chainrule
 
     libs = [chainrule]
-    threads = blas_threads()
+    threads = args.threads
+    limit_blas(threads)  # for the whole run (restored at exit)
     meta = {
         "date": time.strftime("%Y-%m-%d"), "machine": f"{platform.processor() or platform.machine()} "
         f"{platform.system()}", "cpus": os.cpu_count(), "numpy": np.__version__,
