@@ -177,9 +177,10 @@ def test_bitwise_on_floats_refused_like_torch():
 SPECIAL = np.array([0.0, -1.5, np.nan, np.inf, -np.inf, 3.0], np.float32)
 
 
-@pytest.mark.parametrize("name", ["isnan", "isinf", "isfinite", "isposinf", "isneginf"])
+@pytest.mark.parametrize("name", ["isnan", "isinf", "isfinite", "isposinf", "isneginf", "signbit"])
 def test_classification(name):
-    for arr in (SPECIAL, SPECIAL.astype(np.float16), SPECIAL.astype(np.float64),
+    signed = np.array([-0.0, 0.0, -np.nan, np.nan, -2.0], np.float32)
+    for arr in (SPECIAL, signed, np.array([-3, 0, 4], np.int8), np.array([0, 200], np.uint8), SPECIAL.astype(np.float16), SPECIAL.astype(np.float64),
                 np.array([1, 2], np.int64), np.array([True, False]), np.zeros((0, 2))):
         _both(lambda L, x: getattr(L, name)(x), arr)
         _both(lambda L, x: getattr(x, name)(), arr)

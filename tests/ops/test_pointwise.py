@@ -524,6 +524,25 @@ def test_relu_backward_masks_nan_and_inf_gradients_to_plus_zero(dtype):
 def test_relu_forward_with_nan_and_inf_matches_torch(n, dtype):
     x = np.random.default_rng(2).standard_normal(n).astype(dtype)
     x[:5] = [np.nan, np.inf, -np.inf, 0.0, -3.0]
+    x[5:7] = [-0.0, -np.nan]
     c, t = to_both(x)
     assert_same(CF.relu(c), TF.relu(t), rtol=0, atol=0)
     assert_same(chainrule.relu(c.reshape(-1, 1)), torch.relu(t.reshape(-1, 1)), rtol=0, atol=0)
+    # relu(-0.0) is -0.0 in PyTorch (values compare equal; the sign shows in printing)
+    assert np.array_equal(np.signbit(CF.relu(c).detach().numpy()), np.signbit(TF.relu(t).detach().numpy()))
+
+
+@pytest.mark.parametrize("n", [7, 5000])
+def test_relu_gradient_passes_through_nan_results_like_torch(n):
+    # PyTorch's threshold_backward zeroes the gradient where result <= 0: a NaN result is not,
+    # so its gradient passes; a ±0 result's does not.
+    x = np.random.default_rng(3).standard_normal(n).astype(np.float32)
+    x[:5] = [np.nan, -0.0, 0.0, -np.nan, 2.0]
+    up = np.random.default_rng(4).standard_normal(n).astype(np.float32)
+    grads = []
+    for L in (chainrule, torch):
+        xt = L.tensor(x, requires_grad=True)
+        L.relu(xt).backward(L.tensor(up))
+        grads.append(xt.grad)
+    assert_same(*grads, rtol=0, atol=0)
+    assert grads[0][0].item() == up[0] and grads[0][3].item() == up[3]

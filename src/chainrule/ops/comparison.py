@@ -17,7 +17,7 @@ __all__ = [
     "eq", "ne", "lt", "le", "gt", "ge", "greater", "greater_equal", "less", "less_equal",
     "not_equal", "logical_and", "logical_or", "logical_xor", "logical_not", "bitwise_and",
     "bitwise_or", "bitwise_xor", "bitwise_not", "isnan", "isinf", "isfinite", "isposinf",
-    "isneginf", "nan_to_num", "nan_to_num_", "isclose", "allclose", "equal",
+    "isneginf", "signbit", "nan_to_num", "nan_to_num_", "isclose", "allclose", "equal",
 ]
 
 
@@ -157,6 +157,12 @@ isposinf = _classify("isposinf", xp.isposinf, False)
 isneginf = _classify("isneginf", xp.isneginf, False)
 
 
+def signbit(input):
+    """True where the sign bit is set: -0.0 and negative NaNs included (bools: never)."""
+    a = input._data
+    return Tensor._make(xp.zeros(a.shape, bool) if a.dtype.kind == "b" else xp.signbit(a))
+
+
 class NanToNum(Op):
     node_name = "NanToNumBackward0"
     formulas = {"self": "1 where self is finite, else 0"}
@@ -214,11 +220,11 @@ for _names, _fn in [
     (("bitwise_or",), bitwise_or), (("bitwise_xor",), bitwise_xor),
     (("bitwise_not",), bitwise_not), (("isnan",), isnan), (("isinf",), isinf),
     (("isfinite",), isfinite), (("isposinf",), isposinf), (("isneginf",), isneginf),
-    (("nan_to_num",), nan_to_num), (("isclose",), isclose), (("allclose",), allclose),
+    (("signbit",), signbit), (("nan_to_num",), nan_to_num), (("isclose",), isclose), (("allclose",), allclose),
     (("equal",), equal),
 ]:
     method(*_names)(_fn)
-    if _fn not in (isnan, isinf, isfinite, isposinf, isneginf, isclose, allclose, equal,
+    if _fn not in (isnan, isinf, isfinite, isposinf, isneginf, signbit, isclose, allclose, equal,
                    nan_to_num):
         for _n in _names:
             inplace(_n + "_", _fn)

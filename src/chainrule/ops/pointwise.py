@@ -733,10 +733,8 @@ def _keep_where(x, cond):
     """``where(cond, x, 0.0)`` as a bitwise AND with an all-ones/zeros integer mask: NumPy's
     where branches per element and mispredicts on the random masks of ReLU gradients (~13x
     slower). Bit-exact with where, NaN and inf included (masked lanes become +0.0)."""
-    it = _INT_OF_SIZE[x.itemsize]
-    m = cond.astype(it)
-    xp.negative(m, out=m)
-    m &= x.view(it)
+    m = xp.negative(cond.view(xp.int8), dtype=_INT_OF_SIZE[x.itemsize])  # all ones where cond
+    m &= x.view(m.dtype)
     return m.view(x.dtype)
 
 
@@ -872,14 +870,19 @@ class SigmoidGrad(Op):
 class Relu(Op):
     node_name = "ReluBackward0"
     formulas = {"self": "1 if self > 0 else 0"}
-    saves_output = True  # result > 0 exactly where self > 0, and it survives relu_()
+    saves_output = True  # result != 0 exactly where self > 0 or NaN, and it survives relu_()
     array_backward = True
 
     def forward(ctx, a):
-        return xp.maximum(a, _zeros_as(a))
+        # relu(-0.0) is -0.0, as PyTorch's: on a tie NumPy's float32/64 loops return the second
+        # operand and its float16 loop the first, so -0.0 goes there (NaN propagates either way)
+        z = _zeros_as(a)
+        return xp.maximum(a, z) if a.dtype.itemsize == 2 else xp.maximum(z, a)
 
     def backward(ctx, grad):
-        return _mask(grad, ctx.out > 0)
+        # PyTorch's threshold_backward passes the gradient unless result <= 0, so a NaN result
+        # passes it; a result of relu is never below 0, so "not <= 0" is "!= 0"
+        return _mask(grad, ctx.out != 0)
 
 
 # NumPy's maximum with a broadcast scalar runs without SIMD, ~3x slower than with an array
