@@ -47,6 +47,25 @@ def test_layer_norm(rng, ns):
     check(lambda t, x: t.nn.functional.layer_norm(x, ns), x, **TOL)
 
 
+@pytest.mark.parametrize("affine", ["none", "weight", "bias", "both"])
+def test_layer_norm_output_edited_in_place_leaves_gradients_alone(rng, affine):
+    # The backward reads x̂ kept from the forward, never the output: editing the output in
+    # place changes no gradient (PyTorch's rule reads only x, mean and rstd).
+    x, w, b, up = _arr(rng, 4, 6), _arr(rng, 6), _arr(rng, 6), _arr(rng, 4, 6)
+    grads = []
+    for L in (chainrule, torch):
+        xt = L.tensor(x, requires_grad=True)
+        wt = L.tensor(w, requires_grad=True) if affine in ("weight", "both") else None
+        bt = L.tensor(b, requires_grad=True) if affine in ("bias", "both") else None
+        y = L.nn.functional.layer_norm(xt, (6,), wt, bt)
+        with L.no_grad():
+            y.mul_(3.0)
+        y.backward(L.tensor(up))
+        grads.append([t.grad for t in (xt, wt, bt) if t is not None])
+    for c, t in zip(*grads):
+        assert_same(c, t, **TOL)
+
+
 def test_layer_norm_large_offset_is_stable(rng):
     x = _arr(rng, 3, 8) * 0.1 + 300  # E[x²] - E[x]² would lose every digit here in float32
     check(lambda t, x: t.nn.functional.layer_norm(x, (8,)), x, rtol=2e-3, atol=2e-3,

@@ -88,23 +88,27 @@ class Normalize(Op):
         xhat = xc * invstd
         if geo.stat_shape is not None:
             xhat = xhat.reshape(x.shape)
-        if ctx is not None:
-            ctx.extra = (mean, invstd)
-        if w is not None:
-            xhat *= w.reshape(geo.aff_shape)
+        y = xhat if w is None else xhat * w.reshape(geo.aff_shape)
         if b is not None:
-            xhat += b.reshape(geo.aff_shape)
-        return xhat.astype(x.dtype, copy=False), mean, var
+            if y is xhat:
+                y = xhat + b.reshape(geo.aff_shape)
+            else:
+                y += b.reshape(geo.aff_shape)
+        if ctx is not None:
+            # x̂ for the array backward (two broadcast passes fewer there), unless the output
+            # is x̂ itself: the caller may edit that in place
+            ctx.extra = (mean, invstd, None if y is xhat else xhat)
+        return y.astype(x.dtype, copy=False), mean, var
 
     def backward(ctx, grad):
         x, w = ctx.saved
         geo, fixed = ctx.args
-        mean, invstd = ctx.extra
+        mean, invstd, xhat = ctx.extra
         if state.enabled:
             return _backward(x, w, grad, geo, fixed, mean, invstd, ctx, Tensor._make, _mean_t)
         # Plain backward: the same formulas straight on arrays (no graph to record).
         gs = _backward(x._data, None if w is None else w._data, grad._data, geo, fixed, mean,
-                       invstd, ctx, lambda a: a, _mean_a)
+                       invstd, ctx, lambda a: a, _mean_a, xhat)
         return tuple(None if g is None else Tensor._make(g) for g in gs)
 
 
@@ -121,19 +125,22 @@ def _mean_a(a, axes):
     return m
 
 
-def _backward(x, w, grad, geo, fixed, mean, invstd, ctx, const, mean_fn):
+def _backward(x, w, grad, geo, fixed, mean, invstd, ctx, const, mean_fn, xhat=None):
     """gx, gw, gb on Tensors (create_graph) or arrays alike: the operators and reshape/sum
-    are common to both; ``const`` wraps a stashed array, ``mean_fn`` is a keepdim mean."""
+    are common to both; ``const`` wraps a stashed array, ``mean_fn`` is a keepdim mean;
+    ``xhat``: the forward's x̂ (arrays), else recomputed."""
     shape = tuple(x.shape)
     view = (lambda t: t) if geo.stat_shape is None else (lambda t: t.reshape(geo.stat_shape))
-    xs = view(x)
-    if fixed is None and isinstance(x, Tensor):  # create_graph: stats depend on x
-        xc = xs - mean_fn(xs, geo.axes)
-        invstd = (mean_fn(xc * xc, geo.axes) + geo.eps) ** -0.5
-    else:
-        xc = xs - const(mean)
+    if xhat is not None:
+        xhat = view(xhat)
         invstd = const(invstd)
-    xhat = xc * invstd
+    elif fixed is None and isinstance(x, Tensor):  # create_graph: stats depend on x
+        xc = view(x) - mean_fn(view(x), geo.axes)
+        invstd = (mean_fn(xc * xc, geo.axes) + geo.eps) ** -0.5
+        xhat = xc * invstd
+    else:
+        invstd = const(invstd)
+        xhat = (view(x) - const(mean)) * invstd
     gx = gw = gb = None
     if ctx.edges[0] is not None:
         gh = view(grad if w is None else grad * w.reshape(geo.aff_shape))
