@@ -157,6 +157,7 @@ def markdown(results, mem, meta):
     lines = [
         f"Measured {meta['date']} on {meta['machine']} ({meta['cpus']} CPUs), NumPy {meta['numpy']}, "
         f"torch {meta.get('torch', '-')}, {meta['threads']} BLAS/torch thread(s), {meta['rounds']} rounds"
+        + (f" (last of {meta['repeat']} runs)" if meta.get("repeat", 1) > 1 else "")
         + (" (quick mode)" if meta["quick"] else "") + ".",
         "",
         "| workload | chainrule | torch | chainrule / torch |",
@@ -178,6 +179,14 @@ def markdown(results, mem, meta):
                 if "torch" in r else
                 f"| {name} (GFLOP/s) | {r['chainrule']['gflops']:.1f} | - | NumPy: {r['numpy']['gflops']:.1f} |"
             )
+    spread = [(n, r) for n, r in results.items() if "ratio_runs" in r]
+    if spread:
+        lines += ["", f"Over {meta['repeat']} runs (min / median / max):", "",
+                  "| workload | chainrule / torch | chainrule / NumPy (GFLOP/s) |", "|---|---|---|"]
+        for name, r in spread:
+            cells = [" / ".join(f"{v:.2f}" for v in (min(xs), float(np.median(xs)), max(xs)))
+                     if xs else "-" for xs in (r["ratio_runs"], r.get("of_numpy_runs", []))]
+            lines.append(f"| {name} | {cells[0]} | {cells[1]} |")
     if mem:
         lines += ["", "| memory | chainrule | torch |", "|---|---|---|"]
         for key, row in mem.items():
@@ -201,6 +210,8 @@ def main(argv=None):
     ap.add_argument("--rounds", type=int, default=None)
     ap.add_argument("--threads", type=int, default=1,
                     help="BLAS threads for NumPy and threads for PyTorch (default 1: see above)")
+    ap.add_argument("--repeat", type=int, default=1,
+                    help="run the timings this many times and report each ratio's range")
     ap.add_argument("--only", nargs="*", help="workload names")
     ap.add_argument("--no-memory", action="store_true")
     ap.add_argument("--out", default="bench-results", help="folder for results.json / results.md / plot")
@@ -225,13 +236,21 @@ def main(argv=None):
     rounds = args.rounds or (3 if args.quick else 15)
     meta["rounds"] = rounds
     names = args.only or list(WORKLOADS)
-    results = {}
-    for name in names:
-        print(f"running {name} ...", file=sys.stderr, flush=True)
-        try:
-            results[name] = run_workload(name, libs, rounds, args.quick)
-        except Exception as e:  # noqa: BLE001  (one broken workload must not hide the others)
-            results[name] = {"error": f"{type(e).__name__}: {e}"}
+    meta["repeat"] = args.repeat
+    runs = []
+    for k in range(args.repeat):
+        results = {}
+        for name in names:
+            print(f"running {name} ({k + 1}/{args.repeat}) ...", file=sys.stderr, flush=True)
+            try:
+                results[name] = run_workload(name, libs, rounds, args.quick)
+            except Exception as e:  # noqa: BLE001  (one broken workload must not hide the others)
+                results[name] = {"error": f"{type(e).__name__}: {e}"}
+        runs.append(results)
+    for name, r in results.items():  # the table shows the last run, and every run's ratios
+        for key in ("ratio", "of_numpy"):
+            if key in r and args.repeat > 1:
+                r[key + "_runs"] = [run[name][key] for run in runs if key in run[name]]
     mem = None if args.no_memory else memory(libs, args.quick, threads)
     table = markdown(results, mem, meta)
     os.makedirs(args.out, exist_ok=True)
