@@ -220,12 +220,12 @@ for _names, _fn in [
     (("bitwise_or",), bitwise_or), (("bitwise_xor",), bitwise_xor),
     (("bitwise_not",), bitwise_not), (("isnan",), isnan), (("isinf",), isinf),
     (("isfinite",), isfinite), (("isposinf",), isposinf), (("isneginf",), isneginf),
-    (("signbit",), signbit), (("nan_to_num",), nan_to_num), (("isclose",), isclose), (("allclose",), allclose),
-    (("equal",), equal),
+    (("signbit",), signbit), (("nan_to_num",), nan_to_num), (("isclose",), isclose),
+    (("allclose",), allclose), (("equal",), equal),
 ]:
     method(*_names)(_fn)
-    if _fn not in (isnan, isinf, isfinite, isposinf, isneginf, signbit, isclose, allclose, equal,
-                   nan_to_num):
+    if _fn not in (isnan, isinf, isfinite, isposinf, isneginf, signbit, isclose, allclose,
+                   equal, nan_to_num):
         for _n in _names:
             inplace(_n + "_", _fn)
 nan_to_num_ = inplace_op("nan_to_num_", nan_to_num)
