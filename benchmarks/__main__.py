@@ -203,14 +203,21 @@ def markdown(results, mem, meta):
     return "\n".join(lines)
 
 
+def _positive(text):
+    n = int(text)
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {n}")
+    return n
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.split("\n")[0])
     ap.add_argument("--against", choices=["torch", "none"], default="torch")
     ap.add_argument("--quick", action="store_true", help="small sizes and few rounds (CI)")
-    ap.add_argument("--rounds", type=int, default=None)
-    ap.add_argument("--threads", type=int, default=1,
+    ap.add_argument("--rounds", type=_positive, default=None)
+    ap.add_argument("--threads", type=_positive, default=1,
                     help="BLAS threads for NumPy and threads for PyTorch (default 1: see above)")
-    ap.add_argument("--repeat", type=int, default=1,
+    ap.add_argument("--repeat", type=_positive, default=1,
                     help="run the timings this many times and report each ratio's range")
     ap.add_argument("--only", nargs="*", help="workload names")
     ap.add_argument("--no-memory", action="store_true")
