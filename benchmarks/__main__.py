@@ -2,6 +2,7 @@
 
     python -m benchmarks --against torch            # full run: table + JSON (+ plot)
     python -m benchmarks --against torch --quick    # CI's short mode: small sizes, few rounds
+    python -m benchmarks --phases                   # also each phase of a step, per library
 
 Each round times every library once per workload, alternating which goes first
 (A B, B A, ...) so that machine drift hits both. Reported: median time per step, the
@@ -84,6 +85,40 @@ def run_workload(name, libs, rounds, quick):
     if "numpy" in res:
         res["of_numpy"] = res["chainrule"]["gflops"] / res["numpy"]["gflops"]
     return res
+
+
+def run_phases(name, libs, rounds, quick):
+    """Median time of each phase of a step (``step.phases``), per library, interleaved as the
+    main timing is. Each phase is timed on its own (about 0.1 µs of timer each)."""
+    fn, _ = WORKLOADS[name]
+    steps = {lib.__name__: fn(lib, quick) for lib in libs}
+    for s in steps.values():
+        for _ in range(2):
+            s()
+    iters = {k: calibrate(s) for k, s in steps.items()}
+    samples = {k: {ph: [] for ph, _ in s.phases} for k, s in steps.items()}
+    order = list(steps)
+    clock = time.perf_counter
+    for r in range(rounds):
+        for k in (order if r % 2 == 0 else order[::-1]):
+            phases, out = steps[k].phases, samples[k]
+            for _ in range(iters[k]):
+                for ph, f in phases:
+                    t0 = clock()
+                    f()
+                    out[ph].append(clock() - t0)
+    return {k: {ph: float(np.median(xs)) for ph, xs in v.items()} for k, v in samples.items()}
+
+
+def phases_markdown(phases):
+    lines = ["| workload | phase | chainrule | torch | chainrule / torch |", "|---|---|---|---|---|"]
+    for name, per in phases.items():
+        c, t = per.get("chainrule", {}), per.get("torch", {})
+        for ph in c:
+            ratio = f"{c[ph] / t[ph]:.2f}" if t.get(ph) else "-"
+            cell = fmt_time(t[ph]) if ph in t else "-"
+            lines.append(f"| {name} | {ph} | {fmt_time(c[ph])} | {cell} | {ratio} |")
+    return "\n".join(lines)
 
 
 MEM_SNIPPET = r"""
@@ -221,6 +256,8 @@ def main(argv=None):
                     help="run the timings this many times and report each ratio's range")
     ap.add_argument("--only", nargs="*", help="workload names")
     ap.add_argument("--no-memory", action="store_true")
+    ap.add_argument("--phases", action="store_true",
+                    help="also time each phase of a step (zero_grad, forward, loss, backward, step)")
     ap.add_argument("--out", default="bench-results", help="folder for results.json / results.md / plot")
     args = ap.parse_args(argv)
 
@@ -258,11 +295,19 @@ def main(argv=None):
         for key in ("ratio", "of_numpy"):
             if key in r and args.repeat > 1:
                 r[key + "_runs"] = [run[name][key] for run in runs if key in run[name]]
+    phases = {}
+    if args.phases:
+        for name in names:
+            if "error" not in results[name]:
+                print(f"phases of {name} ...", file=sys.stderr, flush=True)
+                phases[name] = run_phases(name, libs, rounds, args.quick)
     mem = None if args.no_memory else memory(libs, args.quick, threads)
     table = markdown(results, mem, meta)
+    if phases:
+        table += "\n\nBy phase (medians of single phases):\n\n" + phases_markdown(phases)
     os.makedirs(args.out, exist_ok=True)
     with open(os.path.join(args.out, "results.json"), "w") as f:
-        json.dump({"meta": meta, "results": results, "memory": mem}, f, indent=2)
+        json.dump({"meta": meta, "results": results, "memory": mem, "phases": phases}, f, indent=2)
     with open(os.path.join(args.out, "results.md"), "w") as f:
         f.write(table + "\n")
     try:

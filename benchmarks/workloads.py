@@ -2,7 +2,8 @@
 
 ``make(lib, quick)`` returns a zero-argument ``step`` that runs one unit of work with
 ``lib`` (``chainrule`` or ``torch``). Inputs and initial weights come from one NumPy seed,
-so both libraries do exactly the same arithmetic.
+so both libraries do exactly the same arithmetic. ``step.phases`` names its parts in order
+(zero_grad, forward, loss, backward, step), for ``--phases``'s breakdown.
 """
 import numpy as np
 
@@ -21,6 +22,39 @@ def _t(lib, a, requires_grad=False):
     return lib.tensor(np.asarray(a), requires_grad=requires_grad)
 
 
+def _phased(*phases):
+    """A step made of named phases run in order; they pass values through a shared dict."""
+    fns = [f for _, f in phases]
+
+    def step():
+        for f in fns:
+            f()
+
+    step.phases = phases
+    return step
+
+
+def _training(opt, forward, loss):
+    """zero_grad, forward (returns the model's output), loss (of that output), backward, step.
+    The output and the loss are dropped as soon as used, as a plain loop would."""
+    st = {}
+
+    def zero():
+        opt.zero_grad()
+
+    def fwd():
+        st["out"] = forward()
+
+    def los():
+        st["loss"] = loss(st.pop("out"))
+
+    def bwd():
+        st.pop("loss").backward()
+
+    return _phased(("zero_grad", zero), ("forward", fwd), ("loss", los), ("backward", bwd),
+                   ("step", opt.step))
+
+
 def _copy_weights(lib, model, rng):
     """Same initial weights for both libraries: fill every parameter from one seed."""
     with lib.no_grad():
@@ -34,15 +68,19 @@ def scalar_chain(lib, quick):
     n = 300 if quick else 1000
     w = _t(lib, np.float32(0.5), True)
     c = _t(lib, np.float32(0.1))
+    st = {}
 
-    def step():
+    def forward():
         x = w
         for _ in range(n):
             x = (x * c + w).tanh()
-        x.backward()
+        st["x"] = x
+
+    def backward():
+        st.pop("x").backward()
         w.grad = None
 
-    return step
+    return _phased(("forward", forward), ("backward", backward))
 
 
 def _digits(rng, n=512):
@@ -63,15 +101,14 @@ def small_mlp_step(lib, quick):
     batches = [(_t(lib, xs[i:i + 64]), _t(lib, ys[i:i + 64])) for i in range(0, 512, 64)]
     state = {"i": 0}
 
-    def step():
-        x, y = batches[state["i"] % len(batches)]
+    def forward():
         state["i"] += 1
-        opt.zero_grad()
-        loss = loss_fn(model(x), y)
-        loss.backward()
-        opt.step()
+        return model(batches[state["i"] % len(batches)][0])
 
-    return step
+    def loss(out):
+        return loss_fn(out, batches[state["i"] % len(batches)][1])
+
+    return _training(opt, forward, loss)
 
 
 def _cnn(lib):
@@ -93,13 +130,7 @@ def cnn_step(lib, quick):
     x = _t(lib, rng.standard_normal((32, 1, 28, 28)).astype(np.float32))
     y = _t(lib, rng.integers(0, 10, 32))
     loss_fn = lib.nn.CrossEntropyLoss()
-
-    def step():
-        opt.zero_grad()
-        loss_fn(model(x), y).backward()
-        opt.step()
-
-    return step
+    return _training(opt, lambda: model(x), lambda out: loss_fn(out, y))
 
 
 @workload("matmul_backward", unit="GFLOP/s")
@@ -110,12 +141,17 @@ def matmul_backward(lib, quick):
     a = _t(lib, rng.standard_normal((n, n)).astype(np.float32), True)
     b = _t(lib, rng.standard_normal((n, n)).astype(np.float32), True)
     g = _t(lib, np.ones((n, n), np.float32))
+    st = {}
 
-    def step():
-        (a @ b).backward(g)
+    def forward():
+        st["c"] = a @ b
+
+    def backward():
+        st.pop("c").backward(g)
         a.grad = None
         b.grad = None
 
+    step = _phased(("forward", forward), ("backward", backward))
     step.flops = 6 * n ** 3
     return step
 
@@ -188,11 +224,5 @@ def tiny_transformer_step(lib, quick):
     idx = _t(lib, rng.integers(0, 64, (16, 32)))
     tgt = _t(lib, rng.integers(0, 64, (16, 32)))
     F = lib.nn.functional
-
-    def step():
-        opt.zero_grad()
-        logits = model(idx)
-        F.cross_entropy(logits.reshape(-1, 64), tgt.reshape(-1)).backward()
-        opt.step()
-
-    return step
+    return _training(opt, lambda: model(idx),
+                     lambda logits: F.cross_entropy(logits.reshape(-1, 64), tgt.reshape(-1)))
