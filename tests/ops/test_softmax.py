@@ -141,8 +141,12 @@ def test_max_last_is_numpy_max_exactly(rng):
     # bit-identical to a.max(-1, keepdims=True), NaN and infinities included.
     from chainrule.ops.reductions import max_last
 
-    for shape in [(3,), (4, 5), (300, 1), (64, 10), (512, 64), (16, 2, 32, 32), (8, 65), (3, 200)]:
-        a = rng.standard_normal(shape).astype(F32)
+    # (512, 64), (16, 2, 32, 32), (1024, 16): transposed 16 bytes at a time, every float dtype
+    cases = [(s, F32) for s in [(3,), (4, 5), (300, 1), (64, 10), (8, 65), (3, 200)]]
+    cases += [(s, dt) for s in [(512, 64), (16, 2, 32, 32), (1024, 16)]
+              for dt in (np.float16, F32, np.float64)]
+    for shape, dt in cases:
+        a = rng.standard_normal(shape).astype(dt)
         if a.size > 20:
             flat = a.reshape(-1)
             flat[[1, 7]], flat[11], flat[13] = -np.inf, np.inf, np.nan
@@ -152,6 +156,9 @@ def test_max_last_is_numpy_max_exactly(rng):
         np.testing.assert_array_equal(got, want)
     strided = rng.standard_normal((40, 64)).astype(F32)[:, ::2]
     np.testing.assert_array_equal(max_last(strided), strided.max(-1, keepdims=True))
+    for view in (rng.standard_normal((64, 512)).astype(F32).T,  # large, not C-contiguous
+                 rng.standard_normal((600, 64)).astype(F32)[1:-1]):  # contiguous, offset
+        np.testing.assert_array_equal(max_last(view), view.max(-1, keepdims=True))
 
 
 @pytest.mark.parametrize("name", ["softmax", "log_softmax"])
