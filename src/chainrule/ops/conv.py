@@ -123,8 +123,10 @@ def _conv_weight(x, gy, w_shape, geo, cols=None):
     if cols is None:
         kh, kw = (w_shape[2], w_shape[3]) if len(w_shape) == 4 else (1, w_shape[2])
         cols, _, _ = _cols(_to4(x), (kh, kw), geo)
-    gw = xp.matmul(_grad_rows(_to4(gy), geo[3]), cols.transpose(0, 2, 1))
-    return gw.reshape(w_shape)
+    # computed as (cols @ rowsᵀ)ᵀ: with the long N·Ho·Wo axis as the reduction, OpenBLAS runs
+    # the product with the wider im2col side as its rows faster (conv1 of the CNN: 100 -> 81 µs)
+    gw = xp.matmul(cols, _grad_rows(_to4(gy), geo[3]).transpose(0, 2, 1))
+    return gw.transpose(0, 2, 1).reshape(w_shape)
 
 
 def _bias_axes(ndim):
