@@ -30,6 +30,26 @@ def test_conv2d_grid(rng, stride, padding, dilation, groups):
           x, w, b, rtol=1e-4, atol=1e-5)
 
 
+@pytest.mark.parametrize("bad", [np.inf, np.nan])
+def test_conv2d_input_gradient_with_a_non_finite_weight(rng, bad):
+    # Stride 1 adds each tap's window as one flat run over zero-padded rows; a non-finite
+    # weight would turn those zeros into NaN, so it takes the strided path: same inf/NaN
+    # pattern as PyTorch, the finite values close.
+    x, w, g = _arr(rng, 2, 3, 6, 5), _arr(rng, 4, 3, 3, 3), _arr(rng, 2, 4, 6, 5)
+    w[1, 2, 1, 0] = bad  # tap column 0: its zero-column products land inside the input
+    grads = []
+    for L in (chainrule, torch):
+        xt = L.tensor(x, requires_grad=True)
+        L.nn.functional.conv2d(xt, L.tensor(w), padding=1).backward(L.tensor(g))
+        grads.append(xt.grad.numpy())
+    c, t = grads
+    np.testing.assert_array_equal(np.isnan(c), np.isnan(t))
+    np.testing.assert_array_equal(np.isposinf(c), np.isposinf(t))
+    np.testing.assert_array_equal(np.isneginf(c), np.isneginf(t))
+    fin = np.isfinite(t)
+    np.testing.assert_allclose(c[fin], t[fin], rtol=1e-4, atol=1e-5)
+
+
 @pytest.mark.parametrize("stride,padding,dilation", [(1, 0, 1), (2, 1, 1), (3, 2, 2), (1, "same", 3)])
 def test_conv1d(rng, stride, padding, dilation):
     x, w, b = _arr(rng, 3, 2, 11), _arr(rng, 4, 2, 4), _arr(rng, 4)

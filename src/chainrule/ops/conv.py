@@ -102,16 +102,34 @@ def _conv_input(gy, w, in_shape, geo):
     c = cg * g
     h, wd = (in_shape[2], in_shape[3]) if len(in_shape) == 4 else (1, in_shape[2])
     wmat = w4.reshape(g, o // g, cg * kh * kw).transpose(0, 2, 1)
-    rows = xp.ascontiguousarray(gy4.transpose(1, 2, 3, 0)).reshape(g, o // g, ho * wo * n)
-    gcols = xp.matmul(wmat, rows).reshape(c, kh, kw, ho, wo, n)
     # Rows past the last window (or cropped by a negative pad) were never read: they get
     # zeros, hence the max() sizes.
-    gx = xp.zeros((c, max(h + pt, (ho - 1) * sh + dh * (kh - 1) + 1),
-                   max(wd + pl, (wo - 1) * sw + dw * (kw - 1) + 1), n), dtype=gcols.dtype)
-    for i in range(kh):
-        hs = slice(i * dh, i * dh + (ho - 1) * sh + 1, sh)
-        for j in range(kw):
-            gx[:, hs, j * dw:j * dw + (wo - 1) * sw + 1:sw] += gcols[:, i, j]
+    hp = max(h + pt, (ho - 1) * sh + dh * (kh - 1) + 1)
+    wp = max(wd + pl, (wo - 1) * sw + dw * (kw - 1) + 1)
+    gyt = gy4.transpose(1, 2, 3, 0)  # (O, Ho, Wo, N)
+    if sh == sw == 1 and xp.isfinite(w4).all():
+        # Stride 1: gy's rows laid out on the padded input's width (zeros beyond wo), so a
+        # tap's window is one flat shift and its add one long contiguous run (~4x faster
+        # than strided adds). The zero columns add exact zeros (hence finite weights only).
+        rows = xp.zeros((o, ho, wp, n), dtype=gy4.dtype)
+        rows[:, :, :wo] = gyt
+        run = ho * wp * n
+        gcols = xp.matmul(wmat, rows.reshape(g, o // g, run)).reshape(c, kh * kw, run)
+        # (+ slack: the last row's zero columns, shifted by the widest tap)
+        flat = xp.zeros((c, hp * wp * n + (kw - 1) * dw * n), dtype=gcols.dtype)
+        for i in range(kh):
+            for j in range(kw):
+                at = (i * dh * wp + j * dw) * n
+                flat[:, at:at + run] += gcols[:, i * kw + j]
+        gx = flat[:, :hp * wp * n].reshape(c, hp, wp, n)
+    else:
+        rows = xp.ascontiguousarray(gyt).reshape(g, o // g, ho * wo * n)
+        gcols = xp.matmul(wmat, rows).reshape(c, kh, kw, ho, wo, n)
+        gx = xp.zeros((c, hp, wp, n), dtype=gcols.dtype)
+        for i in range(kh):
+            hs = slice(i * dh, i * dh + (ho - 1) * sh + 1, sh)
+            for j in range(kw):
+                gx[:, hs, j * dw:j * dw + (wo - 1) * sw + 1:sw] += gcols[:, i, j]
     gx = gx[:, pt:pt + h, pl:pl + wd].transpose(3, 0, 1, 2)
     gx = xp.ascontiguousarray(gx)
     return gx if len(in_shape) == 4 else gx.reshape(in_shape)
