@@ -5,7 +5,8 @@ height. A convolution ``y = B(x, w)`` is bilinear, so three array kernels cover 
 its derivatives:
 
 * ``_conv_forward``  y  = B(x, w)            im2col (one strided copy) + one batched matmul;
-* ``_conv_input``    gx = B_x^T(gy; w)       one matmul + col2im (one strided add per tap);
+* ``_conv_input``    gx = B_x^T(gy; w)       one matmul + col2im (one add per tap: a flat
+                                             run at stride 1, a strided one otherwise);
 * ``_conv_weight``   gw = B_w^T(gy; x)       im2col + one matmul.
 
 ``Convolution`` (``ConvolutionBackward0``) applies B or, transposed, B_x^T; its backward
