@@ -401,6 +401,19 @@ def test_blas_row_and_column_sums(rng, dtype):
     check(lambda t, a: a.sum(0), r(rng, 2, 40, dtype=dtype), second=False)  # few rows
     # the engine's unbroadcast of a bias-like gradient (leading axes) goes the same way
     check(lambda t, a, b: a + b, r(rng, 6, 5, 16, dtype=dtype), r(rng, 16, dtype=dtype), second=False)
+    # batch and trailing axes (a conv bias gradient): a leading then a trailing BLAS sum
+    y = r(rng, 8, 3, 6, 5, dtype=dtype)
+    y[0, 1, 2, :3] = [np.nan, np.inf, -np.inf]
+    for dims in ((0, 2, 3), (0, 3), (0, -1, -2)):
+        for keep in (False, True):
+            check(lambda t, a: a.sum(dims, keepdim=keep), y, second=False)
+    check(lambda t, a: a.sum((0, 2)), r(rng, 8, 3, 40, dtype=dtype), second=False)
+    check(lambda t, a: a.transpose(2, 3).sum((0, 2, 3)), r(rng, 6, 8, 3, 5, dtype=dtype),
+          second=False)  # non-contiguous: NumPy's sums
+    check(lambda t, a: a.sum((0, 2, 3)), r(rng, 0, 3, 4, 5, dtype=dtype), second=False)  # empty
+    x4 = r(rng, 4, 3, 5, 5, dtype=dtype)
+    check(lambda t, x, w, b: t.nn.functional.conv2d(x, w, b), x4, r(rng, 2, 3, 3, 3, dtype=dtype),
+          r(rng, 2, dtype=dtype), second=False)  # its bias gradient
 
 
 def test_float16_sums_keep_numpy(rng):

@@ -175,11 +175,17 @@ class Sum(Op):
     formulas = {"self": "1"}
 
     def forward(ctx, a, axes, keepdim, dtype):
-        if dtype is None and axes is not None and len(axes) == 1 and a.ndim >= 2:
-            if axes[0] == a.ndim - 1:
-                return sum_last(a, keepdim)
-            if axes[0] == 0:
-                return sum_leading(a, 1, keepdim)
+        if dtype is None and axes is not None and a.ndim >= 2:
+            if len(axes) == 1:
+                if axes[0] == a.ndim - 1:
+                    return sum_last(a, keepdim)
+                if axes[0] == 0:
+                    return sum_leading(a, 1, keepdim)
+            k = a.ndim - len(axes) + 1  # axes (0, k, ..., ndim-1): batch and trailing axes,
+            if 2 <= k < a.ndim and axes[0] == 0 and axes[1] == k:  # as a conv bias gradient
+                kept = a.shape[1:k]
+                s = sum_last(sum_leading(a, 1).reshape(kept + (-1,)), False)  # two BLAS sums
+                return s.reshape((1,) + kept + (1,) * (a.ndim - k) if keepdim else kept)
         return a.sum(axes, dtype, keepdims=keepdim)  # the method skips NumPy's dispatch layer
 
     def backward(ctx, grad):
