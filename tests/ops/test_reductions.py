@@ -411,6 +411,9 @@ def test_blas_row_and_column_sums(rng, dtype):
     check(lambda t, a: a.transpose(2, 3).sum((0, 2, 3)), r(rng, 6, 8, 3, 5, dtype=dtype),
           second=False)  # non-contiguous: NumPy's sums
     check(lambda t, a: a.sum((0, 2, 3)), r(rng, 0, 3, 4, 5, dtype=dtype), second=False)  # empty
+    for other in (np.float16, np.int32, np.bool_):  # NumPy's own sum, PyTorch's result dtype
+        v = (r(rng, 4, 3, 5, 2, dtype=np.float32) * 3).astype(other)
+        check(lambda t, a: a.sum((0, 2, 3)), v, grad=False)
     x4 = r(rng, 4, 3, 5, 5, dtype=dtype)
     check(lambda t, x, w, b: t.nn.functional.conv2d(x, w, b), x4, r(rng, 2, 3, 3, 3, dtype=dtype),
           r(rng, 2, dtype=dtype), second=False)  # its bias gradient

@@ -182,7 +182,8 @@ class Sum(Op):
                 if axes[0] == 0:
                     return sum_leading(a, 1, keepdim)
             k = a.ndim - len(axes) + 1  # axes (0, k, ..., ndim-1): batch and trailing axes,
-            if 2 <= k < a.ndim and axes[0] == 0 and axes[1] == k:  # as a conv bias gradient
+            if 2 <= k < a.ndim and axes[0] == 0 and axes[1] == k and a.dtype.kind == "f" \
+                    and a.itemsize >= 4:  # as a conv bias gradient (BLAS float types)
                 kept = a.shape[1:k]
                 s = sum_last(sum_leading(a, 1).reshape(kept + (-1,)), False)  # two BLAS sums
                 return s.reshape((1,) + kept + (1,) * (a.ndim - k) if keepdim else kept)
