@@ -213,6 +213,8 @@ OPS = [
     ("masked_fill", lambda t, x: x.masked_fill(t.tensor([True, False, True, False]), -1.0), [(3, 4)]),
     ("masked_fill_tensor", lambda t, x, v: t.masked_fill(x, t.tensor([[True], [False], [True]]), v), [(3, 4), ()]),
     ("masked_fill_broadcast", lambda t, x: x.masked_fill(t.tensor([[True, False, True]] * 2), 2.0), [(3,)]),
+    ("masked_fill_both_broadcast", lambda t, x: x.masked_fill(t.tensor([[True, False, True]]), 2.0), [(2, 1)]),
+    ("masked_fill_causal", lambda t, x: x.masked_fill(t.triu(t.ones(4, 4, dtype=t.bool), 1), float("-inf")).softmax(-1), [(2, 3, 4, 4)]),
     ("masked_select", lambda t, x: x.masked_select(t.tensor([True, False, True, True])), [(3, 4)]),
     ("masked_select_bcast", lambda t, x: t.masked_select(x, t.tensor([[True], [False]])), [(3,)]),
     ("take", lambda t, x: x.take(L(t, [[0, 11], [5, 5]])), [(3, 4)]),
