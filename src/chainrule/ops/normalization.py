@@ -75,6 +75,7 @@ class Normalize(Op):
     }
     saves = (0, 1)
     multi_output = True
+    array_backward = True  # (and on Tensors: create_graph, or a backward the explainer watches)
 
     def forward(ctx, x, w, b, geo, fixed):
         xs = x if geo.stat_shape is None else x.reshape(geo.stat_shape)
@@ -107,9 +108,15 @@ class Normalize(Op):
         if state.enabled:
             return _backward(x, w, grad, geo, fixed, mean, invstd, ctx, Tensor._make, _mean_t)
         # Plain backward: the same formulas straight on arrays (no graph to record).
+        if not isinstance(grad, Tensor):  # the engine runs this rule on arrays
+            return _backward(x, w, grad, geo, fixed, mean, invstd, ctx, _same, _mean_a, xhat)
         gs = _backward(x._data, None if w is None else w._data, grad._data, geo, fixed, mean,
-                       invstd, ctx, lambda a: a, _mean_a, xhat)
+                       invstd, ctx, _same, _mean_a, xhat)
         return tuple(None if g is None else Tensor._make(g) for g in gs)
+
+
+def _same(a):
+    return a
 
 
 def _mean_t(t, axes):
