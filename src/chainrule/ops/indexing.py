@@ -636,6 +636,7 @@ def index_add(input, dim, index, source, *, alpha=1):
 class MaskedFill(Op):
     node_name = "MaskedFillBackward0"
     formulas = {"self": "1 where mask is False, else 0"}
+    array_backward = True
 
     def forward(ctx, a, value, mask):
         value = xp.asarray(value, dtype=a.dtype)
@@ -648,13 +649,18 @@ class MaskedFill(Op):
 
     def backward(ctx, grad):
         mask = ctx.args[0]
-        return grad.masked_fill(Tensor._make(mask), 0.0), None
+        if isinstance(grad, Tensor):
+            return grad.masked_fill(Tensor._make(mask), 0.0), None
+        out = xp.array(grad, copy=True)  # (the engine runs the rule on arrays)
+        xp.copyto(out, 0, where=mask)
+        return out, None
 
 
 class MaskedFillTensor(MaskedFill):
     node_name = "MaskedFillBackward1"
     operands = ("self", "value")
     formulas = {"self": "1 where mask is False, else 0", "value": "1 where mask is True (summed)"}
+    array_backward = False
 
     def backward(ctx, grad):
         mask = ctx.args[0]

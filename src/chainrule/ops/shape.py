@@ -120,6 +120,7 @@ class _Reshaping(Op):
 
     formulas = {"self": "1 (reshaped)"}
     is_view = True
+    array_backward = True  # (reshape reads the same on arrays and Tensors)
 
     def forward(ctx, a, shape):
         return a.reshape(shape)
@@ -283,12 +284,13 @@ class Transpose(Op):
     node_name = "TransposeBackward0"
     formulas = {"self": "1 (axes swapped back)"}
     is_view = True
+    array_backward = True  # (swapaxes reads the same on arrays and Tensors)
 
     def forward(ctx, a, d0, d1):
         return a.swapaxes(d0, d1)
 
     def backward(ctx, grad):
-        return grad.transpose(*ctx.args)
+        return grad.swapaxes(*ctx.args) if grad.ndim else grad  # (0-d: a NumPy scalar)
 
 
 class TransposeT(Transpose):

@@ -28,10 +28,21 @@ def _max(a, axis):
     return max_last(a) if axis == a.ndim - 1 else a.max(axis, keepdims=True)
 
 
+def _array(g):
+    """The gradient's array: the engine passes arrays to a rule it runs on arrays, Tensors
+    to one it runs on Tensors (create_graph, or a backward the explainer watches)."""
+    return g._data if isinstance(g, Tensor) else g
+
+
+def _like(g, out):
+    return Tensor._make(out) if isinstance(g, Tensor) else out
+
+
 class Softmax(Op):
     node_name = "SoftmaxBackward0"
     formulas = {"self": "y · (δ − y)  with y = softmax(self)"}
     saves_output = True
+    array_backward = True  # (the rule takes arrays or Tensors)
 
     def forward(ctx, a, axis):
         if axis is None:  # 0-d
@@ -45,15 +56,15 @@ class Softmax(Op):
 
     def backward(ctx, grad):
         axis = ctx.args[0]
-        y = ctx.output
         if axis is None:
             return grad * 0
         if not _grad_state.enabled:  # plain backward: the same rule on arrays, one buffer
-            g, yd = grad._data, ctx.out
+            g, yd = _array(grad), ctx.out
             out = g * yd
             xp.subtract(g, _sum(out, axis), out=out)
             out *= yd
-            return Tensor._make(out)
+            return _like(grad, out)
+        y = ctx.output
         return y * (grad - (grad * y).sum(axis, True))
 
 
@@ -61,6 +72,7 @@ class LogSoftmax(Op):
     node_name = "LogSoftmaxBackward0"
     formulas = {"self": "δ − softmax(self)"}
     saves_output = True
+    array_backward = True
 
     def forward(ctx, a, axis):
         if axis is None:
@@ -76,11 +88,11 @@ class LogSoftmax(Op):
         if axis is None:
             return grad * 0
         if not _grad_state.enabled:
-            g = grad._data
+            g = _array(grad)
             out = xp.exp(ctx.out)
             out *= _sum(g, axis)
             xp.subtract(g, out, out=out)
-            return Tensor._make(out)
+            return _like(grad, out)
         return grad - ctx.output.exp() * grad.sum(axis, True)
 
 
