@@ -238,18 +238,27 @@ def _mark_view(result, base, op=None, args=None):
     # change through either one invalidates values saved from the other. It also remembers
     # how it was cut from its root (a chain of view ops), so that an in-place change through
     # it can rebase the root's history (CopySlices).
+    # (A view op's hot path: the version box is set directly on the new result, whose node
+    # saved no output to watch: no view op saves its output.)
     rd = result._data
-    if rd.base is None or not base._data.size or not rd.size:
+    bd = base._data
+    rb = rd.base
+    if rb is None or not bd.size or not rd.size:
         return
-    if rd.base is not base._data and not _xp.may_share_memory(rd, base._data):
+    if rb is not bd and not _xp.may_share_memory(rd, bd):
         return
-    result._version = base._version
+    box = base._vbox
+    result._vbox = base._version if box is None else box
     if base._base is None:
         result._base = base
-        chain = ()
-    else:
-        result._base = base._base
-        chain = base._extra.get("view_chain") if base._extra else None
+        if op is not None:
+            if result._extra is None:
+                result._extra = {"view_chain": ((op, args),)}
+            else:
+                result._extra["view_chain"] = ((op, args),)
+        return
+    result._base = base._base
+    chain = base._extra.get("view_chain") if base._extra else None
     if op is not None and chain is not None:
         result._extras()["view_chain"] = (*chain, (op, args))
 
