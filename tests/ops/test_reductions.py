@@ -410,7 +410,8 @@ def test_blas_row_and_column_sums(rng, dtype):
     check(lambda t, a: a.sum((0, 2)), r(rng, 8, 3, 40, dtype=dtype), second=False)
     check(lambda t, a: a.transpose(2, 3).sum((0, 2, 3)), r(rng, 6, 8, 3, 5, dtype=dtype),
           second=False)  # non-contiguous: NumPy's sums
-    check(lambda t, a: a.sum((0, 2, 3)), r(rng, 0, 3, 4, 5, dtype=dtype), second=False)  # empty
+    for empty in ((0, 3, 4, 5), (2, 0, 4, 5), (2, 3, 0, 5)):
+        check(lambda t, a: a.sum((0, 2, 3)), r(rng, *empty, dtype=dtype), second=False)
     for other in (np.float16, np.int32, np.bool_):  # NumPy's own sum, PyTorch's result dtype
         v = (r(rng, 4, 3, 5, 2, dtype=np.float32) * 3).astype(other)
         check(lambda t, a: a.sum((0, 2, 3)), v, grad=False)

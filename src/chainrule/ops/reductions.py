@@ -185,7 +185,10 @@ class Sum(Op):
             if 2 <= k < a.ndim and axes[0] == 0 and axes[1] == k and a.dtype.kind == "f" \
                     and a.itemsize >= 4:  # as a conv bias gradient (BLAS float types)
                 kept = a.shape[1:k]
-                s = sum_last(sum_leading(a, 1).reshape(kept + (-1,)), False)  # two BLAS sums
+                trail = 1
+                for d in a.shape[k:]:
+                    trail *= d  # (explicit: a -1 cannot be inferred when kept holds a 0)
+                s = sum_last(sum_leading(a, 1).reshape(kept + (trail,)), False)  # two BLAS sums
                 return s.reshape((1,) + kept + (1,) * (a.ndim - k) if keepdim else kept)
         return a.sum(axes, dtype, keepdims=keepdim)  # the method skips NumPy's dispatch layer
 
