@@ -272,7 +272,11 @@ def main(argv=None):
         "threads": threads, "quick": args.quick,
     }
     if args.against == "torch":
-        import torch
+        try:
+            import torch
+        except ImportError:
+            sys.exit("python -m benchmarks --against torch needs PyTorch: pip install torch==2.13.0 "
+                     "(or chainrule's [bench] extra), or run --against none")
 
         torch.set_num_threads(threads)  # same thread count as NumPy's BLAS
         libs.append(torch)
