@@ -993,6 +993,7 @@ class Gelu(Op):
     node_name = "GeluBackward0"
     formulas = {"self": "Φ(self) + self·φ(self)  (tanh form: its derivative)"}
     saves = (0,)
+    array_backward = True  # (the erf form's call() takes arrays; the tanh form wraps them)
 
     def forward(ctx, a, approximate):
         if approximate == "tanh":
@@ -1006,12 +1007,18 @@ class Gelu(Op):
     def backward(ctx, grad):
         x = ctx.saved[0]
         if ctx.args[0] != "tanh":
-            return apply(GeluGrad, (grad, x), (grad._data, x._data), (ctx.extra,))
-        x2 = x * x
-        t = ((x + x2 * x * _GELU_K) * _SQRT_2_OVER_PI).tanh()
-        left = (t + 1) * 0.5
-        right = x * 0.5 * (1 - t * t) * ((x2 * (3 * _GELU_K) + 1) * _SQRT_2_OVER_PI)
-        return grad * (left + right)
+            return call(GeluGrad, grad, x, args=(ctx.extra,))
+        if not isinstance(grad, Tensor):  # the tanh form's rule is written in Tensor ops
+            return _gelu_tanh_grad(_const(xp.asarray(grad)), _const(xp.asarray(x)))._data
+        return _gelu_tanh_grad(grad, x)
+
+
+def _gelu_tanh_grad(grad, x):
+    x2 = x * x
+    t = ((x + x2 * x * _GELU_K) * _SQRT_2_OVER_PI).tanh()
+    left = (t + 1) * 0.5
+    right = x * 0.5 * (1 - t * t) * ((x2 * (3 * _GELU_K) + 1) * _SQRT_2_OVER_PI)
+    return grad * (left + right)
 
 
 class GeluGrad(Op):
