@@ -367,3 +367,40 @@ def test_views_share_the_version_box_and_keep_their_chain_like_torch():
         with pytest.raises(RuntimeError, match="modified by an inplace operation"):
             t.sum().backward()
     assert grads[0] == grads[1]
+
+
+@pytest.mark.parametrize("approximate", ["none", "tanh"])
+def test_rules_on_arrays_give_the_same_gradients_when_the_explainer_watches(approximate):
+    # Rules run on arrays in a plain backward (array_backward) and on Tensors while an
+    # observer (the explainer) watches: both paths must give PyTorch's gradients.
+    from chainrule.autograd import engine
+
+    rng = np.random.default_rng(7)
+    x = rng.standard_normal((2, 3, 4)).astype(np.float32)
+    mask = np.triu(np.ones((4, 4), bool), 1)
+
+    def f(L, t):
+        F = L.nn.functional
+        h = F.layer_norm(t, (4,), L.ones(4) * 1.5, L.ones(4) * 0.1)
+        a = (h.reshape(2, 3, 4, 1) @ h.reshape(2, 3, 1, 4)).transpose(-2, -1)
+        a = a.masked_fill(L.tensor(mask), float("-inf")).softmax(-1)
+        return F.gelu(a.reshape(2, 12, 4), approximate=approximate).log_softmax(-1).sum()
+
+    tt = torch.tensor(x, requires_grad=True)
+    f(torch, tt).backward()
+    seen = []
+    for watch in (False, True):
+        ct = chainrule.tensor(x, requires_grad=True)
+        out = f(chainrule, ct)
+        def watcher(node, g, gi):
+            seen.append(node)
+
+        if watch:
+            engine._observers.append(watcher)
+        try:
+            out.backward()
+        finally:
+            if watch:
+                engine._observers.remove(watcher)
+        np.testing.assert_allclose(ct.grad.numpy(), tt.grad.numpy(), rtol=1e-4, atol=1e-5)
+    assert seen  # the watched backward did go through the observer

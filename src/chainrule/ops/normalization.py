@@ -107,12 +107,13 @@ class Normalize(Op):
         mean, invstd, xhat = ctx.extra
         if state.enabled:
             return _backward(x, w, grad, geo, fixed, mean, invstd, ctx, Tensor._make, _mean_t)
-        # Plain backward: the same formulas straight on arrays (no graph to record).
-        if not isinstance(grad, Tensor):  # the engine runs this rule on arrays
-            return _backward(x, w, grad, geo, fixed, mean, invstd, ctx, _same, _mean_a, xhat)
-        gs = _backward(x._data, None if w is None else w._data, grad._data, geo, fixed, mean,
-                       invstd, ctx, _same, _mean_a, xhat)
-        return tuple(None if g is None else Tensor._make(g) for g in gs)
+        # Plain backward: the same formulas straight on arrays (no graph to record). The engine
+        # passes arrays; a backward the explainer watches passes Tensors, unwrapped here.
+        wrapped = isinstance(grad, Tensor)
+        if wrapped:
+            x, w, grad = x._data, None if w is None else w._data, grad._data
+        gs = _backward(x, w, grad, geo, fixed, mean, invstd, ctx, _same, _mean_a, xhat)
+        return tuple(None if g is None else Tensor._make(g) for g in gs) if wrapped else gs
 
 
 def _same(a):
