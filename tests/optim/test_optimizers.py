@@ -265,3 +265,61 @@ def _hook_log(lib):
 
 def test_step_hooks():
     assert _hook_log(chainrule) == _hook_log(torch)
+
+
+ADAM_FLAT = [
+    ("Adam", {}),
+    ("Adam", {"lr": 0.01, "weight_decay": 0.1}),
+    ("Adam", {"lr": 0.01, "amsgrad": True, "maximize": True}),
+    ("Adam", {"lr": 0.01, "betas": (0.3, 0.6), "eps": 1e-3}),
+    ("AdamW", {"lr": 0.01, "weight_decay": 0.3, "amsgrad": True}),
+]
+
+
+@pytest.mark.parametrize("name,kw", ADAM_FLAT, ids=[f"{n}-{i}" for i, (n, _) in enumerate(ADAM_FLAT)])
+def test_adam_flat_update_is_the_loop_bit_for_bit(name, kw):
+    """A group whose parameters all have gradients updates as passes over flat buffers; it
+    must give the per-parameter loop's (foreach=False) bits, parameters and state alike."""
+    loop_ps, flat_ps = (_pair(_init())[0] for _ in range(2))
+    loop = getattr(chainrule.optim, name)(loop_ps, foreach=False, **kw)
+    flat = getattr(chainrule.optim, name)(flat_ps, **kw)
+    for k in range(6):
+        for a, b in zip(loop_ps, flat_ps):
+            g = _grad(a.detach().numpy(), k)
+            a.grad, b.grad = chainrule.tensor(g), chainrule.tensor(g)
+        loop.step()
+        flat.step()
+        for a, b in zip(loop_ps, flat_ps):
+            assert a.detach().numpy().tobytes() == b.detach().numpy().tobytes()
+    assert flat._flats and not getattr(loop, "_flats", None)  # each ran the path it names
+    for a, b in zip(loop_ps, flat_ps):
+        sa, sb = loop.state[a], flat.state[b]
+        assert list(sa) == list(sb)
+        for key in sa:
+            assert sa[key].numpy().tobytes() == sb[key].numpy().tobytes(), key
+
+
+def test_adam_flat_state_follows_torch_through_skips_and_replacement():
+    """Steps where one parameter has no gradient (per-parameter step counts diverge), a
+    state tensor replaced by hand, and a state tensor held across steps: as PyTorch."""
+    cs, ts = _pair(_init()[:3])
+    copt = chainrule.optim.AdamW(cs, lr=0.05, weight_decay=0.1)
+    topt = torch.optim.AdamW(ts, lr=0.05, weight_decay=0.1)
+    held_c = held_t = None
+    for k in range(12):
+        n = 2 if 5 <= k < 8 else 3  # p2 gets no gradient on steps 5-7
+        _set_grads(cs[:n], ts[:n], k)
+        if n == 2:
+            cs[2].grad = ts[2].grad = None
+        copt.step()
+        topt.step()
+        _compare(cs, ts, f"step {k}")
+        if k == 0:
+            held_c, held_t = copt.state[cs[0]]["exp_avg"], topt.state[ts[0]]["exp_avg"]
+        if k == 2:  # a user replaces a state tensor (the flat path then adopts it)
+            assert copt._flats
+            copt.state[cs[1]]["exp_avg_sq"] = chainrule.ones(cs[1].shape)
+            topt.state[ts[1]]["exp_avg_sq"] = torch.ones(ts[1].shape)
+    _compare_state(copt.state_dict(), topt.state_dict())
+    np.testing.assert_allclose(held_c.numpy(), held_t.numpy(), rtol=2e-5, atol=2e-6)
+    assert copt.state[cs[0]]["step"].item() == 12 and copt.state[cs[2]]["step"].item() == 9

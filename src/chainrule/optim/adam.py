@@ -6,6 +6,7 @@ from .optimizer import (
     _scalar,
     check_lr,
     check_nonneg,
+    flat_state,
     lerp_,
     sqrt,
     step_counter,
@@ -52,6 +53,11 @@ class Adam(Optimizer):
             amsgrad = group["amsgrad"]
             maximize = group["maximize"]
             decoupled = group["decoupled_weight_decay"]
+            keys = _KEYS[amsgrad]
+            fs = flat_state(self, group, keys)
+            if fs is not None:
+                _flat_step(fs, keys, lr, beta1, beta2, eps, wd, amsgrad, maximize, decoupled)
+                continue
             for p, g in self._params_with_grad(group):
                 state = self.state[p]
                 if not state:
@@ -90,3 +96,49 @@ class Adam(Optimizer):
                 x += denom
                 p._version[0] += 1
         return loss
+
+
+_KEYS = {False: ("exp_avg", "exp_avg_sq"), True: ("exp_avg", "exp_avg_sq", "max_exp_avg_sq")}
+
+
+def _flat_step(fs, keys, lr, beta1, beta2, eps, wd, amsgrad, maximize, decoupled):
+    """The loop's update, the same operations in the same order on whole flat buffers (so
+    the same bits): every parameter has a gradient and all are at the same step."""
+    params = fs.params
+    steps = fs.steps
+    steps += 1
+    step = float(steps[0])
+    g = xp.concatenate([p._grad._data for p in params], axis=None, out=fs.grads)
+    if maximize:
+        xp.negative(g, out=g)
+    x = None
+    if wd != 0:  # both forms read the parameters: gathered, updated flat, written back
+        x = xp.concatenate([p._data for p in params], axis=None, out=fs.xs)
+        if decoupled:
+            x *= 1 - lr * wd
+        else:
+            g = g + wd * x
+    m, v = fs.bufs["exp_avg"], fs.bufs["exp_avg_sq"]
+    lerp_(m, g, 1 - beta1)
+    v *= beta2
+    v += (1 - beta2) * g * g
+    bias_correction1 = 1 - beta1**step
+    bias_correction2_sqrt = (1 - beta2**step) ** 0.5
+    if amsgrad:
+        vmax = fs.bufs["max_exp_avg_sq"]
+        xp.maximum(vmax, v, out=vmax)
+        v = vmax
+    denom = xp.sqrt(v, out=fs.work)
+    denom /= bias_correction2_sqrt
+    denom += eps
+    xp.divide(m, denom, out=denom)
+    denom *= -(lr / bias_correction1)
+    if x is None:
+        for p, d in zip(params, fs.work_views):
+            p._data += d
+            p._version[0] += 1
+    else:
+        x += denom
+        for p, xv in zip(params, fs.xs_views):
+            xp.copyto(p._data, xv)
+            p._version[0] += 1
