@@ -177,3 +177,25 @@ def test_norms_empty_batch_and_noncontiguous(rng):
     check(lambda t, x: t.nn.functional.batch_norm(x.transpose(0, 2), None, None, training=True),
           x, **TOL)
     check(lambda t, x: t.nn.functional.group_norm(x.transpose(1, 2), 5), x, **TOL)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("needs", ["xwb", "x", "wb", "xb", "w"])
+def test_layer_norm_row_backward(rng, dtype, needs):
+    """The plain backward's row form (BLAS row sums, gx in three passes) for each subset of
+    operands needing a gradient, both BLAS dtypes, and an upstream gradient that is a
+    transposed view; transformer-sized rows (512 of 64) and a small odd shape."""
+    for shape, ns in (((16, 32, 64), (64,)), ((5, 3, 7), (3, 7))):
+        x = rng.standard_normal(shape).astype(dtype) * 2 + 0.5
+        w = rng.standard_normal(ns).astype(dtype)
+        b = rng.standard_normal(ns).astype(dtype)
+        up = rng.standard_normal(shape[::-1]).astype(dtype)
+        got = []
+        for L in (chainrule, torch):
+            ts = [L.tensor(a, requires_grad=k in needs) for a, k in ((x, "x"), (w, "w"), (b, "b"))]
+            y = L.nn.functional.layer_norm(ts[0], ns, ts[1], ts[2])
+            y.backward(L.tensor(up).permute(*range(len(shape) - 1, -1, -1)))
+            got.append([t.grad for t in ts if t.requires_grad])
+        tol = {"rtol": 1e-4, "atol": 1e-4} if dtype == np.float32 else {"rtol": 1e-10, "atol": 1e-10}
+        for c, t in zip(*got):
+            assert_same(c, t, **tol)
