@@ -504,6 +504,10 @@ def test_gelu_float32_fast_cdf_matches_torch_over_the_whole_range():
     ours = CF.gelu(c).detach().numpy().astype(np.float64)
     theirs = TF.gelu(t).detach().numpy().astype(np.float64)
     assert np.abs(ours - exact).max() <= 6e-7 < np.abs(theirs - exact).max()
+    big = np.geomspace(6, 1e38, 2001).astype(np.float32)  # past the fit, to overflow
+    big = np.concatenate([big, -big])
+    c, t = to_both(big)
+    assert_same(CF.gelu(c), TF.gelu(t), rtol=1e-6, atol=1e-30)
     edges = np.array([-np.inf, np.inf, -20.0, -1e4, np.nan], np.float32)
     got = CF.gelu(chainrule.tensor(edges)).numpy()
     assert np.isnan(got[0]) and got[1] == np.inf and np.isnan(got[4])  # -inf·0 is NaN
