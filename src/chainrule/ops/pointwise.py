@@ -51,6 +51,7 @@ __all_functional__ = [
 
 _SQRT1_2 = math.sqrt(0.5)
 _INV_SQRT_2PI = 1 / math.sqrt(2 * math.pi)
+_HALF_LOG2E = -0.5 / math.log(2)  # exp(-v/2) = 2**(v · _HALF_LOG2E)
 _SQRT_2_OVER_PI = math.sqrt(2 / math.pi)
 _GELU_K = 0.044715
 _LN2 = math.log(2.0)
@@ -1033,8 +1034,8 @@ class GeluGrad(Op):
 
     def forward(ctx, g, x, cdf):
         pdf = xp.multiply(x, x, out=xp.empty_like(x))  # out=: 0-d stays an array
-        pdf *= -0.5
-        xp.exp(pdf, out=pdf)
+        pdf *= _HALF_LOG2E  # exp(-x²/2) as exp2: NumPy's float32 exp2 is ~1.6x its exp
+        xp.exp2(pdf, out=pdf)
         pdf *= _INV_SQRT_2PI
         pdf *= x
         pdf += cdf
