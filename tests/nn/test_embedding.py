@@ -55,3 +55,32 @@ def test_embedding_module_and_from_pretrained(rng):
     te = torch.nn.Embedding.from_pretrained(torch.tensor(pre))
     assert not ce.weight.requires_grad and repr(ce) == repr(te)
     assert_same(ce(chainrule.tensor(IDX[:, :2] % 4)), te(torch.tensor(IDX[:, :2] % 4)))
+
+
+@pytest.mark.parametrize("vocab", [2, 7, 64, 1000])
+@pytest.mark.parametrize("padding_idx", [None, 0])
+def test_embedding_backward_sums_repeated_rows(rng, vocab, padding_idx):
+    """The weight gradient adds each index's rows in order of appearance: bitwise np.add.at
+    where no index repeats more than 32 times (slabs of a padded block), and vs PyTorch on
+    heavier repeats too (segment sums); a plain backward runs it on arrays."""
+    idx = rng.integers(0, vocab, (16, 32))
+    w = rng.standard_normal((vocab, 8)).astype(np.float32)
+    up = rng.standard_normal((16, 32, 8)).astype(np.float32)
+    grads = []
+    for L in (chainrule, torch):
+        wt = L.tensor(w, requires_grad=True)
+        L.nn.functional.embedding(L.tensor(idx), wt, padding_idx=padding_idx).backward(L.tensor(up))
+        grads.append(wt.grad)
+    assert_same(*grads, rtol=1e-5, atol=1e-5)
+    if np.bincount(idx.ravel()).max() <= 32:
+        ref = np.zeros_like(w)
+        np.add.at(ref, idx.ravel(), up.reshape(-1, 8))
+        if padding_idx is not None:
+            ref[padding_idx] = 0
+        assert grads[0].numpy().tobytes() == ref.tobytes()
+
+
+def test_embedding_backward_of_no_indices():
+    w = chainrule.ones(5, 3, requires_grad=True)
+    chainrule.nn.functional.embedding(chainrule.zeros(0, 4, dtype=chainrule.long), w).sum().backward()
+    assert w.grad.tolist() == [[0.0] * 3] * 5
