@@ -172,14 +172,12 @@ def run_backward(roots, grads, retain_graph, create_graph, capture=None):
                         if saved is FREED:
                             raise RuntimeError(_FREED_MSG)
                         vs = node.versions  # None: every saved tensor was at version 0
-                        if vs is not None:
-                            _check_versions(node)
                         arrays = []  # as the rule reads them: 0-d floats as NumPy scalars
-                        for x in saved:
+                        for i, x in enumerate(saved):
                             if isinstance(x, Tensor):
-                                v = x._vbox
-                                if v is not None and v[0] and vs is None:
-                                    _check_versions(node)
+                                v = x._vbox  # (its version now, against the one saved)
+                                if (0 if v is None else v[0]) != (0 if vs is None else vs[i]):
+                                    _check_versions(node)  # (raises, naming the tensor)
                                 x = x._data
                                 if not x.ndim and x.dtype.kind == "f":
                                     x = x[()]
