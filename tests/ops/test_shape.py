@@ -346,3 +346,17 @@ def test_T_warns_beyond_2d_like_torch():
     assert out.shape == (4, 3, 2)
     assert any("x.T" in str(m.message) for m in w)
     assert_same(chainrule.arange(6.0).reshape(2, 3).T, torch.arange(6.0).reshape(2, 3).T)
+
+
+@pytest.mark.parametrize("shape,n", [((-1, 4), 8), ((-1,), 0), ((2, -1, 2), 8), ((4,), 4)])
+def test_reshape_infers_the_minus_one(shape, n):
+    for method in ("reshape", "view"):
+        c = getattr(chainrule.zeros(n), method)(*shape)
+        assert tuple(c.shape) == tuple(getattr(torch.zeros(n), method)(*shape).shape)
+
+
+@pytest.mark.parametrize("shape,n", [((0, -1), 0), ((-1, 3), 8), ((-1, -1), 4), ((2, -2), 4),
+                                     ((-1, 0), 5), ((-1, 0), 0), ((3,), 4)])
+def test_reshape_shape_errors_like_torch(shape, n):
+    raises_like(RuntimeError, lambda: chainrule.zeros(n).reshape(*shape),
+                lambda: torch.zeros(n).reshape(*shape))

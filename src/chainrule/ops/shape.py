@@ -71,11 +71,20 @@ def _size_args(size):
 
 def _infer_shape(shape, numel):
     n = 1
-    for s in shape:
-        if s.__class__ is not int or s < 0:
+    hole = None  # the position of one -1 (view(-1, d), reshape(-1)): inferred here
+    for i, s in enumerate(shape):
+        if s.__class__ is not int or s < 0 and (s != -1 or hole is not None):
             return _infer_shape_slow(shape, numel)
-        n *= s
-    if n != numel:
+        if s < 0:
+            hole = i
+        else:
+            n *= s
+    if hole is not None:
+        if not n or numel % n:
+            return _infer_shape_slow(shape, numel)  # (raises PyTorch's error)
+        shape = list(shape)
+        shape[hole] = numel // n
+    elif n != numel:
         raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size {numel}")
     return tuple(shape)
 
@@ -86,10 +95,10 @@ def _infer_shape_slow(shape, numel):
     if shape.count(-1) > 1:
         raise RuntimeError("only one dimension can be inferred")
     known = 1
-    for s in shape:
+    for i, s in enumerate(shape):
         if s != -1:
             if s < 0:
-                raise RuntimeError(f"invalid shape dimension {s}")
+                raise RuntimeError(f"invalid shape dimension {s} at index {i} of shape {list(shape)}")
             known *= s
     if -1 in shape:
         if known == 0:
