@@ -43,6 +43,23 @@ def limit_blas(threads):
     return threadpool_limits(threads, user_api="blas")
 
 
+def blas_kernel():
+    """NumPy's BLAS and the kernel set it runs (OpenBLAS picks one by CPU unless
+    OPENBLAS_CORETYPE pins it: some machines pin an older, slower set for old builds' sake)."""
+    from threadpoolctl import threadpool_info
+
+    for info in threadpool_info():
+        if info.get("user_api") == "blas" and "numpy" in info.get("filepath", ""):
+            kernel = info.get("architecture")
+            text = f"{info['internal_api']} {info.get('version') or ''}".strip()
+            if kernel:
+                text += f" ({kernel} kernels"
+                pinned = os.environ.get("OPENBLAS_CORETYPE")
+                text += f", pinned by OPENBLAS_CORETYPE={pinned})" if pinned else ")"
+            return text
+    return "unknown"
+
+
 def timed(step, iters):
     t0 = time.perf_counter()
     for _ in range(iters):
@@ -190,7 +207,8 @@ def fmt_time(s):
 
 def markdown(results, mem, meta):
     lines = [
-        f"Measured {meta['date']} on {meta['machine']} ({meta['cpus']} CPUs), NumPy {meta['numpy']}, "
+        f"Measured {meta['date']} on {meta['machine']} ({meta['cpus']} CPUs), NumPy {meta['numpy']} "
+        f"with {meta.get('blas', 'its BLAS')}, "
         f"torch {meta.get('torch', '-')}, {meta['threads']} BLAS/torch thread(s), {meta['rounds']} rounds"
         + (f" (last of {meta['repeat']} runs)" if meta.get("repeat", 1) > 1 else "")
         + (" (quick mode)" if meta["quick"] else "") + ".",
@@ -269,7 +287,7 @@ def main(argv=None):
     meta = {
         "date": time.strftime("%Y-%m-%d"), "machine": f"{platform.processor() or platform.machine()} "
         f"{platform.system()}", "cpus": os.cpu_count(), "numpy": np.__version__,
-        "threads": threads, "quick": args.quick,
+        "threads": threads, "quick": args.quick, "blas": blas_kernel(),
     }
     if args.against == "torch":
         try:
@@ -280,7 +298,7 @@ def main(argv=None):
 
         torch.set_num_threads(threads)  # same thread count as NumPy's BLAS
         libs.append(torch)
-        meta["torch"] = torch.__version__
+        meta["torch"] = torch.__version__ + (" with MKL" if torch.backends.mkl.is_available() else "")
     rounds = args.rounds or (3 if args.quick else 15)
     meta["rounds"] = rounds
     names = args.only or list(WORKLOADS)
