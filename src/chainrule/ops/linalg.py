@@ -7,7 +7,7 @@ rule differentiates again (double backward). The subclasses differ only in the g
 name PyTorch shows for each rank combination.
 """
 from .. import _dtype
-from .._backend import xp
+from .._backend import ndarray, xp
 from .._tensor import Tensor
 from ..autograd.grad_mode import state as _grad_state
 from ..autograd.graph import apply, call
@@ -172,6 +172,8 @@ def _op_for(na, nb, same_batch):
 def _mm(a, b, ta, tb):
     """``MatMul`` of two tensors, or two arrays in a rule run on arrays (the backward's
     building block); no checks."""
+    if a.__class__ is ndarray:  # on arrays every MatMul flavour is this one product
+        return _mm_arrays(a, b, ta, tb)
     na, nb = a.ndim, b.ndim
     op = _op_for(na, nb, na == nb == 3 and a.shape[0] == b.shape[0])
     return call(op, a, b, args=(ta, tb) if ta or tb else ())
@@ -421,6 +423,10 @@ def linear(input, weight, bias=None):
     """``input @ weightᵀ + bias`` as a single node (AddmmBackward0 with a bias, else the
     matmul node; PyTorch shows view nodes around it for inputs that are not 2-D)."""
     a, w = input._data, weight._data
+    if bias is not None and a.ndim >= 2 and w.ndim == 2:  # a layer's call: the checks in brief
+        c = bias._data
+        if a.shape[-1] == w.shape[1] and c.shape == w.shape[:1] and a.dtype is w.dtype is c.dtype:
+            return apply(Addmm, (bias, input, weight), (c, a, w), _LINEAR)
     if w.ndim > 2:
         raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {w.ndim}D")
     if w.ndim == 1 and bias is not None:
@@ -446,7 +452,10 @@ def linear(input, weight, bias=None):
     out_shape = a.shape[:-1] + (w.shape[0],) if w.ndim == 2 else a.shape[:-1]
     _check_expand(c, out_shape)
     _bias_dtype(c, w)
-    return apply(Addmm, (bias, input, weight), (c, a, w), (True, 1, 1))
+    return apply(Addmm, (bias, input, weight), (c, a, w), _LINEAR)
+
+
+_LINEAR = (True, 1, 1)  # Addmm's args for linear: the weight read transposed, beta = alpha = 1
 
 
 def _bias_dtype(c, m):
