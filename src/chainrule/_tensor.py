@@ -281,9 +281,8 @@ class Tensor:
         return RemovableHandle(hooks, hook)
 
     def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
-        from .autograd import backward
-
-        backward(self, gradient, retain_graph, create_graph, inputs=inputs)
+        (_autograd or _import_autograd()).backward(self, gradient, retain_graph, create_graph,
+                                                   inputs=inputs)
 
     def detach(self):
         t = Tensor._make(self._data)
@@ -459,6 +458,20 @@ class device:
 
     def __hash__(self):
         return hash((self.type, self.index))
+
+
+_autograd = None  # chainrule.autograd, once imported (it imports this module)
+
+
+def _import_autograd():
+    """The autograd module for Tensor.backward, imported on first use. Its ``backward`` is
+    looked up at each call (explain's CLI swaps it while a script runs); an import statement
+    in the method instead cost ~2 µs a training step (importlib's from-list handling)."""
+    global _autograd
+    from . import autograd
+
+    _autograd = autograd
+    return autograd
 
 
 def _warn_non_leaf_grad():

@@ -418,3 +418,20 @@ def test_saved_tensor_modified_in_place_raises():
         return w.grad
 
     same(saved_output_not_input)
+
+
+def test_tensor_backward_calls_autograd_backward_as_it_is_now(monkeypatch):
+    # Tensor.backward resolves autograd.backward at each call: explain's CLI swaps it in
+    # while a script runs (to retain the graph) and puts it back after.
+    import chainrule.autograd as ag
+
+    x = chainrule.tensor(2.0, requires_grad=True)
+    (x * x).backward()  # (binds the module on first use)
+    seen = []
+    monkeypatch.setattr(ag, "backward", lambda *a, **k: seen.append(a[0]))
+    y = x * 3
+    y.backward()
+    assert seen == [y] and x.grad.item() == 4.0
+    monkeypatch.undo()
+    (x * 3).backward()
+    assert x.grad.item() == 7.0

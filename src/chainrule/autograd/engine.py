@@ -124,24 +124,28 @@ def run_backward(roots, grads, retain_graph, create_graph, capture=None):
     try:
         buffers = {}
         leaf_grads = {}
-        for r, g in zip(roots, grads):
-            if raw:
-                g = _raw(g)
-            if isinstance(r, Node):
-                _add(buffers, r, g)
-            elif r.__class__ is tuple:
-                _add_slot(buffers, r[0], r[1], g)
-            else:
-                _add(leaf_grads, r, g)
-        needed = _needed(roots, capture) if capture is not None else None
         # A node is queued exactly while it has an entry in ``buffers`` or is ``nxt``: every
         # edge into a node comes from a newer node, so none arrives after it ran.
         ready = []  # a max-heap of queued nodes by seq, as (-seq, node) ...
         nxt = nxt_g = None  # ... but the newest one waits here, with its gradient: a chain
         # never touches the heap or the buffers
-        for n in set(map(_node_of, roots)):
-            if n is not None:
-                heappush(ready, (-n.seq, n))
+        if len(roots) == 1 and isinstance(roots[0], Node):  # loss.backward(): it runs first
+            nxt = roots[0]
+            nxt_g = _raw(grads[0]) if raw else grads[0]
+        else:
+            for r, g in zip(roots, grads):
+                if raw:
+                    g = _raw(g)
+                if isinstance(r, Node):
+                    _add(buffers, r, g)
+                elif r.__class__ is tuple:
+                    _add_slot(buffers, r[0], r[1], g)
+                else:
+                    _add(leaf_grads, r, g)
+            for n in set(map(_node_of, roots)):
+                if n is not None:
+                    heappush(ready, (-n.seq, n))
+        needed = _needed(roots, capture) if capture is not None else None
         anomaly = anomaly_mode.state.enabled
         # quick: nothing to do for a node but run its rule on arrays (no capture, anomaly
         # mode or observer); a node that needs more goes through _run_node

@@ -307,9 +307,7 @@ def _inplace(self, result, opname):
     """Make ``self`` hold ``result``: write the data into self's storage (so views see it),
     bump the version counter, and, when autograd recorded ``result``, give self its history.
     """
-    from ..autograd.grad_mode import state
-
-    if self._requires_grad and self.grad_fn is None and state.enabled:
+    if self._requires_grad and self.grad_fn is None and _grad.enabled:
         raise RuntimeError(
             "a leaf Variable that requires grad is being used in an in-place operation."
         )

@@ -309,7 +309,8 @@ class CrossEntropy(Op):
         else:  # Σ q·lsm = Σ q·z − Σq·log s: no dense log-softmax needed
             tot = q.total()
             per = (logs if tot is None else tot * logs) - _keep(q.dot(z), cd)
-            per = per.reshape(per.shape[:cd] + per.shape[cd + 1:])
+            if reduction == "none":  # (a sum needs no shape)
+                per = per.reshape(per.shape[:cd] + per.shape[cd + 1:])
         if ctx is not None:  # the softmax, e / s, for the backward: divided there, in the
             ctx.extra = (e, s, lsm)  # pass that scales it by the upstream gradient anyway
         return _reduce(per, reduction, denom)
