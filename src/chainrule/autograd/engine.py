@@ -176,12 +176,16 @@ def run_backward(roots, grads, retain_graph, create_graph, capture=None):
                         if saved is FREED:
                             raise RuntimeError(_FREED_MSG)
                         vs = node.versions  # None: every saved tensor was at version 0
-                        arrays = []  # as the rule reads them: 0-d floats as NumPy scalars
-                        for i, x in enumerate(saved):
-                            if isinstance(x, Tensor):
-                                v = x._vbox  # (its version now, against the one saved)
-                                if (0 if v is None else v[0]) != (0 if vs is None else vs[i]):
+                        if vs is not None:  # (a saved weight the optimizer had changed)
+                            for x, want in zip(saved, vs):
+                                if want is not None and (x._vbox or _V0)[0] != want:
                                     _check_versions(node)  # (raises, naming the tensor)
+                        arrays = []  # as the rule reads them: 0-d floats as NumPy scalars
+                        for x in saved:
+                            if isinstance(x, Tensor):
+                                v = x._vbox
+                                if v is not None and v[0] and vs is None:
+                                    _check_versions(node)
                                 x = x._data
                                 if not x.ndim and x.dtype.kind == "f":
                                     x = x[()]
@@ -272,6 +276,7 @@ def run_backward(roots, grads, retain_graph, create_graph, capture=None):
 
 
 _NONE = repeat(None)  # a node that did not run still queues its inputs
+_V0 = (0,)  # the version of a tensor that has no counter yet
 _scalar_metas = SCALAR_METAS
 
 
