@@ -403,8 +403,11 @@ class Tanh(Op):
         return xp.tanh(a)
 
     def backward(ctx, grad):
-        # One node (PyTorch's tanh_backward) rather than three: the hot path of small graphs.
-        return call(TanhGrad, grad, ctx.output)
+        # One node (PyTorch's tanh_backward) rather than three: the hot path of small graphs,
+        # where on arrays (and NumPy scalars) it is TanhGrad's forward without call()'s test.
+        if grad.__class__ is Tensor:
+            return call(TanhGrad, grad, ctx.output)
+        return TanhGrad.forward(None, grad, ctx.output)
 
 
 class TanhGrad(Op):
