@@ -347,3 +347,29 @@ def test_cross_entropy_shapes_property(n, c, spatial, reduction, smoothing, weig
     check(lambda lib, x, t: _F(lib).cross_entropy(
         x, t, weight=None if w is None else lib.tensor(w), reduction=reduction,
         label_smoothing=smoothing), x, t, rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("shape", [(64, 10), (3, 1), (7, 300)])
+def test_cross_entropy_classifier_path_is_the_general_one(reduction, shape):
+    """The classifier's usual call ((N, C) logits, valid class indices, nothing else) has its
+    own short path; unit class weights take the general one. Same bits, loss and gradient,
+    and both as PyTorch's."""
+    x, t = _x(*shape), _idx(shape[0], shape[1])
+    got = []
+    for weight in (None, chainrule.ones(shape[1])):
+        xt = chainrule.tensor(x, requires_grad=True)
+        loss = chainrule.nn.functional.cross_entropy(xt, chainrule.tensor(t), weight=weight,
+                                                     reduction=reduction)
+        loss.backward(chainrule.ones_like(loss))
+        got.append((loss.detach().numpy().tobytes(), xt.grad.numpy().tobytes()))
+    assert got[0] == got[1]
+    check(lambda lib, x, t: _F(lib).cross_entropy(x, t, reduction=reduction), x, t)
+    # out-of-range and ignored targets leave the short path and are handled as before
+    bad = t.copy()
+    bad[0] = -100
+    check(lambda lib, x, t: _F(lib).cross_entropy(x, t, reduction=reduction), x, bad)
+    bad[0] = shape[1]
+    (cx, tx), (cb, tb) = to_both(x), to_both(bad)
+    raises_like(IndexError, lambda: _F(chainrule).cross_entropy(cx, cb),
+                lambda: _F(torch).cross_entropy(tx, tb))

@@ -270,6 +270,7 @@ def _check_class_target(x, t, ignore_index, fname):
 
 
 _UNSIGNED = {1: xp.uint8, 2: xp.uint16, 4: xp.uint32, 8: xp.uint64}
+_INT64 = xp.dtype(xp.int64)
 
 _SCALAR_NAMES = {  # PyTorch's ScalarType names, as its messages print them
     "int32": "Int", "int16": "Short", "int8": "Char", "bool": "Bool", "float32": "Float",
@@ -296,6 +297,16 @@ class CrossEntropy(Op):
     array_backward = True
 
     def forward(ctx, x, t, q, denom, reduction, eps, w, probs):
+        if x.ndim == 2 and q.__class__ is _Indices and q.a is None and q.b is None and x.size:
+            # (N, C) logits, unit-weight class indices: the same steps with fewer calls
+            z = x - max_last(x)
+            e = xp.exp(z)
+            s = sum_last(e)
+            logs = xp.log(s)
+            per = logs[:, 0] - z[_rows(x.shape[0]), q.tc]
+            if ctx is not None:
+                ctx.extra = (e, s, None)
+            return _reduce(per, reduction, denom)
         cd = _class_dim(x)
         z = x - (max_last(x) if cd == x.ndim - 1 else x.max(axis=cd, keepdims=True)) \
             if x.size else x
@@ -412,6 +423,17 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
                   reduce=None, reduction="mean", label_smoothing=0.0):
     """One fused node (PyTorch records log_softmax then nll_loss); gradient
     ``softmax·Σq − q``, stable for logits of any magnitude."""
+    xa, ta = input._data, target._data
+    if weight is None and not label_smoothing and ignore_index < 0 and size_average is None \
+            and reduce is None and xa.ndim == 2 and ta.ndim == 1 and ta.dtype is _INT64 \
+            and 0 < ta.shape[0] == xa.shape[0] and xa.dtype.kind == "f" \
+            and reduction in _REDUCTIONS and ta.view(xp.uint64).max() < xa.shape[1]:
+        # A classifier's usual call: (N, C) logits and N class indices, all valid (a negative
+        # one reads huge as unsigned), no weights or smoothing, none to ignore: the checks
+        # and the node of the general path below, in one frame.
+        q = _Indices(ta, None, None, None, xa.shape, xa.dtype, 1)
+        return apply(CrossEntropy, (input, target), (xa, ta),
+                     (q, xa.dtype.type(ta.shape[0]), reduction, 0.0, None, False))
     reduction = reduction_of(reduction, size_average, reduce)
     x = input
     _check_weight_no_grad(weight, "nll_loss_forward")
