@@ -15,6 +15,11 @@ last call and takes a core from the other library's next sample in this same pro
 2-core machine PyTorch's small_mlp_step then measures 2-7x its time in a process of its own,
 and chainrule's 1.5-2.5x (see the README), so the ratio would measure the pools' interference.
 
+BLAS kernels: the header names NumPy's BLAS and the kernel set it runs. A machine may pin
+an older set through OPENBLAS_CORETYPE (this project's does, for old OpenBLAS builds' sake,
+at half the float32 GEMM speed of the set a current NumPy picks there); to measure a current
+NumPy, unset it for the benchmark command alone (see the README).
+
 Memory (in subprocesses, after warm-up): how far one training step raises the process's
 resident high-water mark above where it started, beside the process's whole peak (PyTorch's
 caching allocator keeps warm-up memory resident, so its per-step growth is near zero while
