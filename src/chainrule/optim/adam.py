@@ -55,8 +55,9 @@ class Adam(Optimizer):
             decoupled = group["decoupled_weight_decay"]
             keys = _KEYS[amsgrad]
             fs = flat_state(self, group, keys)
+            hyper = (lr, beta1, beta2, eps, wd, maximize, decoupled)
             if fs is not None:
-                _flat_step(fs, keys, lr, beta1, beta2, eps, wd, amsgrad, maximize, decoupled)
+                _flat_step(fs, keys, hyper)
                 continue
             for p, g in self._params_with_grad(group):
                 state = self.state[p]
@@ -68,32 +69,10 @@ class Adam(Optimizer):
                         state["max_exp_avg_sq"] = zeros_state(p)
                 step_t = state["step"]._data
                 step_t += 1
-                step = float(step_t)
                 x = p._data
-                if maximize:
-                    g = -g
-                if wd != 0:
-                    if decoupled:
-                        x *= 1 - lr * wd
-                    else:
-                        g = g + wd * x
-                m = state["exp_avg"]._data
-                v = state["exp_avg_sq"]._data
-                lerp_(m, g, 1 - beta1)
-                v *= beta2
-                v += (1 - beta2) * g * g
-                bias_correction1 = 1 - beta1**step
-                bias_correction2_sqrt = (1 - beta2**step) ** 0.5
-                if amsgrad:
-                    vmax = state["max_exp_avg_sq"]._data
-                    xp.maximum(vmax, v, out=vmax)
-                    v = vmax
-                denom = sqrt(v)
-                denom /= bias_correction2_sqrt
-                denom += eps
-                xp.divide(m, denom, out=denom)
-                denom *= -(lr / bias_correction1)
-                x += denom
+                vmax = state["max_exp_avg_sq"]._data if amsgrad else None
+                x += _update(x, g, state["exp_avg"]._data, state["exp_avg_sq"]._data, vmax,
+                             float(step_t), hyper, sqrt)
                 p._version[0] += 1
         return loss
 
@@ -101,38 +80,48 @@ class Adam(Optimizer):
 _KEYS = {False: ("exp_avg", "exp_avg_sq"), True: ("exp_avg", "exp_avg_sq", "max_exp_avg_sq")}
 
 
-def _flat_step(fs, keys, lr, beta1, beta2, eps, wd, amsgrad, maximize, decoupled):
-    """The loop's update, the same operations in the same order on whole flat buffers (so
-    the same bits): every parameter has a gradient and all are at the same step."""
-    params = fs.params
-    steps = fs.steps
-    steps += 1
-    step = float(steps[0])
-    g = xp.concatenate([p._grad._data for p in params], axis=None, out=fs.grads)
+def _update(x, g, m, v, vmax, step, hyper, root):
+    """One update of the arrays ``m``, ``v`` (``vmax``), in place, and of ``x`` where weight
+    decay is decoupled; returns the step to add to ``x``. The per-parameter loop runs it on a
+    parameter's arrays, the flat path on whole buffers: the same operations in the same order,
+    so the same bits. ``root(v)``: the array that takes sqrt(v), made fresh or reused."""
+    lr, beta1, beta2, eps, wd, maximize, decoupled = hyper
     if maximize:
-        xp.negative(g, out=g)
-    x = None
-    if wd != 0:  # both forms read the parameters: gathered, updated flat, written back
-        x = xp.concatenate([p._data for p in params], axis=None, out=fs.xs)
+        g = -g
+    if wd != 0:
         if decoupled:
             x *= 1 - lr * wd
         else:
             g = g + wd * x
-    m, v = fs.bufs["exp_avg"], fs.bufs["exp_avg_sq"]
     lerp_(m, g, 1 - beta1)
     v *= beta2
     v += (1 - beta2) * g * g
     bias_correction1 = 1 - beta1**step
     bias_correction2_sqrt = (1 - beta2**step) ** 0.5
-    if amsgrad:
-        vmax = fs.bufs["max_exp_avg_sq"]
+    if vmax is not None:
         xp.maximum(vmax, v, out=vmax)
         v = vmax
-    denom = xp.sqrt(v, out=fs.work)
+    denom = root(v)
     denom /= bias_correction2_sqrt
     denom += eps
     xp.divide(m, denom, out=denom)
     denom *= -(lr / bias_correction1)
+    return denom
+
+
+def _flat_step(fs, keys, hyper):
+    """The update of a group whose parameters all have a gradient and share a step count,
+    on flat buffers: a few whole-buffer passes, then one add (or copy) per parameter."""
+    params = fs.params
+    steps = fs.steps
+    steps += 1
+    g = xp.concatenate([p._grad._data for p in params], axis=None, out=fs.grads)
+    x = None
+    if hyper[4] != 0:  # weight decay reads the parameters: gathered, updated, written back
+        x = xp.concatenate([p._data for p in params], axis=None, out=fs.xs)
+    vmax = fs.bufs["max_exp_avg_sq"] if len(keys) > 2 else None
+    denom = _update(x, g, fs.bufs["exp_avg"], fs.bufs["exp_avg_sq"], vmax, float(steps[0]),
+                    hyper, lambda v: xp.sqrt(v, out=fs.work))
     if x is None:
         for p, d in zip(params, fs.work_views):
             p._data += d
