@@ -179,6 +179,22 @@ def test_norms_empty_batch_and_noncontiguous(rng):
     check(lambda t, x: t.nn.functional.group_norm(x.transpose(1, 2), 5), x, **TOL)
 
 
+@pytest.mark.parametrize("affine", ["weight", "bias"])
+@pytest.mark.parametrize("shape,ns", [((5, 3, 4), (3, 4)), ((5, 3, 4), (4,)), ((0, 3), (3,))])
+def test_layer_norm_row_backward_with_one_affine_part(rng, affine, shape, ns):
+    """The row form's row length is the normalized size (not the last dim, nor the weight's
+    size when there is none); an empty batch keeps the general form."""
+    x, p, up = _arr(rng, *shape), _arr(rng, *ns), _arr(rng, *shape)
+    got = []
+    for L in (chainrule, torch):
+        xt, pt = L.tensor(x, requires_grad=True), L.tensor(p, requires_grad=True)
+        kw = {affine: pt}
+        L.nn.functional.layer_norm(xt, ns, **kw).backward(L.tensor(up))
+        got.append((xt.grad, pt.grad))
+    for c, t in zip(*got):
+        assert_same(c, t, **TOL)
+
+
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("needs", ["xwb", "x", "wb", "xb", "w"])
 def test_layer_norm_row_backward(rng, dtype, needs):

@@ -113,8 +113,8 @@ class Normalize(Op):
         if wrapped:
             x, w, grad = x._data, None if w is None else w._data, grad._data
         if xhat is not None and fixed is None and ctx.op is LayerNormalize and x.dtype.kind == "f" \
-                and x.itemsize >= 4:
-            gs = _layer_norm_backward(w, grad, invstd, xhat, ctx)
+                and x.itemsize >= 4 and invstd.size:
+            gs = _layer_norm_backward(w, grad, invstd, xhat, ctx, invstd.size)
         else:
             gs = _backward(x, w, grad, geo, fixed, mean, invstd, ctx, _same, _mean_a, xhat)
         return tuple(None if g is None else Tensor._make(g) for g in gs) if wrapped else gs
@@ -168,14 +168,13 @@ def _backward(x, w, grad, geo, fixed, mean, invstd, ctx, const, mean_fn, xhat=No
     return gx, gw, gb
 
 
-def _layer_norm_backward(w, grad, invstd, xhat, ctx):
+def _layer_norm_backward(w, grad, invstd, xhat, ctx, rows):
     """Layer norm's plain backward over (rows, D), statistics along D: every row sum is one
     BLAS product (with w, or with ones), and ``gx = g·(invstd ⊗ w) − x̂·(invstd·m₂) −
     invstd·m₁`` (m₁ = mean(g·w), m₂ = mean(g·w·x̂) per row) is three full passes and two
     per-row broadcasts, against nine passes for the general form (x̂ from the forward)."""
     shape = xhat.shape
-    d = w.size if w is not None else shape[-1]
-    rows = xhat.size // d if d else 0
+    d = xhat.size // rows if rows else 0  # one statistic per row (invstd): the row length
     g2 = grad.reshape(rows, d)
     if not g2.flags.c_contiguous:
         g2 = xp.ascontiguousarray(g2)
