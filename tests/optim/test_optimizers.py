@@ -323,3 +323,24 @@ def test_adam_flat_state_follows_torch_through_skips_and_replacement():
     _compare_state(copt.state_dict(), topt.state_dict())
     np.testing.assert_allclose(held_c.numpy(), held_t.numpy(), rtol=2e-5, atol=2e-6)
     assert copt.state[cs[0]]["step"].item() == 12 and copt.state[cs[2]]["step"].item() == 9
+
+
+def test_adam_flat_update_of_a_large_group_keeps_no_scratch(monkeypatch):
+    """A group above the scratch limit makes its flat scratch anew each step (no resident copy
+    of a big model's size); the update is the loop's, bit for bit."""
+    from chainrule.optim import optimizer as O
+
+    monkeypatch.setattr(O, "_SCRATCH_MAX", 0)
+    loop_ps, flat_ps = (_pair(_init())[0] for _ in range(2))
+    loop = chainrule.optim.AdamW(loop_ps, lr=0.01, foreach=False)
+    flat = chainrule.optim.AdamW(flat_ps, lr=0.01)
+    for k in range(4):
+        for a, b in zip(loop_ps, flat_ps):
+            g = _grad(a.detach().numpy(), k)
+            a.grad, b.grad = chainrule.tensor(g), chainrule.tensor(g)
+        loop.step()
+        flat.step()
+    for a, b in zip(loop_ps, flat_ps):
+        assert a.detach().numpy().tobytes() == b.detach().numpy().tobytes()
+    (fs,) = flat._flats.values()
+    assert fs.kept == {}

@@ -115,19 +115,21 @@ def _flat_step(fs, keys, hyper):
     params = fs.params
     steps = fs.steps
     steps += 1
-    g = xp.concatenate([p._grad._data for p in params], axis=None, out=fs.grads)
+    g = xp.concatenate([p._grad._data for p in params], axis=None, out=fs.scratch("grads")[0])
     x = None
     if hyper[4] != 0:  # weight decay reads the parameters: gathered, updated, written back
-        x = xp.concatenate([p._data for p in params], axis=None, out=fs.xs)
+        x, x_views = fs.scratch("xs")
+        xp.concatenate([p._data for p in params], axis=None, out=x)
     vmax = fs.bufs["max_exp_avg_sq"] if len(keys) > 2 else None
+    work, work_views = fs.scratch("work")
     denom = _update(x, g, fs.bufs["exp_avg"], fs.bufs["exp_avg_sq"], vmax, float(steps[0]),
-                    hyper, lambda v: xp.sqrt(v, out=fs.work))
+                    hyper, lambda v: xp.sqrt(v, out=work))
     if x is None:
-        for p, d in zip(params, fs.work_views):
+        for p, d in zip(params, work_views):
             p._data += d
             p._version[0] += 1
     else:
         x += denom
-        for p, xv in zip(params, fs.xs_views):
+        for p, xv in zip(params, x_views):
             xp.copyto(p._data, xv)
             p._version[0] += 1

@@ -281,24 +281,22 @@ class FlatState:
     ``state[p][key]`` stays an ordinary Tensor (what state_dict saves, what a user reads);
     its array is a view of ``bufs[key]``, so the per-parameter loop, which runs when some
     parameter lacks a gradient, writes through to the same memory. The step counters are
-    0-d views of one float32 array. ``grads``, ``work`` and ``xs`` are scratch buffers, with
-    per-parameter views of ``work`` and ``xs`` made once.
+    0-d views of one float32 array.
     """
 
-    __slots__ = (
-        "bufs",
-        "dtype",
-        "grads",
-        "group",
-        "params",
-        "steps",
-        "tensors",
-        "views",
-        "work",
-        "work_views",
-        "xs",
-        "xs_views",
-    )
+    __slots__ = ("bufs", "dtype", "group", "kept", "params", "size", "steps", "tensors", "views")
+
+    def scratch(self, name):
+        """(a scratch buffer the size of the group, its per-parameter views): kept between
+        steps for a group of up to _SCRATCH_MAX elements (no allocation a step), made anew for
+        a larger one (no resident copy of a big model)."""
+        s = self.kept.get(name)
+        if s is None:
+            buf = xp.empty(self.size, self.dtype)
+            s = (buf, _flat_views(buf, self.params))
+            if self.size <= _SCRATCH_MAX:
+                self.kept[name] = s
+        return s
 
     def valid(self, group, state, keys):
         """Whether the cache still describes ``group``: the same parameters, and every state
@@ -396,12 +394,11 @@ def _build_flat(opt, group, keys, dt):
                 view[...] = t._data
                 t._data = view
             tensors.append(t)
-    fs.grads = xp.empty(n, dt)
-    fs.work = xp.empty(n, dt)
-    fs.work_views = _flat_views(fs.work, params)
-    fs.xs = xp.empty(n, dt)
-    fs.xs_views = _flat_views(fs.xs, params)
+    fs.size, fs.kept = n, {}
     return fs
+
+
+_SCRATCH_MAX = 1 << 22  # elements (16 MB of float32 a buffer)
 
 
 def sqrt(a):
