@@ -344,3 +344,27 @@ def test_adam_flat_update_of_a_large_group_keeps_no_scratch(monkeypatch):
         assert a.detach().numpy().tobytes() == b.detach().numpy().tobytes()
     (fs,) = flat._flats.values()
     assert fs.kept == {}
+
+
+@pytest.mark.parametrize("name", ["SGD", "Adam", "AdamW"])
+def test_deepcopied_optimizer_steps_like_the_original(name):
+    """A deep copy steps as the original does, from the copied state, and leaves the original
+    alone, as in PyTorch. (A copy used to miss its step-hook registries.)"""
+    import copy
+
+    kw = {"lr": 0.05, "momentum": 0.9} if name == "SGD" else {"lr": 0.05}
+    cs, ts = _pair(_init()[:2])
+    copt = getattr(chainrule.optim, name)(cs, **kw)
+    topt = getattr(torch.optim, name)(ts, **kw)
+    for k in range(3):
+        _set_grads(cs, ts, k)
+        copt.step()
+        topt.step()
+    (cs2, copt2), (ts2, topt2) = copy.deepcopy((cs, copt)), copy.deepcopy((ts, topt))
+    for k in range(3, 6):
+        _set_grads(cs2, ts2, k)
+        copt2.step()
+        topt2.step()
+    _compare(cs2, ts2, "after the copy")
+    _compare(cs, ts, "the original, untouched")
+    _compare_state(copt2.state_dict(), topt2.state_dict())
