@@ -276,14 +276,13 @@ ADAM_FLAT = [
 ]
 
 
-@pytest.mark.parametrize("name,kw", ADAM_FLAT, ids=[f"{n}-{i}" for i, (n, _) in enumerate(ADAM_FLAT)])
-def test_adam_flat_update_is_the_loop_bit_for_bit(name, kw):
-    """A group whose parameters all have gradients updates as passes over flat buffers; it
-    must give the per-parameter loop's (foreach=False) bits, parameters and state alike."""
+def _loop_and_flat(name, kw, steps):
+    """The same steps by the per-parameter loop (foreach=False) and by the flat path, the
+    parameters compared bit for bit after each; returns both optimizers and their params."""
     loop_ps, flat_ps = (_pair(_init())[0] for _ in range(2))
     loop = getattr(chainrule.optim, name)(loop_ps, foreach=False, **kw)
     flat = getattr(chainrule.optim, name)(flat_ps, **kw)
-    for k in range(6):
+    for k in range(steps):
         for a, b in zip(loop_ps, flat_ps):
             g = _grad(a.detach().numpy(), k)
             a.grad, b.grad = chainrule.tensor(g), chainrule.tensor(g)
@@ -291,6 +290,14 @@ def test_adam_flat_update_is_the_loop_bit_for_bit(name, kw):
         flat.step()
         for a, b in zip(loop_ps, flat_ps):
             assert a.detach().numpy().tobytes() == b.detach().numpy().tobytes()
+    return loop, flat, loop_ps, flat_ps
+
+
+@pytest.mark.parametrize("name,kw", ADAM_FLAT, ids=[f"{n}-{i}" for i, (n, _) in enumerate(ADAM_FLAT)])
+def test_adam_flat_update_is_the_loop_bit_for_bit(name, kw):
+    """A group whose parameters all have gradients updates as passes over flat buffers; it
+    must give the per-parameter loop's (foreach=False) bits, parameters and state alike."""
+    loop, flat, loop_ps, flat_ps = _loop_and_flat(name, kw, 6)
     assert flat._flats and not getattr(loop, "_flats", None)  # each ran the path it names
     for a, b in zip(loop_ps, flat_ps):
         sa, sb = loop.state[a], flat.state[b]
@@ -331,17 +338,7 @@ def test_adam_flat_update_of_a_large_group_keeps_no_scratch(monkeypatch):
     from chainrule.optim import optimizer as O
 
     monkeypatch.setattr(O, "_SCRATCH_MAX", 0)
-    loop_ps, flat_ps = (_pair(_init())[0] for _ in range(2))
-    loop = chainrule.optim.AdamW(loop_ps, lr=0.01, foreach=False)
-    flat = chainrule.optim.AdamW(flat_ps, lr=0.01)
-    for k in range(4):
-        for a, b in zip(loop_ps, flat_ps):
-            g = _grad(a.detach().numpy(), k)
-            a.grad, b.grad = chainrule.tensor(g), chainrule.tensor(g)
-        loop.step()
-        flat.step()
-    for a, b in zip(loop_ps, flat_ps):
-        assert a.detach().numpy().tobytes() == b.detach().numpy().tobytes()
+    _, flat, _, _ = _loop_and_flat("AdamW", {"lr": 0.01}, 4)
     (fs,) = flat._flats.values()
     assert fs.kept == {}
 
