@@ -494,7 +494,8 @@ def test_numpy_fallbacks_used_without_scipy():
 
 def test_gelu_float32_fast_cdf_matches_torch_over_the_whole_range():
     # float32 GELU's Φ is a fitted tanh form (not SciPy's float64 erf); beyond |x| = 6 it is
-    # exactly 0 or 1. Closer to the exact value than PyTorch's own float32 GELU.
+    # exactly 0 or 1, and within 6e-7 of the exact value. (PyTorch's own float32 error depends
+    # on the kernel its CPU runs: ~3.7e-7 with AVX2, ~1.2e-6 with AVX-512; not compared.)
     import math
 
     arr = np.concatenate([np.linspace(-9, 9, 40001), [0.0, -0.0, 1e-30, -1e-30]]).astype(np.float32)
@@ -502,8 +503,7 @@ def test_gelu_float32_fast_cdf_matches_torch_over_the_whole_range():
     assert_same(CF.gelu(c), TF.gelu(t), rtol=1e-5, atol=2e-6)
     exact = np.array([v * 0.5 * math.erfc(-v / math.sqrt(2)) for v in arr.astype(np.float64)])
     ours = CF.gelu(c).detach().numpy().astype(np.float64)
-    theirs = TF.gelu(t).detach().numpy().astype(np.float64)
-    assert np.abs(ours - exact).max() <= 6e-7 < np.abs(theirs - exact).max()
+    assert np.abs(ours - exact).max() <= 6e-7
     big = np.geomspace(6, 1e38, 2001).astype(np.float32)  # past the fit, to overflow
     big = np.concatenate([big, -big])
     c, t = to_both(big)
