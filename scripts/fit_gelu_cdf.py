@@ -1,11 +1,12 @@
-"""Fit the polynomial H behind float32 GELU's Φ(a) = 0.5·(1 + tanh(a·H(a²))).
+"""Fit the polynomial H behind float32 GELU's Φ(a) = 0.5·(1 + tanh(a·H(a²))), which the
+library computes in its logistic form 1 / (1 + exp(-2a·H(a²))) (the same value).
 
 Run: python scripts/fit_gelu_cdf.py  (needs SciPy). It prints the coefficients of
 ``chainrule.ops.pointwise._PHI_H`` (highest degree first) and the float32 errors.
 
 H(v) approximates atanh(erf(√(v/2)))/√v on |a| <= 6 by a Lawson (iteratively reweighted
 least squares) minimax fit of the error in Φ, i.e. weighted by dΦ/dH. Beyond |a| = 6 the
-argument a·H(a²) exceeds 10, where NumPy's float32 tanh is exactly ±1.
+argument a·H(a²) exceeds 10, where Φ is 0 or 1 within float32's resolution.
 """
 import numpy as np
 from scipy.special import erf, ndtr
@@ -31,14 +32,14 @@ def fit(limit=LIMIT, degree=DEGREE, iterations=80):
     return [float(np.float32(x)) for x in c[::-1]]
 
 
-def phi32(x, coeffs, limit=LIMIT):
-    cs = [np.float32(c) for c in coeffs]
-    c = np.clip(x, -limit, limit)
-    u = c * c
+def phi32(x, coeffs):
+    cs = [np.float32(-2 * c) for c in coeffs]
+    u = x * x
     r = u * cs[0] + cs[1]
     for k in cs[2:]:
         r = r * u + k
-    return (np.tanh(r * c) + np.float32(1)) * np.float32(0.5)
+    with np.errstate(over="ignore"):
+        return np.float32(1) / (np.exp(r * x) + np.float32(1))
 
 
 if __name__ == "__main__":
