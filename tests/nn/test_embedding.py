@@ -57,7 +57,7 @@ def test_embedding_module_and_from_pretrained(rng):
     assert_same(ce(chainrule.tensor(IDX[:, :2] % 4)), te(torch.tensor(IDX[:, :2] % 4)))
 
 
-@pytest.mark.parametrize("vocab", [2, 7, 64, 1000])
+@pytest.mark.parametrize("vocab", [2, 7, 64, 1000, 40000])  # (40000: past int16 sort keys)
 @pytest.mark.parametrize("padding_idx", [None, 0])
 def test_embedding_backward_sums_repeated_rows(rng, vocab, padding_idx):
     """The weight gradient adds each index's rows in order of appearance: bitwise np.add.at
@@ -78,6 +78,21 @@ def test_embedding_backward_sums_repeated_rows(rng, vocab, padding_idx):
         if padding_idx is not None:
             ref[padding_idx] = 0
         assert grads[0].numpy().tobytes() == ref.tobytes()
+
+
+def test_embedding_backward_adds_from_plus_zero():
+    """An index whose every gradient row is -0.0 gets +0.0 (the sum starts from zero), as
+    np.add.at and PyTorch; the slab reduction starts there too."""
+    idx = np.array([[1, 2, 1, 3]])
+    up = np.ones((1, 4, 2), np.float32)
+    up[0, 0] = up[0, 2] = -0.0  # index 1: -0.0 twice (the most repeats: a full slab column)
+    grads = []
+    for L in (chainrule, torch):
+        wt = L.ones(4, 2, requires_grad=True)
+        L.nn.functional.embedding(L.tensor(idx), wt).backward(L.tensor(up))
+        grads.append(wt.grad.numpy())
+    assert grads[0].tobytes() == grads[1].tobytes()
+    assert not np.signbit(grads[0][1]).any()
 
 
 def test_embedding_backward_of_no_indices():

@@ -654,30 +654,34 @@ class EmbeddingDense(Op):
         gw = xp.zeros((num, d), dtype=g.dtype)
         if n:
             # Rows of the same index summed in their order of appearance (a stable sort), as
-            # np.add.at does (unbuffered, per element: ~10x slower). The j-th row of each used
-            # index goes to slab j of a zero-padded (most repeats, used indices, d) block, and
-            # the slabs are added in order; when one index repeats far more than the rest,
-            # that block would be mostly padding, and segment sums (reduceat) do it instead.
-            order = xp.argsort(flat, kind="stable")
+            # np.add.at does (unbuffered, per element: ~10x slower) and PyTorch, bit for bit.
+            # Each row goes straight to slab j of a zero-padded (most repeats, used indices, d)
+            # block, j its place among its index's rows; one reduction over the slabs (in
+            # order, from zero) adds them. When one index repeats far more than the rest that
+            # block would be mostly padding, and segment sums (reduceat) do it instead.
+            key = flat.astype(xp.int16) if num <= 32767 else flat  # (NumPy radix-sorts int16)
+            order = xp.argsort(key, kind="stable")
             s = flat[order]
             first = xp.empty(n, bool)
             first[0] = True
             xp.not_equal(s[1:], s[:-1], out=first[1:])
             starts = xp.flatnonzero(first)
-            rows = g.reshape(-1, d)[order]
             seg = xp.cumsum(first)  # each sorted row's index, numbered from 1
             seg -= 1
-            rank = xp.arange(n) - starts[seg]  # its place among that index's rows
+            rank = xp.arange(n)
+            rank -= starts[seg]  # its place among that index's rows
             most = int(rank.max()) + 1
             used = starts.size
             if most <= 32 and most * used <= 4 * n + 1024:
-                block = xp.zeros((most, used, d), dtype=g.dtype)
-                block[rank, seg] = rows
-                sums = xp.zeros((used, d), dtype=g.dtype)
-                for slab in block:
-                    sums += slab
+                block = xp.zeros((most * used, d), dtype=g.dtype)
+                rank *= used
+                rank += seg
+                slot = xp.empty(n, rank.dtype)
+                slot[order] = rank  # the block row of each row of g, in g's order
+                block[slot] = g.reshape(-1, d)
+                sums = xp.add.reduce(block.reshape(most, used, d), axis=0, initial=0)
             else:
-                sums = xp.add.reduceat(rows, starts, axis=0)
+                sums = xp.add.reduceat(g.reshape(-1, d)[order], starts, axis=0)
             gw[s[starts]] = sums
         if pad is not None:
             gw[pad] = 0
