@@ -495,8 +495,8 @@ def test_numpy_fallbacks_used_without_scipy():
 def test_gelu_float32_fast_cdf_matches_torch_over_the_whole_range():
     # float32 GELU's Φ is a fitted logistic form (not SciPy's float64 erf): GELU within 6.2e-7
     # of the exact value. (PyTorch's own float32 error depends on the kernel its CPU runs:
-    # ~3.7e-7 with AVX2, ~1.2e-6 with AVX-512; not compared.) Beyond x = 6 GELU is exactly x; below
-    # -6 it decays to -0.0 within 1e-9 of PyTorch's (which reaches 0 sooner).
+    # ~3.7e-7 with AVX2, ~1.2e-6 with AVX-512; not compared.) Beyond x = 6 GELU is exactly x;
+    # below -6 it decays to -0.0 within 1e-9 of PyTorch's (which reaches 0 sooner).
     import math
 
     arr = np.concatenate([np.linspace(-9, 9, 40001), [0.0, -0.0, 1e-30, -1e-30]]).astype(np.float32)
