@@ -114,6 +114,7 @@ CASES = [
     ("chunk_fn", lambda t, x: t.chunk(x, 2), (5, 3)),
     ("unbind", lambda t, x: x.unbind(1), (2, 3)),
     ("unbind_some", lambda t, x: t.unbind(x)[2] * 3, (3, 2)),
+    ("unbind_1d_some", lambda t, x: x.unbind()[1] * x.unbind()[3], (5,)),  # 0-d pieces
     ("tensor_split", lambda t, x: x.tensor_split(3), (7, 2)),
     ("tensor_split_idx", lambda t, x: t.tensor_split(x, [1, 5, 3], 0), (4, 2)),
     ("cat_nc", lambda t, x: t.cat([x.t(), x[:, ::2].t()]), (3, 4)),

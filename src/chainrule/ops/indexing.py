@@ -250,6 +250,7 @@ class Index(Op):
 
     node_name = "IndexBackward0"
     formulas = {"self": "1 at each indexed position (summed over repeats)"}
+    array_backward = True  # (put takes arrays)
 
     def forward(ctx, a, idx):
         pre, post = idx
@@ -419,6 +420,7 @@ def _dim_index(dim, arr):
 class IndexSelect(Op):
     node_name = "IndexSelectBackward0"
     formulas = {"self": "1 at each selected position (summed over repeats)"}
+    array_backward = True  # (put takes arrays)
 
     def forward(ctx, a, dim, idx):
         return xp.take(a, idx, axis=dim)
@@ -479,6 +481,7 @@ def _check_along(name, a, d, idx, src=None):
 class Gather(Op):
     node_name = "GatherBackward0"
     formulas = {"self": "1 at each gathered position (summed over repeats)"}
+    array_backward = True  # (put takes arrays)
 
     def forward(ctx, a, idx):
         return atleast1(a)[idx[1]]
@@ -720,6 +723,7 @@ def masked_fill(input, mask, value):
 class MaskedSelect(Op):
     node_name = "MaskedSelectBackward0"
     formulas = {"self": "1 at the selected positions"}
+    array_backward = True  # (put takes arrays)
 
     def forward(ctx, a, shape, mask):
         return xp.broadcast_to(a, shape)[mask]
@@ -739,6 +743,7 @@ def masked_select(input, mask):
 class Take(Op):
     node_name = "TakeBackward0"
     formulas = {"self": "1 at each taken position (summed over repeats)"}
+    array_backward = True  # (put takes arrays)
 
     def forward(ctx, a, idx):
         return a.reshape(-1)[idx]
@@ -799,6 +804,7 @@ class IndexPad(Op):
     forward is a gather with precomputed indices and the gradient scatter-adds."""
 
     formulas = {"self": "1 per output position copying the element (summed)"}
+    array_backward = True  # (put takes arrays)
 
     def forward(ctx, a, idx):
         return a[idx[1]]

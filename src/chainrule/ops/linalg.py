@@ -70,6 +70,7 @@ class MatMul(Op):
     operands = ("self", "other")
     formulas = {"self": "grad @ otherᵀ", "other": "selfᵀ @ grad"}
     saves = (0, 1)
+    array_backward = True  # (_mm takes arrays too; the rest is reshape and *)
 
     def forward(ctx, a, b, ta=False, tb=False):
         return _mm_arrays(a, b, ta, tb)
@@ -77,7 +78,7 @@ class MatMul(Op):
     def backward(ctx, grad):
         a, b = ctx.saved
         ta, tb = ctx.args if ctx.args else (False, False)
-        na, nb = len(ctx.metas[0][0]) if ctx.metas[0] else a.ndim, b.ndim if isinstance(b, Tensor) else 0
+        na, nb = len(ctx.metas[0][0]) if ctx.metas[0] else a.ndim, b.ndim
         need_a = ctx.edges[0] is not None
         need_b = ctx.edges[1] is not None
         ga = gb = None

@@ -807,6 +807,7 @@ class BasicIndex(Op):
 
     formulas = {"self": "1 at the indexed positions, else 0"}
     is_view = True
+    array_backward = True  # (put takes arrays)
 
     def forward(ctx, a, idx):
         return a[idx]  # idx ends with Ellipsis, so even a full int index gives a 0-d view
@@ -886,8 +887,12 @@ class IndexPutImpl(Op):
 
 
 def put(g, shape, idx, advanced=True, accumulate=True):
-    """zeros(shape) with ``g`` written or added (``accumulate``) at a parsed index."""
-    return apply(IndexPutImpl, (g,), (g._data,), (shape, idx, advanced, accumulate))
+    """zeros(shape) with ``g`` written or added (``accumulate``) at a parsed index: the
+    gradient of every indexing op, so on an array (a rule the engine runs on arrays) it is
+    the array alone."""
+    if isinstance(g, Tensor):
+        return apply(IndexPutImpl, (g,), (g._data,), (shape, idx, advanced, accumulate))
+    return IndexPutImpl.forward(None, g, shape, idx, advanced, accumulate)
 
 
 def index_with(x, idx, advanced):
@@ -957,9 +962,13 @@ def apply_multi(op, input, outs, args=()):
 
 
 def _filled(ctx, grads):
-    """The output gradients, zeros where an output got none."""
+    """The output gradients, zeros where an output got none, and whether they are Tensors
+    (else arrays or NumPy scalars: the engine runs these rules on arrays when it can)."""
     dtype = ctx.metas[0][1]
-    return [g if g is not None else Tensor._make(xp.zeros(s, dtype)) for g, s in zip(grads, ctx.extra)]
+    tensors = any(isinstance(g, Tensor) for g in grads)
+    zeros = Tensor._make if tensors else xp.asarray
+    return [g if g is not None else zeros(xp.zeros(s, dtype)) for g, s in zip(grads, ctx.extra)], \
+        tensors
 
 
 class Split(Op):
@@ -967,9 +976,11 @@ class Split(Op):
     formulas = {"self": "1 (the pieces' gradients concatenated)"}
     is_view = True
     multi_output = True
+    array_backward = True
 
     def backward(ctx, grads):
-        return cat(_filled(ctx, grads), ctx.args[0])
+        parts, tensors = _filled(ctx, grads)
+        return cat(parts, ctx.args[0]) if tensors else xp.concatenate(parts, ctx.args[0])
 
 
 class SplitWithSizes(Split):
@@ -982,8 +993,11 @@ class Unbind(Op):
     is_view = True
     multi_output = True
 
+    array_backward = True
+
     def backward(ctx, grads):
-        return stack(_filled(ctx, grads), ctx.args[0])
+        parts, tensors = _filled(ctx, grads)
+        return stack(parts, ctx.args[0]) if tensors else xp.stack(parts, ctx.args[0])
 
 
 def _pieces(a, d, sizes):
