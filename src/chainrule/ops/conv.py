@@ -20,9 +20,11 @@ is how ``padding='same'`` with an even kernel works; a negative far-side pad cro
 a transposed convolution with output_padding >= stride needs).
 """
 from .._backend import xp
+from .._tensor import Tensor
 from ..autograd.grad_mode import state
 from ..autograd.graph import apply
 from ._core import Op
+from .reductions import Sum
 
 __all__ = []
 
@@ -163,6 +165,7 @@ class Convolution(Op):
         "bias": "sum of grad over batch and space",
     }
     saves = (0, 1)
+    array_backward = True  # (a rule run on arrays takes the same products on arrays)
 
     def forward(ctx, x, w, b, geo, transposed, out_shape):
         if transposed:
@@ -179,6 +182,8 @@ class Convolution(Op):
     def backward(ctx, grad):
         x, w = ctx.saved
         geo, transposed, _ = ctx.args
+        if grad.__class__ is not Tensor:
+            return _conv_grads(x, w, grad, geo, transposed, ctx)
         gx = gw = gb = None
         if ctx.edges[0] is not None:
             shape = ctx.metas[0][0]
@@ -192,6 +197,20 @@ class Convolution(Op):
         if ctx.edges[2] is not None:
             gb = grad.sum(_bias_axes(grad._data.ndim))
         return gx, gw, gb
+
+
+def _conv_grads(x, w, g, geo, transposed, ctx):
+    """Convolution's rule on arrays (a plain backward): the products of the Tensor form."""
+    gx = gw = gb = None
+    if ctx.edges[0] is not None:
+        gx = Convolution.forward(None, g, w, None, geo, not transposed,
+                                 None if transposed else ctx.metas[0][0])
+    if ctx.edges[1] is not None:
+        gw = _conv_weight(g, x, w.shape, geo) if transposed else _conv_weight(
+            x, g, w.shape, geo, ctx.extra)
+    if ctx.edges[2] is not None:
+        gb = Sum.forward(None, g, _bias_axes(g.ndim), False, None)
+    return gx, gw, gb
 
 
 class ConvolutionWeight(Op):
@@ -224,7 +243,5 @@ def convolution(x, w, b, geo, transposed, out_shape):
 
 def weight_grad(x, gy, w_shape, geo, cols=None):
     if not state.enabled:  # plain backward: no graph to record
-        from .._tensor import Tensor
-
         return Tensor._make(_conv_weight(x._data, gy._data, w_shape, geo, cols))
     return apply(ConvolutionWeight, (x, gy), (x._data, gy._data), (w_shape, geo))

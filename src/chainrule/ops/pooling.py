@@ -12,6 +12,7 @@ again: double backward works without any extra rules.
 * adaptive average pooling is ``Ph @ x @ Pw^T`` with two small averaging matrices.
 """
 from .._backend import xp
+from .._tensor import Tensor
 from ..autograd.graph import apply
 from ._core import Op
 from .conv import _as_strided, _to4
@@ -154,6 +155,7 @@ class MaxPool(Op):
     node_name = "MaxPool2DWithIndicesBackward0"
     formulas = {"self": "1 at each window's argmax (indices), else 0"}
     multi_output = True
+    array_backward = True  # (the scatter takes the array, or records on a Tensor)
 
     def forward(ctx, x, k, s, p, d, out, return_indices):
         y, idx = _max_pool(x, k, s, p, d, out, return_indices or ctx is not None)
@@ -165,6 +167,8 @@ class MaxPool(Op):
         a = ctx.args  # (k, s, p, d, ...) for max_pool; adaptive pooling has no fixed windows
         disjoint = len(a) >= 4 and _disjoint(a[0], a[1], a[3])
         args = (ctx.extra, ctx.metas[0][0], disjoint)
+        if grad.__class__ is not Tensor:
+            return MaxPoolScatter.forward(None, grad, *args)
         return apply(MaxPoolScatter, (grad,), (grad._data,), args)
 
 
@@ -239,6 +243,7 @@ class AdaptiveMaxPool(Op):
         return (y, idx) if return_indices else (y,)
 
     backward = MaxPool.backward
+    array_backward = True
 
 
 # ---- average -----------------------------------------------------------------------------
