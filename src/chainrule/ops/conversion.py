@@ -13,6 +13,7 @@ __all__ = [
 class ToCopy(Op):
     node_name = "ToCopyBackward0"
     formulas = {"self": "1 (cast back to the input's dtype)"}
+    array_backward = True
 
     def forward(ctx, a, npd):
         return a.astype(npd)
@@ -24,6 +25,7 @@ class ToCopy(Op):
 class Clone(Op):
     node_name = "CloneBackward0"
     formulas = {"self": "1"}
+    array_backward = True
 
     def forward(ctx, a):
         return a.copy()

@@ -83,10 +83,11 @@ def _kept_shape(shape, axes):
 
 
 def _unreduce(grad, shape, axes, keepdim):
-    """Broadcast a reduced gradient back over the reduced axes (a view, no copy)."""
+    """Broadcast a reduced gradient back over the reduced axes (a view, no copy): a Tensor,
+    or an array (or NumPy scalar) in a rule the engine runs on arrays."""
     if not keepdim and axes:
         grad = grad.reshape(_kept_shape(shape, axes))
-    return grad.expand(shape)
+    return grad.expand(shape) if isinstance(grad, Tensor) else xp.broadcast_to(grad, shape)
 
 
 def _count(shape, axes):
@@ -173,6 +174,7 @@ def sum_leading(a, lead, keepdims=False):
 class Sum(Op):
     node_name = "SumBackward1"
     formulas = {"self": "1"}
+    array_backward = True  # (_unreduce takes arrays)
 
     def forward(ctx, a, axes, keepdim, dtype):
         if dtype is None and axes is not None and a.ndim >= 2:
@@ -250,6 +252,7 @@ def sum_to_size(input, *size):
 class Mean(Op):
     node_name = "MeanBackward1"
     formulas = {"self": "1 / N"}
+    array_backward = True  # (_unreduce takes arrays)
 
     def forward(ctx, a, axes, keepdim):
         if not a.size:  # nan, as PyTorch, without NumPy's "mean of empty slice" warning

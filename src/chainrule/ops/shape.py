@@ -277,6 +277,7 @@ class Permute(Op):
     node_name = "PermuteBackward0"
     formulas = {"self": "1 (axes permuted back)"}
     is_view = True
+    array_backward = True
 
     def forward(ctx, a, dims):
         return a.transpose(dims)
@@ -286,7 +287,7 @@ class Permute(Op):
         inv = [0] * len(dims)
         for i, d in enumerate(dims):
             inv[d] = i
-        return grad.permute(inv)
+        return grad.permute(inv) if isinstance(grad, Tensor) else grad.transpose(inv)
 
 
 class Transpose(Op):
@@ -405,12 +406,15 @@ class Expand(Op):
     node_name = "ExpandBackward0"
     formulas = {"self": "1 (summed over broadcast dims)"}
     is_view = True
+    array_backward = True
 
     def forward(ctx, a, shape):
         return xp.broadcast_to(a, shape)
 
     def backward(ctx, grad):
-        return grad.sum_to_size(ctx.metas[0][0])
+        if isinstance(grad, Tensor):
+            return grad.sum_to_size(ctx.metas[0][0])
+        return grad  # (on arrays the engine sums every gradient back to its operand's shape)
 
 
 def expand(self, *sizes):
