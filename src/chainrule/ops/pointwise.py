@@ -152,10 +152,17 @@ def _const(a):
 
 
 def _where(cond, x, y):
-    """where on a constant boolean array, x/y Tensors or Python scalars (differentiable)."""
-    xa = x._data if isinstance(x, Tensor) else x
-    ya = y._data if isinstance(y, Tensor) else y
-    return apply(Where, (x, y), (xa, ya), (cond,))
+    """where on a constant boolean array, x/y Tensors or Python scalars (differentiable), or
+    arrays and scalars alone (a rule the engine runs on arrays)."""
+    xt, yt = isinstance(x, Tensor), isinstance(y, Tensor)
+    if not (xt or yt):
+        return Where.forward(None, x, y, cond)
+    return apply(Where, (x, y), (x._data if xt else x, y._data if yt else y), (cond,))
+
+
+def _data(x):
+    """A saved operand's array: a Tensor's data, or the array a rule run on arrays gets."""
+    return x._data if isinstance(x, Tensor) else x
 
 
 def _mask(grad, cond):
@@ -360,24 +367,28 @@ class Sin(Op):
     node_name = "SinBackward0"
     formulas = {"self": "cos(self)"}
     saves = (0,)
+    array_backward = True
 
     def forward(ctx, a):
         return xp.sin(a)
 
     def backward(ctx, grad):
-        return grad * ctx.saved[0].cos()
+        x = ctx.saved[0]
+        return grad * (x.cos() if isinstance(x, Tensor) else xp.cos(x))
 
 
 class Cos(Op):
     node_name = "CosBackward0"
     formulas = {"self": "-sin(self)"}
     saves = (0,)
+    array_backward = True
 
     def forward(ctx, a):
         return xp.cos(a)
 
     def backward(ctx, grad):
-        return grad * -ctx.saved[0].sin()
+        x = ctx.saved[0]
+        return grad * -(x.sin() if isinstance(x, Tensor) else xp.sin(x))
 
 
 class Tan(Op):
@@ -566,12 +577,14 @@ class Abs(Op):
     node_name = "AbsBackward0"
     formulas = {"self": "sign(self)"}
     saves = (0,)
+    array_backward = True
 
     def forward(ctx, a):
         return xp.abs(a)
 
     def backward(ctx, grad):
-        return grad * ctx.saved[0].sign()
+        x = ctx.saved[0]
+        return grad * (x.sign() if isinstance(x, Tensor) else Sign.forward(None, x))
 
 
 class Sign(Op):
@@ -649,6 +662,7 @@ class Clamp(Op):
     node_name = "ClampBackward1"
     formulas = {"self": "1 if min ≤ self ≤ max else 0"}
     saves = (0,)
+    array_backward = True
 
     def forward(ctx, a, lo, hi):
         if lo is not None:
@@ -658,7 +672,7 @@ class Clamp(Op):
         return a
 
     def backward(ctx, grad):
-        x = ctx.saved[0]._data
+        x = _data(ctx.saved[0])
         lo, hi = ctx.args
         if lo is None:
             return _mask(grad, x <= hi)
@@ -702,12 +716,13 @@ class Maximum(Op):
     formulas = {"self": "1 if self > other, ½ if equal, else 0",
                 "other": "1 if other > self, ½ if equal, else 0"}
     saves = (0, 1)
+    array_backward = True
 
     def forward(ctx, a, b):
         return xp.maximum(a, b)
 
     def backward(ctx, grad):
-        a, b = ctx.saved[0]._data, ctx.saved[1]._data
+        a, b = _data(ctx.saved[0]), _data(ctx.saved[1])
         return _split(ctx, grad, a, b, a < b, a > b)
 
 
@@ -720,7 +735,7 @@ class Minimum(Maximum):
         return xp.minimum(a, b)
 
     def backward(ctx, grad):
-        a, b = ctx.saved[0]._data, ctx.saved[1]._data
+        a, b = _data(ctx.saved[0]), _data(ctx.saved[1])
         return _split(ctx, grad, a, b, a > b, a < b)
 
 
@@ -748,6 +763,7 @@ class Where(Op):
     node_name = "WhereBackward0"
     operands = ("self", "other")
     formulas = {"self": "1 where condition else 0", "other": "0 where condition else 1"}
+    array_backward = True
 
     def forward(ctx, x, y, cond):
         if y.__class__ is float and y == 0.0 and x.__class__ is xp.ndarray and x.size > 256 \
@@ -904,6 +920,7 @@ class Hardtanh(Op):
     node_name = "HardtanhBackward0"
     formulas = {"self": "1 if min_val < self < max_val else 0"}
     saves_output = True  # min < result < max exactly where min < self < max
+    array_backward = True
 
     def forward(ctx, a, lo, hi):
         return xp.minimum(xp.maximum(a, lo), hi)
@@ -918,12 +935,13 @@ class LeakyRelu(Op):
     node_name = "LeakyReluBackward0"
     formulas = {"self": "1 if self > 0 else negative_slope"}
     saves = (0,)
+    array_backward = True
 
     def forward(ctx, a, slope):
         return xp.where(a > 0, a, a * slope)
 
     def backward(ctx, grad):
-        return _where(ctx.saved[0]._data > 0, grad, grad * ctx.args[0])
+        return _where(_data(ctx.saved[0]) > 0, grad, grad * ctx.args[0])
 
 
 _NEG_SLOPE_MSG = (
@@ -957,6 +975,7 @@ class Elu(Op):
     node_name = "EluBackward0"
     formulas = {"self": "scale if self > 0 else alpha·scale·input_scale·exp(input_scale·self)"}
     saves = (0,)
+    array_backward = True
 
     def forward(ctx, a, alpha, scale, iscale):
         neg = xp.expm1(xp.minimum(a, 0) * iscale) * (alpha * scale)
@@ -966,8 +985,12 @@ class Elu(Op):
         x = ctx.saved[0]
         alpha, scale, iscale = ctx.args
         # clamp keeps exp finite on the unused side, so no inf·0 in higher derivatives
-        neg = grad * ((x.clamp(max=0) * iscale).exp() * (alpha * scale * iscale))
-        return _where(x._data > 0, grad * scale, neg)
+        if isinstance(x, Tensor):
+            e = (x.clamp(max=0) * iscale).exp()
+        else:
+            e = xp.exp(xp.minimum(x, 0) * iscale)
+        neg = grad * (e * (alpha * scale * iscale))
+        return _where(_data(x) > 0, grad * scale, neg)
 
 
 class EluInplace(Elu):
@@ -1059,13 +1082,14 @@ class Silu(Op):
     node_name = "SiluBackward0"
     formulas = {"self": "sigmoid(self) · (1 + self · (1 − sigmoid(self)))"}
     saves = (0,)
+    array_backward = True
 
     def forward(ctx, a):
         return a * _sigmoid_array(a)
 
     def backward(ctx, grad):
         x = ctx.saved[0]
-        s = x.sigmoid()
+        s = x.sigmoid() if isinstance(x, Tensor) else _sigmoid_array(x)
         return grad * (s * (x * (1 - s) + 1))
 
 
@@ -1089,6 +1113,7 @@ class Softplus(Op):
     node_name = "SoftplusBackward0"
     formulas = {"self": "sigmoid(beta · self) (1 past threshold)"}
     saves = (0,)
+    array_backward = True
 
     def forward(ctx, a, beta, threshold):
         bx = a * beta if beta != 1 else a
@@ -1101,7 +1126,8 @@ class Softplus(Op):
         x = ctx.saved[0]
         beta, threshold = ctx.args
         bx = x * beta if beta != 1 else x
-        return _where(bx._data > threshold, grad, grad * bx.sigmoid())
+        s = bx.sigmoid() if isinstance(bx, Tensor) else _sigmoid_array(bx)
+        return _where(_data(bx) > threshold, grad, grad * s)
 
 
 class LogSigmoid(Op):
