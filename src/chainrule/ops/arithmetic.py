@@ -230,6 +230,7 @@ class PowScalar(Op):
     node_name = "PowBackward0"
     formulas = {"self": "exponent · self^(exponent − 1)"}
     saves = (0,)
+    array_backward = True
 
     def forward(ctx, a, exponent):
         if exponent == 2:
@@ -243,7 +244,9 @@ class PowScalar(Op):
             return grad * 0
         if e == 2:
             return grad * (a * 2.0)
-        return grad * (a ** (e - 1) * e)
+        # (on arrays through this forward, not NumPy's **: that takes sqrt for 0.5, other bits)
+        p = a ** (e - 1) if isinstance(a, Tensor) else PowScalar.forward(None, a, e - 1)
+        return grad * (p * e)
 
 
 class PowTensor(Op):

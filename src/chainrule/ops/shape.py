@@ -1095,6 +1095,7 @@ class Cat(Op):
     node_name = "CatBackward0"
     operands = ("tensors",)
     formulas = {"tensors": "1 (the matching slice of the gradient)"}
+    array_backward = True
 
     def forward(ctx, *arrays):
         *arrays, dim, sizes = arrays
@@ -1106,11 +1107,16 @@ class Cat(Op):
         dim, sizes = ctx.args
         if sizes is None:
             sizes = ctx.extra
-        pieces = iter(split(grad, [s for s in sizes if s is not None], dim))
-        empty = grad._data.dtype
-        return tuple(
-            next(pieces) if s is not None else Tensor._make(xp.zeros((0,), empty)) for s in sizes
-        )
+        kept = [s for s in sizes if s is not None]
+        if isinstance(grad, Tensor):
+            pieces, empty = iter(split(grad, kept, dim)), Tensor._make(xp.zeros((0,), grad._data.dtype))
+        else:  # a rule run on arrays: views of the gradient
+            bounds, at = [], 0
+            for s in kept[:-1]:
+                at += s
+                bounds.append(at)
+            pieces, empty = iter(xp.split(grad, bounds, axis=dim)), xp.zeros((0,), grad.dtype)
+        return tuple(next(pieces) if s is not None else empty for s in sizes)
 
 
 def _tensor_list(tensors, name):
@@ -1196,6 +1202,7 @@ class Stack(Op):
     node_name = "StackBackward0"
     operands = ("tensors",)
     formulas = {"tensors": "1 (the matching slice of the gradient)"}
+    array_backward = True
 
     def forward(ctx, *arrays):
         *arrays, dim = arrays
@@ -1208,7 +1215,9 @@ class Stack(Op):
         return out
 
     def backward(ctx, grad):
-        return grad.unbind(ctx.args[0])
+        if isinstance(grad, Tensor):
+            return grad.unbind(ctx.args[0])
+        return tuple(xp.moveaxis(grad, ctx.args[0], 0))  # (views; 0-d pieces: NumPy scalars)
 
 
 def stack(tensors, dim=0, *, out=None):
