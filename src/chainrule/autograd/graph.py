@@ -233,6 +233,14 @@ def call(op, a, b, args=()):
     return op.forward(None, a, b)
 
 
+def call1(op, a, args=()):
+    """``op(a)`` inside a backward rule, as ``call`` for an op of one operand (an adjoint: a
+    pooling's spread, an embedding's scatter)."""
+    if a.__class__ is Tensor or isinstance(a, Tensor):
+        return apply(op, (a,), (a._data,), args)
+    return op.forward(None, a, *args)
+
+
 def _mark_view(result, base, op=None, args=None):
     # A view shares its base's storage, so it shares its version counter too: an in-place
     # change through either one invalidates values saved from the other. It also remembers

@@ -8,7 +8,7 @@ import math
 
 from .._backend import xp
 from .._tensor import Tensor
-from ..autograd.graph import apply
+from ..autograd.graph import apply, call1
 from ..ops import attention as _attention
 from ..ops import conv as _conv
 from ..ops import normalization as _norm
@@ -633,10 +633,7 @@ class Embedding(Op):
 
     def backward(ctx, grad):
         idx, pad = ctx.args
-        num = ctx.metas[0][0][0]
-        if grad.__class__ is not Tensor:
-            return EmbeddingDense.forward(None, grad, idx, pad, num)
-        return apply(EmbeddingDense, (grad,), (grad._data,), (idx, pad, num))
+        return call1(EmbeddingDense, grad, (idx, pad, ctx.metas[0][0][0]))
 
 
 class EmbeddingDense(Op):

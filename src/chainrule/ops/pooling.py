@@ -12,8 +12,7 @@ again: double backward works without any extra rules.
 * adaptive average pooling is ``Ph @ x @ Pw^T`` with two small averaging matrices.
 """
 from .._backend import xp
-from .._tensor import Tensor
-from ..autograd.graph import apply
+from ..autograd.graph import apply, call1
 from ._core import Op
 from .conv import _as_strided, _to4
 
@@ -166,32 +165,31 @@ class MaxPool(Op):
     def backward(ctx, grad):
         a = ctx.args  # (k, s, p, d, ...) for max_pool; adaptive pooling has no fixed windows
         disjoint = len(a) >= 4 and _disjoint(a[0], a[1], a[3])
-        args = (ctx.extra, ctx.metas[0][0], disjoint)
-        if grad.__class__ is not Tensor:
-            return MaxPoolScatter.forward(None, grad, *args)
-        return apply(MaxPoolScatter, (grad,), (grad._data,), args)
+        return call1(MaxPoolScatter, grad, (ctx.extra, ctx.metas[0][0], disjoint))
 
 
 class MaxPoolScatter(Op):
     node_name = "MaxPool2DWithIndicesBackwardBackward0"
     formulas = {"grad_output": "1 at indices (gather)"}
+    array_backward = True
 
     def forward(ctx, g, idx, in_shape, disjoint=False):
         return _scatter(g, idx, in_shape, disjoint)
 
     def backward(ctx, grad):
-        return apply(MaxPoolGather, (grad,), (grad._data,), ctx.args[:2])
+        return call1(MaxPoolGather, grad, ctx.args[:2])
 
 
 class MaxPoolGather(Op):
     node_name = "MaxPoolGatherBackward0"
     formulas = {"self": "scatter-add at indices"}
+    array_backward = True
 
     def forward(ctx, u, idx, in_shape):
         return _gather(u, idx)
 
     def backward(ctx, grad):
-        return apply(MaxPoolScatter, (grad,), (grad._data,), ctx.args)
+        return call1(MaxPoolScatter, grad, ctx.args)
 
 
 def max_pool(x, k, s, p, d, out, return_indices=False):
@@ -267,6 +265,7 @@ class AvgPool(Op):
 
     node_name = "AvgPool2DBackward0"
     formulas = {"self": "1 / divisor over each window"}
+    array_backward = True
 
     def forward(ctx, x, k, s, p, out, div):
         x4 = _to4(x)
@@ -281,12 +280,13 @@ class AvgPool(Op):
         return y.reshape(x.shape[:2] + y.shape[-1:]) if x.ndim == 3 else y
 
     def backward(ctx, grad):
-        return apply(AvgPoolAdjoint, (grad,), (grad._data,), ctx.args + (ctx.metas[0][0],))
+        return call1(AvgPoolAdjoint, grad, ctx.args + (ctx.metas[0][0],))
 
 
 class AvgPoolAdjoint(Op):
     node_name = "AvgPool2DBackwardBackward0"
     formulas = {"grad_output": "avg_pool(ggI)"}
+    array_backward = True
 
     def forward(ctx, g, k, s, p, out, div, in_shape):
         g4 = _to4(g) / div
@@ -296,7 +296,7 @@ class AvgPoolAdjoint(Op):
         return xp.ascontiguousarray(gx).reshape(in_shape)
 
     def backward(ctx, grad):
-        return apply(AvgPool, (grad,), (grad._data,), ctx.args[:-1])
+        return call1(AvgPool, grad, ctx.args[:-1])
 
 
 # ---- adaptive average ----------------------------------------------------------------------
@@ -315,20 +315,21 @@ class AdaptiveAvgPool(Op):
 
     node_name = "AdaptiveAvgPool2DBackward0"
     formulas = {"self": "Ph^T grad Pw (averaging matrices)"}
+    array_backward = True
 
     def forward(ctx, x, ph, pw):
         y = xp.matmul(x, pw.T)
         return y if ph is None else xp.matmul(ph, y)  # ph is None for 1-d pooling
 
     def backward(ctx, grad):
-        return apply(AdaptiveAvgPoolAdjoint, (grad,), (grad._data,), _transposed(ctx.args))
+        return call1(AdaptiveAvgPoolAdjoint, grad, _transposed(ctx.args))
 
 
 class AdaptiveAvgPoolAdjoint(AdaptiveAvgPool):
     node_name = "AdaptiveAvgPool2DBackwardBackward0"
 
     def backward(ctx, grad):
-        return apply(AdaptiveAvgPool, (grad,), (grad._data,), _transposed(ctx.args))
+        return call1(AdaptiveAvgPool, grad, _transposed(ctx.args))
 
 
 def _transposed(mats):
