@@ -66,6 +66,16 @@ def _const(a):
     return Tensor._make(a)
 
 
+def _array(x):
+    """A Tensor's array, or the array (or number) itself in a rule run on arrays."""
+    return x._data if isinstance(x, Tensor) else x
+
+
+def _like(ref, a):
+    """The constant ``a`` in ``ref``'s form: a Tensor beside a Tensor, else the array."""
+    return Tensor._make(a) if isinstance(ref, Tensor) else a
+
+
 def _check_weight_no_grad(w, fname):
     if isinstance(w, Tensor) and w._requires_grad and state.enabled:
         raise RuntimeError(
@@ -401,6 +411,7 @@ class NllLoss(Op):
     node_name = "NllLossBackward0"
     operands = ("self", "target")
     formulas = {"self": "−weight[target]·onehot(target)"}
+    array_backward = True
 
     def forward(ctx, x, t, q, denom, reduction):
         return _reduce(-q.dot(x), reduction, denom)
@@ -408,8 +419,8 @@ class NllLoss(Op):
     def backward(ctx, grad):
         q, denom, reduction = ctx.args
         if reduction == "none":
-            grad = grad.reshape(_keep(grad._data, q.cd).shape)
-        return _upstream(grad, reduction, denom) * _const(-q.dense()), None
+            grad = grad.reshape(_keep(_array(grad), q.cd).shape)
+        return _upstream(grad, reduction, denom) * _like(grad, -q.dense()), None
 
 
 def _weight_array(weight, x):
@@ -478,15 +489,16 @@ class _Elementwise(Op):
 
     operands = ("self", "target")
     saves = (0, 1)
+    array_backward = True  # (dloss takes arrays too)
 
     def backward(ctx, grad):
         a, b = ctx.saved
         reduction, param = ctx.args
         if state.enabled:
             d = a - b
-        else:
-            d = _const(a._data - (b._data if isinstance(b, Tensor) else b))
-        n = d._data.size
+        else:  # plain: the difference as a constant (an array when the rule runs on arrays)
+            d = _like(grad, _array(a) - _array(b))
+        n = _array(d).size
         g = _upstream(grad, reduction, n) * ctx.op.dloss(d, param)
         return (g if ctx.edges[0] is not None else None,
                 -g if ctx.edges[1] is not None else None)
@@ -517,11 +529,11 @@ class SmoothL1Loss(_Elementwise):
     @staticmethod
     def dloss(d, beta):
         # The masks are piecewise constant, so treating them as constants is exact.
-        da = d._data
+        da = _array(d)
         inner = xp.abs(da) < beta
-        out = _const(xp.sign(da) * ~inner)
+        out = _like(d, xp.sign(da) * ~inner)
         if inner.any():
-            out = out + d * _const(inner / da.dtype.type(beta))
+            out = out + d * _like(d, inner / da.dtype.type(beta))
         return out
 
 
@@ -536,9 +548,9 @@ class HuberLoss(_Elementwise):
 
     @staticmethod
     def dloss(d, delta):
-        da = d._data
+        da = _array(d)
         inner = xp.abs(da) < delta
-        return d * _const(inner.astype(da.dtype)) + _const(delta * xp.sign(da) * ~inner)
+        return d * _like(d, inner.astype(da.dtype)) + _like(d, delta * xp.sign(da) * ~inner)
 
 
 def _elementwise(op, input, target, reduction, param):
