@@ -233,6 +233,18 @@ def call(op, a, b, args=()):
     return op.forward(None, a, b)
 
 
+def array_of(x):
+    """A Tensor's array, or the value itself (an array or a number) in a rule the engine
+    runs on arrays."""
+    return x._data if isinstance(x, Tensor) else x
+
+
+def like(ref, a):
+    """The array ``a`` in ``ref``'s form: a constant Tensor beside a Tensor, else itself
+    (a rule written once for Tensors and arrays)."""
+    return Tensor._make(a) if isinstance(ref, Tensor) else a
+
+
 def call1(op, a, args=()):
     """``op(a)`` inside a backward rule, as ``call`` for an op of one operand (an adjoint: a
     pooling's spread, an embedding's scatter)."""

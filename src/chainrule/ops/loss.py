@@ -16,6 +16,7 @@ from .. import _dtype
 from .._backend import xp
 from .._tensor import Size, Tensor
 from ..autograd.grad_mode import state
+from ..autograd.graph import array_of, like
 from ._core import Op, apply, constant_array
 from .reductions import max_last, sum_last
 
@@ -64,16 +65,6 @@ def _upstream(grad, reduction, n):
 
 def _const(a):
     return Tensor._make(a)
-
-
-def _array(x):
-    """A Tensor's array, or the array (or number) itself in a rule run on arrays."""
-    return x._data if isinstance(x, Tensor) else x
-
-
-def _like(ref, a):
-    """The constant ``a`` in ``ref``'s form: a Tensor beside a Tensor, else the array."""
-    return Tensor._make(a) if isinstance(ref, Tensor) else a
 
 
 def _check_weight_no_grad(w, fname):
@@ -419,8 +410,8 @@ class NllLoss(Op):
     def backward(ctx, grad):
         q, denom, reduction = ctx.args
         if reduction == "none":
-            grad = grad.reshape(_keep(_array(grad), q.cd).shape)
-        return _upstream(grad, reduction, denom) * _like(grad, -q.dense()), None
+            grad = grad.reshape(_keep(array_of(grad), q.cd).shape)
+        return _upstream(grad, reduction, denom) * like(grad, -q.dense()), None
 
 
 def _weight_array(weight, x):
@@ -497,8 +488,8 @@ class _Elementwise(Op):
         if state.enabled:
             d = a - b
         else:  # plain: the difference as a constant (an array when the rule runs on arrays)
-            d = _like(grad, _array(a) - _array(b))
-        n = _array(d).size
+            d = like(grad, array_of(a) - array_of(b))
+        n = array_of(d).size
         g = _upstream(grad, reduction, n) * ctx.op.dloss(d, param)
         return (g if ctx.edges[0] is not None else None,
                 -g if ctx.edges[1] is not None else None)
@@ -529,11 +520,11 @@ class SmoothL1Loss(_Elementwise):
     @staticmethod
     def dloss(d, beta):
         # The masks are piecewise constant, so treating them as constants is exact.
-        da = _array(d)
+        da = array_of(d)
         inner = xp.abs(da) < beta
-        out = _like(d, xp.sign(da) * ~inner)
+        out = like(d, xp.sign(da) * ~inner)
         if inner.any():
-            out = out + d * _like(d, inner / da.dtype.type(beta))
+            out = out + d * like(d, inner / da.dtype.type(beta))
         return out
 
 
@@ -548,9 +539,9 @@ class HuberLoss(_Elementwise):
 
     @staticmethod
     def dloss(d, delta):
-        da = _array(d)
+        da = array_of(d)
         inner = xp.abs(da) < delta
-        return d * _like(d, inner.astype(da.dtype)) + _like(d, delta * xp.sign(da) * ~inner)
+        return d * like(d, inner.astype(da.dtype)) + like(d, delta * xp.sign(da) * ~inner)
 
 
 def _elementwise(op, input, target, reduction, param):

@@ -24,7 +24,7 @@ from .. import _dtype
 from .._backend import xp
 from .._tensor import Tensor
 from ..autograd.grad_mode import state as _grad
-from ..autograd.graph import apply, call, pointwise_recorder, record_pointwise
+from ..autograd.graph import apply, array_of, call, pointwise_recorder, record_pointwise
 from ._core import Op, broadcast_error, constant_array, inplace, method, python_scalar, unary
 from .arithmetic import inplace_op
 from .arithmetic import pow as _pow
@@ -158,11 +158,6 @@ def _where(cond, x, y):
     if not (xt or yt):
         return Where.forward(None, x, y, cond)
     return apply(Where, (x, y), (x._data if xt else x, y._data if yt else y), (cond,))
-
-
-def _data(x):
-    """A saved operand's array: a Tensor's data, or the array a rule run on arrays gets."""
-    return x._data if isinstance(x, Tensor) else x
 
 
 def _mask(grad, cond):
@@ -672,7 +667,7 @@ class Clamp(Op):
         return a
 
     def backward(ctx, grad):
-        x = _data(ctx.saved[0])
+        x = array_of(ctx.saved[0])
         lo, hi = ctx.args
         if lo is None:
             return _mask(grad, x <= hi)
@@ -722,7 +717,7 @@ class Maximum(Op):
         return xp.maximum(a, b)
 
     def backward(ctx, grad):
-        a, b = _data(ctx.saved[0]), _data(ctx.saved[1])
+        a, b = array_of(ctx.saved[0]), array_of(ctx.saved[1])
         return _split(ctx, grad, a, b, a < b, a > b)
 
 
@@ -735,7 +730,7 @@ class Minimum(Maximum):
         return xp.minimum(a, b)
 
     def backward(ctx, grad):
-        a, b = _data(ctx.saved[0]), _data(ctx.saved[1])
+        a, b = array_of(ctx.saved[0]), array_of(ctx.saved[1])
         return _split(ctx, grad, a, b, a > b, a < b)
 
 
@@ -941,7 +936,7 @@ class LeakyRelu(Op):
         return xp.where(a > 0, a, a * slope)
 
     def backward(ctx, grad):
-        return _where(_data(ctx.saved[0]) > 0, grad, grad * ctx.args[0])
+        return _where(array_of(ctx.saved[0]) > 0, grad, grad * ctx.args[0])
 
 
 _NEG_SLOPE_MSG = (
@@ -990,7 +985,7 @@ class Elu(Op):
         else:
             e = xp.exp(xp.minimum(x, 0) * iscale)
         neg = grad * (e * (alpha * scale * iscale))
-        return _where(_data(x) > 0, grad * scale, neg)
+        return _where(array_of(x) > 0, grad * scale, neg)
 
 
 class EluInplace(Elu):
@@ -1127,7 +1122,7 @@ class Softplus(Op):
         beta, threshold = ctx.args
         bx = x * beta if beta != 1 else x
         s = bx.sigmoid() if isinstance(bx, Tensor) else _sigmoid_array(bx)
-        return _where(_data(bx) > threshold, grad, grad * s)
+        return _where(array_of(bx) > threshold, grad, grad * s)
 
 
 class LogSigmoid(Op):

@@ -10,7 +10,7 @@ from .. import _dtype
 from .._backend import xp
 from .._tensor import Tensor
 from ..autograd.grad_mode import state as _grad_state
-from ..autograd.graph import apply
+from ..autograd.graph import apply, array_of, like
 from ._core import Op, method, wrap_dim
 from .reductions import max_last, sum_last
 
@@ -26,16 +26,6 @@ def _sum(a, axis):
 def _max(a, axis):
     """keepdims max over ``axis`` (see reductions.max_last for the usual last axis)."""
     return max_last(a) if axis == a.ndim - 1 else a.max(axis, keepdims=True)
-
-
-def _array(g):
-    """The gradient's array: the engine passes arrays to a rule it runs on arrays, Tensors
-    to one it runs on Tensors (create_graph, or a backward the explainer watches)."""
-    return g._data if isinstance(g, Tensor) else g
-
-
-def _like(g, out):
-    return Tensor._make(out) if isinstance(g, Tensor) else out
 
 
 class Softmax(Op):
@@ -59,11 +49,11 @@ class Softmax(Op):
         if axis is None:
             return grad * 0
         if not _grad_state.enabled:  # plain backward: the same rule on arrays, one buffer
-            g, yd = _array(grad), ctx.out
+            g, yd = array_of(grad), ctx.out
             out = g * yd
             xp.subtract(g, _sum(out, axis), out=out)
             out *= yd
-            return _like(grad, out)
+            return like(grad, out)
         y = ctx.output
         return y * (grad - (grad * y).sum(axis, True))
 
@@ -88,11 +78,11 @@ class LogSoftmax(Op):
         if axis is None:
             return grad * 0
         if not _grad_state.enabled:
-            g = _array(grad)
+            g = array_of(grad)
             out = xp.exp(ctx.out)
             out *= _sum(g, axis)
             xp.subtract(g, out, out=out)
-            return _like(grad, out)
+            return like(grad, out)
         return grad - ctx.output.exp() * grad.sum(axis, True)
 
 
