@@ -13,7 +13,7 @@ from ... import ops
 from ..._backend import xp
 from ..._tensor import Tensor
 from ...autograd.grad_mode import state
-from ...autograd.graph import apply
+from ...autograd.graph import apply, array_of, like
 from ...ops._core import Op
 from .. import _functional_layers as F
 from ._layer_utils import empty_param
@@ -52,6 +52,7 @@ class LSTMCellFused(Op):
         "cx": "f · grad(c')",
     }
     saves = (0, 1)
+    array_backward = True  # (the plain rule is array code either way)
 
     def forward(ctx, gates, c):
         i, f, g, o = _split(gates, 4)
@@ -68,11 +69,11 @@ class LSTMCellFused(Op):
         if state.enabled:
             return _lstm_backward_graph(gates, c, grad)
         i, f, g, o, tc = ctx.extra
-        gh, gc = _split(grad._data, 2)
+        gh, gc = _split(array_of(grad), 2)
         gc = gc + gh * o * (1.0 - tc * tc)
-        dg = xp.concatenate((gc * g * i * (1.0 - i), gc * c._data * f * (1.0 - f),
+        dg = xp.concatenate((gc * g * i * (1.0 - i), gc * array_of(c) * f * (1.0 - f),
                              gc * i * (1.0 - g * g), gh * tc * o * (1.0 - o)), axis=1)
-        return Tensor._make(dg), Tensor._make(gc * f)
+        return like(grad, dg), like(grad, gc * f)
 
 
 def _lstm_backward_graph(gates, c, grad):
@@ -198,6 +199,7 @@ class GRUCellFused(Op):
         "hx": "z · grad",
     }
     saves = (0, 1, 2)
+    array_backward = True  # (the plain rule is array code either way)
 
     def forward(ctx, gi, gh, h):
         i_r, i_z, i_n = _split(gi, 3)
@@ -214,13 +216,13 @@ class GRUCellFused(Op):
         if state.enabled:
             return _gru_backward_graph(ctx, grad)
         r, z, n = ctx.extra
-        g = grad._data
-        h_n = _split(gh._data, 3)[2]
-        dz = g * (h._data - n) * z * (1.0 - z)
+        g = array_of(grad)
+        h_n = _split(array_of(gh), 3)[2]
+        dz = g * (array_of(h) - n) * z * (1.0 - z)
         dn = g * (1.0 - z) * (1.0 - n * n)
         dr = dn * h_n * r * (1.0 - r)
-        return (Tensor._make(xp.concatenate((dr, dz, dn), axis=1)),
-                Tensor._make(xp.concatenate((dr, dz, dn * r), axis=1)), Tensor._make(g * z))
+        return (like(grad, xp.concatenate((dr, dz, dn), axis=1)),
+                like(grad, xp.concatenate((dr, dz, dn * r), axis=1)), like(grad, g * z))
 
 
 def _gru_backward_graph(ctx, grad):
