@@ -44,6 +44,19 @@ def _set_grads(cs, ts, k):
         t.grad = torch.tensor(g)
 
 
+def _optimizers(name, cs, ts, kw):
+    """The same optimizer over chainrule's and PyTorch's parameters."""
+    return getattr(chainrule.optim, name)(cs, **kw), getattr(torch.optim, name)(ts, **kw)
+
+
+def _step_both(copt, topt, cs, ts, steps):
+    """Step k's gradients set on both sides, then both optimizers stepped, for k in steps."""
+    for k in steps:
+        _set_grads(cs, ts, k)
+        copt.step()
+        topt.step()
+
+
 def _compare(cs, ts, what):
     for i, (c, t) in enumerate(zip(cs, ts)):
         np.testing.assert_allclose(
@@ -90,13 +103,10 @@ CASES = [
 @pytest.mark.parametrize("name,kw", CASES, ids=[f"{n}-{i}" for i, (n, _) in enumerate(CASES)])
 def test_trajectory_and_state_dict_round_trip(name, kw):
     cs, ts = _pair(_init())
-    copt = getattr(chainrule.optim, name)(cs, **kw)
-    topt = getattr(torch.optim, name)(ts, **kw)
+    copt, topt = _optimizers(name, cs, ts, kw)
     _compare_state(copt.state_dict(), topt.state_dict())
     for k in range(STEPS):
-        _set_grads(cs, ts, k)
-        copt.step()
-        topt.step()
+        _step_both(copt, topt, cs, ts, [k])
         _compare(cs, ts, f"step {k}")
         if k == STEPS // 2:
             _compare_state(copt.state_dict(), topt.state_dict())
@@ -232,12 +242,8 @@ def test_any_shape_five_steps(shape, seed, name):
     a = np.random.default_rng(seed).standard_normal(shape).astype(np.float32)
     cs, ts = _pair([a])
     kw = {"lr": 0.05, "momentum": 0.5} if name == "SGD" else {"lr": 0.05}
-    copt = getattr(chainrule.optim, name)(cs, **kw)
-    topt = getattr(torch.optim, name)(ts, **kw)
-    for k in range(5):
-        _set_grads(cs, ts, k)
-        copt.step()
-        topt.step()
+    copt, topt = _optimizers(name, cs, ts, kw)
+    _step_both(copt, topt, cs, ts, range(5))
     _compare(cs, ts, "after 5 steps")
     _compare_state(copt.state_dict(), topt.state_dict())
 
@@ -351,17 +357,10 @@ def test_deepcopied_optimizer_steps_like_the_original(name):
 
     kw = {"lr": 0.05, "momentum": 0.9} if name == "SGD" else {"lr": 0.05}
     cs, ts = _pair(_init()[:2])
-    copt = getattr(chainrule.optim, name)(cs, **kw)
-    topt = getattr(torch.optim, name)(ts, **kw)
-    for k in range(3):
-        _set_grads(cs, ts, k)
-        copt.step()
-        topt.step()
+    copt, topt = _optimizers(name, cs, ts, kw)
+    _step_both(copt, topt, cs, ts, range(3))
     (cs2, copt2), (ts2, topt2) = copy.deepcopy((cs, copt)), copy.deepcopy((ts, topt))
-    for k in range(3, 6):
-        _set_grads(cs2, ts2, k)
-        copt2.step()
-        topt2.step()
+    _step_both(copt2, topt2, cs2, ts2, range(3, 6))
     _compare(cs2, ts2, "after the copy")
     _compare(cs, ts, "the original, untouched")
     _compare_state(copt2.state_dict(), topt2.state_dict())
