@@ -603,6 +603,7 @@ class BinaryCrossEntropy(Op):
     formulas = {"self": "w·(self − target) / max(self·(1 − self), 1e-12)",
                 "target": "w·(log(1 − self) − log(self))"}
     saves = (0, 1)
+    array_backward = True
 
     def forward(ctx, x, t, w, reduction):
         with xp.errstate(divide="ignore"):
@@ -618,22 +619,23 @@ class BinaryCrossEntropy(Op):
     def backward(ctx, grad):
         x, t = ctx.saved
         w, reduction = ctx.args
-        G = _upstream(grad, reduction, x._data.size)
+        G = _upstream(grad, reduction, array_of(x).size)
         if w is not None:
-            G = G * _const(w)
+            G = G * like(grad, w)
         gx = gt = None
         if ctx.edges[0] is not None:
             if state.enabled:
                 gx = G * (x - t) / ((1 - x) * x).clamp(min=1e-12)
             else:
-                xa = x._data
-                gx = G * _const((xa - t._data) / xp.maximum((1 - xa) * xa, xa.dtype.type(1e-12)))
+                xa = array_of(x)
+                gx = G * like(grad, (xa - array_of(t)) / xp.maximum((1 - xa) * xa,
+                                                                     xa.dtype.type(1e-12)))
         if ctx.edges[1] is not None:
             if state.enabled:
                 gt = G * ((-x).log1p().clamp(min=-100) - x.log().clamp(min=-100))
             else:
                 lx, l1x = ctx.extra
-                gt = G * _const(l1x - lx)
+                gt = G * like(grad, l1x - lx)
         return gx, gt
 
 
@@ -662,6 +664,7 @@ class BinaryCrossEntropyWithLogits(Op):
     formulas = {"self": "w·((1 − t) − (1 + (pw − 1)·t)·σ(−self))",
                 "target": "w·(−self + (pw − 1)·softplus(−self))"}
     saves = (0, 1)
+    array_backward = True
 
     def forward(ctx, x, t, w, pw, reduction):
         sp = xp.maximum(-x, 0) + xp.log1p(xp.exp(-xp.abs(x)))  # softplus(-x)
@@ -676,10 +679,10 @@ class BinaryCrossEntropyWithLogits(Op):
     def backward(ctx, grad):
         x, t = ctx.saved
         w, pw, reduction = ctx.args
-        G = _upstream(grad, reduction, x._data.size)
+        G = _upstream(grad, reduction, array_of(x).size)
         if w is not None:
-            G = G * _const(w)
-        pwt = None if pw is None else _const(pw)
+            G = G * like(grad, w)
+        pwt = None if pw is None else like(grad, pw)
         gx = gt = None
         if state.enabled:
             from . import pointwise
@@ -687,8 +690,8 @@ class BinaryCrossEntropyWithLogits(Op):
             sp = pointwise.softplus(-x)
             sig_neg = (-x).sigmoid()
         else:
-            sp = _const(ctx.extra)
-            sig_neg = _const(_sigmoid(-x._data))
+            sp = like(grad, ctx.extra)
+            sig_neg = like(grad, _sigmoid(-array_of(x)))
         if ctx.edges[0] is not None:
             lw = 1 if pwt is None else 1 + (pwt - 1) * t
             gx = G * ((1 - t) - sig_neg * lw)
