@@ -11,7 +11,7 @@ import warnings
 from .. import _dtype
 from .._backend import xp
 from .._tensor import Tensor
-from ..autograd.graph import apply
+from ..autograd.graph import apply, array_of, like
 from ._core import Op, constant_array, method, wrap_dim
 
 __all__ = [
@@ -596,6 +596,7 @@ class Var(Op):
     node_name = "VarBackward0"
     formulas = {"self": "2 (self − mean) / (N − correction)"}
     saves = (0,)
+    array_backward = True
 
     def forward(ctx, a, axes, correction, keepdim):
         return xp.var(a, axis=axes, ddof=correction, keepdims=keepdim)
@@ -605,7 +606,7 @@ class Var(Op):
         (x,) = ctx.saved
         shape = ctx.metas[0][0]
         scale = 2.0 / (_count(shape, axes) - correction)
-        return _unreduce(grad, shape, axes, keepdim) * (x - mean(x, axes, True)) * scale
+        return _unreduce(grad, shape, axes, keepdim) * (x - _mean_keep(x, axes)) * scale
 
 
 class Std(Op):
@@ -613,6 +614,7 @@ class Std(Op):
     formulas = {"self": "(self − mean) / ((N − correction) · std)"}
     saves = (0,)
     saves_output = True
+    array_backward = True
 
     def forward(ctx, a, axes, correction, keepdim):
         return xp.std(a, axis=axes, ddof=correction, keepdims=keepdim)
@@ -622,13 +624,19 @@ class Std(Op):
         (x,) = ctx.saved
         shape = ctx.metas[0][0]
         std_ = ctx.output
-        zero = std_._data == 0
+        sd = array_of(std_)
+        zero = sd == 0
         if zero.any():  # PyTorch's convention: no gradient where std is 0
-            grad = grad * _const(~zero) / (std_ + _const(zero.astype(std_._data.dtype)))
+            grad = grad * like(grad, ~zero) / (std_ + like(grad, zero.astype(sd.dtype)))
         else:
             grad = grad / std_
         scale = 1.0 / (_count(shape, axes) - correction)
-        return _unreduce(grad, shape, axes, keepdim) * (x - mean(x, axes, True)) * scale
+        return _unreduce(grad, shape, axes, keepdim) * (x - _mean_keep(x, axes)) * scale
+
+
+def _mean_keep(x, axes):
+    """x's mean over ``axes``, kept: recorded for a Tensor, the same forward on an array."""
+    return mean(x, axes, True) if isinstance(x, Tensor) else Mean.forward(None, x, axes, True)
 
 
 def _var_args(input, dim, unbiased, keepdim, correction, name):
