@@ -809,6 +809,7 @@ class Logsumexp(Op):
     formulas = {"self": "exp(self − logsumexp(self))  (softmax)"}
     saves = (0,)
     saves_output = True
+    array_backward = True
 
     def forward(ctx, a, axes, keepdim):
         if a.size == 0:
@@ -822,8 +823,8 @@ class Logsumexp(Op):
         axes, keepdim = ctx.args
         (x,) = ctx.saved
         shape = ctx.metas[0][0]
-        out = _unreduce(ctx.output, shape, axes, keepdim)
-        return _unreduce(grad, shape, axes, keepdim) * (x - out).exp()
+        d = x - _unreduce(ctx.output, shape, axes, keepdim)
+        return _unreduce(grad, shape, axes, keepdim) * (d.exp() if isinstance(d, Tensor) else xp.exp(d))
 
 
 def logsumexp(input, dim, keepdim=False, *, out=None):
