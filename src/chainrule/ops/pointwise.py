@@ -24,7 +24,7 @@ from .. import _dtype
 from .._backend import xp
 from .._tensor import Tensor
 from ..autograd.grad_mode import state as _grad
-from ..autograd.graph import apply, array_of, call, pointwise_recorder, record_pointwise
+from ..autograd.graph import apply, array_of, call, call1, pointwise_recorder, record_pointwise
 from ._core import Op, broadcast_error, constant_array, inplace, method, python_scalar, unary
 from .arithmetic import inplace_op
 from .arithmetic import pow as _pow
@@ -368,8 +368,7 @@ class Sin(Op):
         return xp.sin(a)
 
     def backward(ctx, grad):
-        x = ctx.saved[0]
-        return grad * (x.cos() if isinstance(x, Tensor) else xp.cos(x))
+        return grad * call1(Cos, ctx.saved[0])
 
 
 class Cos(Op):
@@ -382,8 +381,7 @@ class Cos(Op):
         return xp.cos(a)
 
     def backward(ctx, grad):
-        x = ctx.saved[0]
-        return grad * -(x.sin() if isinstance(x, Tensor) else xp.sin(x))
+        return grad * -call1(Sin, ctx.saved[0])
 
 
 class Tan(Op):
@@ -578,8 +576,7 @@ class Abs(Op):
         return xp.abs(a)
 
     def backward(ctx, grad):
-        x = ctx.saved[0]
-        return grad * (x.sign() if isinstance(x, Tensor) else Sign.forward(None, x))
+        return grad * call1(Sign, ctx.saved[0])
 
 
 class Sign(Op):
@@ -1084,7 +1081,7 @@ class Silu(Op):
 
     def backward(ctx, grad):
         x = ctx.saved[0]
-        s = x.sigmoid() if isinstance(x, Tensor) else _sigmoid_array(x)
+        s = call1(Sigmoid, x)
         return grad * (s * (x * (1 - s) + 1))
 
 
@@ -1121,8 +1118,7 @@ class Softplus(Op):
         x = ctx.saved[0]
         beta, threshold = ctx.args
         bx = x * beta if beta != 1 else x
-        s = bx.sigmoid() if isinstance(bx, Tensor) else _sigmoid_array(bx)
-        return _where(array_of(bx) > threshold, grad, grad * s)
+        return _where(array_of(bx) > threshold, grad, grad * call1(Sigmoid, bx))
 
 
 class LogSigmoid(Op):

@@ -11,7 +11,7 @@ import warnings
 from .. import _dtype
 from .._backend import xp
 from .._tensor import Tensor
-from ..autograd.graph import apply, array_of, like
+from ..autograd.graph import apply, array_of, call1, like
 from ._core import Op, constant_array, method, wrap_dim
 
 __all__ = [
@@ -606,7 +606,7 @@ class Var(Op):
         (x,) = ctx.saved
         shape = ctx.metas[0][0]
         scale = 2.0 / (_count(shape, axes) - correction)
-        return _unreduce(grad, shape, axes, keepdim) * (x - _mean_keep(x, axes)) * scale
+        return _unreduce(grad, shape, axes, keepdim) * (x - call1(Mean, x, (axes, True))) * scale
 
 
 class Std(Op):
@@ -631,12 +631,7 @@ class Std(Op):
         else:
             grad = grad / std_
         scale = 1.0 / (_count(shape, axes) - correction)
-        return _unreduce(grad, shape, axes, keepdim) * (x - _mean_keep(x, axes)) * scale
-
-
-def _mean_keep(x, axes):
-    """x's mean over ``axes``, kept: recorded for a Tensor, the same forward on an array."""
-    return mean(x, axes, True) if isinstance(x, Tensor) else Mean.forward(None, x, axes, True)
+        return _unreduce(grad, shape, axes, keepdim) * (x - call1(Mean, x, (axes, True))) * scale
 
 
 def _var_args(input, dim, unbiased, keepdim, correction, name):
