@@ -977,11 +977,8 @@ class Elu(Op):
         x = ctx.saved[0]
         alpha, scale, iscale = ctx.args
         # clamp keeps exp finite on the unused side, so no inf·0 in higher derivatives
-        if isinstance(x, Tensor):
-            e = (x.clamp(max=0) * iscale).exp()
-        else:
-            e = xp.exp(xp.minimum(x, 0) * iscale)
-        neg = grad * (e * (alpha * scale * iscale))
+        lo = x.clamp(max=0) if isinstance(x, Tensor) else xp.minimum(x, 0)
+        neg = grad * (call1(Exp, lo * iscale) * (alpha * scale * iscale))
         return _where(array_of(x) > 0, grad * scale, neg)
 
 

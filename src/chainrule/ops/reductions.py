@@ -13,6 +13,7 @@ from .._backend import xp
 from .._tensor import Tensor
 from ..autograd.graph import apply, array_of, call1, like
 from ._core import Op, constant_array, method, wrap_dim
+from .pointwise import Exp
 
 __all__ = [
     "all",
@@ -819,7 +820,7 @@ class Logsumexp(Op):
         (x,) = ctx.saved
         shape = ctx.metas[0][0]
         d = x - _unreduce(ctx.output, shape, axes, keepdim)
-        return _unreduce(grad, shape, axes, keepdim) * (d.exp() if isinstance(d, Tensor) else xp.exp(d))
+        return _unreduce(grad, shape, axes, keepdim) * call1(Exp, d)
 
 
 def logsumexp(input, dim, keepdim=False, *, out=None):
