@@ -6,7 +6,9 @@
 
 Each round times every library once per workload, alternating which goes first
 (A B, B A, ...) so that machine drift hits both. Reported: median time per step, the
-spread (interquartile range), and the ratio chainrule/torch (below 1: chainrule is faster).
+spread (interquartile range), and the ratio chainrule/torch of the medians (below 1:
+chainrule is faster), beside the median of each round's own ratio, which machine drift
+between rounds does not move.
 matmul_backward is reported in GFLOP/s beside plain NumPy's, the limit for a NumPy library.
 Threads: both libraries get the same count (``--threads``, default 1): NumPy's BLAS through
 threadpoolctl, PyTorch through ``torch.set_num_threads``. One thread is the reference because
@@ -128,6 +130,11 @@ def run_workload(name, libs, rounds, quick):
         res[k] = entry
     if "torch" in res and "chainrule" in res:
         res["ratio"] = res["chainrule"]["median_s"] / res["torch"]["median_s"]
+        # Each round's own ratio: both samples of a round are seconds apart, so drift of the
+        # machine's speed (up to 2x within minutes on a shared VM) cancels in it, where the
+        # ratio of medians still mixes fast and slow rounds.
+        q = np.percentile(np.divide(samples["chainrule"], samples["torch"]), [25, 50, 75])
+        res["paired_ratio"], res["paired_iqr"] = float(q[1]), float(q[2] - q[0])
     if "numpy" in res:
         res["of_numpy"] = res["chainrule"]["gflops"] / res["numpy"]["gflops"]
     return res
@@ -243,33 +250,36 @@ def markdown(results, mem, meta):
         + (f" (last of {meta['repeat']} runs)" if meta.get("repeat", 1) > 1 else "")
         + (" (quick mode)" if meta["quick"] else "") + ".",
         "",
-        "| workload | chainrule | torch | chainrule / torch |",
-        "|---|---|---|---|",
+        "| workload | chainrule | torch | chainrule / torch | per round: median (IQR) |",
+        "|---|---|---|---|---|",
     ]
     for name, r in results.items():
         if "error" in r:
-            lines.append(f"| {name} | error: {r['error']} | | |")
+            lines.append(f"| {name} | error: {r['error']} | | | |")
             continue
         c, t = r.get("chainrule"), r.get("torch")
         cell = lambda e: "-" if e is None else f"{fmt_time(e['median_s'])} ± {fmt_time(e['iqr_s'] / 2)}"
         ratio = f"{r['ratio']:.2f}" if "ratio" in r else "-"
-        lines.append(f"| {name} | {cell(c)} | {cell(t)} | {ratio} |")
+        paired = f"{r['paired_ratio']:.2f} ({r['paired_iqr']:.2f})" if "paired_ratio" in r else "-"
+        lines.append(f"| {name} | {cell(c)} | {cell(t)} | {ratio} | {paired} |")
         if "numpy" in r:
             lines.append(
                 f"| {name} (GFLOP/s) | {r['chainrule']['gflops']:.1f} | "
                 f"{r['torch']['gflops']:.1f} | NumPy: {r['numpy']['gflops']:.1f} "
-                f"(chainrule at {r['of_numpy']:.2f} of it) |"
+                f"(chainrule at {r['of_numpy']:.2f} of it) | |"
                 if "torch" in r else
-                f"| {name} (GFLOP/s) | {r['chainrule']['gflops']:.1f} | - | NumPy: {r['numpy']['gflops']:.1f} |"
+                f"| {name} (GFLOP/s) | {r['chainrule']['gflops']:.1f} | - | NumPy: {r['numpy']['gflops']:.1f} | |"
             )
     spread = [(n, r) for n, r in results.items() if "ratio_runs" in r]
     if spread:
         lines += ["", f"Over {meta['repeat']} runs (min / median / max):", "",
-                  "| workload | chainrule / torch | chainrule / NumPy (GFLOP/s) |", "|---|---|---|"]
+                  "| workload | chainrule / torch | per round | chainrule / NumPy (GFLOP/s) |",
+                  "|---|---|---|---|"]
         for name, r in spread:
             cells = [" / ".join(f"{v:.2f}" for v in (min(xs), float(np.median(xs)), max(xs)))
-                     if xs else "-" for xs in (r["ratio_runs"], r.get("of_numpy_runs", []))]
-            lines.append(f"| {name} | {cells[0]} | {cells[1]} |")
+                     if xs else "-" for xs in (r["ratio_runs"], r.get("paired_ratio_runs", []),
+                                               r.get("of_numpy_runs", []))]
+            lines.append(f"| {name} | {' | '.join(cells)} |")
     if mem:
         lines += ["", "| memory | chainrule | torch |", "|---|---|---|"]
         for key, row in mem.items():
@@ -345,7 +355,7 @@ def main(argv=None):
                 results[name] = {"error": f"{type(e).__name__}: {e}"}
         runs.append(results)
     for name, r in results.items():  # the table shows the last run, and every run's ratios
-        for key in ("ratio", "of_numpy"):
+        for key in ("ratio", "of_numpy", "paired_ratio"):
             if key in r and args.repeat > 1:
                 r[key + "_runs"] = [run[name][key] for run in runs if key in run[name]]
     phases = {}
