@@ -10,7 +10,7 @@ As PyTorch's CPU flash kernel, a row whose every position is masked out gives ze
 from .._backend import xp
 from .._tensor import Tensor
 from ..autograd.grad_mode import state
-from ..autograd.graph import apply
+from ..autograd.graph import apply, array_of, like
 from ._core import Op
 from .reductions import max_last
 
@@ -43,6 +43,7 @@ class ScaledDotProductAttention(Op):
         "attn_mask": "dS",
     }
     saves = (0, 1, 2, 3)
+    array_backward = True  # (the arrays through array_of; like gives the results grad's form)
 
     def forward(ctx, q, k, v, mask, scale, keep):
         s = xp.matmul(q * scale, _t(k))
@@ -60,15 +61,15 @@ class ScaledDotProductAttention(Op):
         if state.enabled:
             return _backward_graph(ctx, grad, q, k, v, mask, scale, keep)
         a, ad = ctx.extra
-        g = grad._data
+        g = array_of(grad)
         dv = xp.matmul(_t(ad), g) if ctx.edges[2] is not None else None
-        da = xp.matmul(g, _t(v._data))
+        da = xp.matmul(g, _t(array_of(v)))
         if keep is not None:
             da *= keep
         ds = a * (da - (da * a).sum(-1, keepdims=True))
-        dq = xp.matmul(ds, k._data) * scale if ctx.edges[0] is not None else None
-        dk = xp.matmul(_t(ds), q._data) * scale if ctx.edges[1] is not None else None
-        return tuple(None if x is None else Tensor._make(x) for x in (dq, dk, dv, ds))
+        dq = xp.matmul(ds, array_of(k)) * scale if ctx.edges[0] is not None else None
+        dk = xp.matmul(_t(ds), array_of(q)) * scale if ctx.edges[1] is not None else None
+        return tuple(None if x is None else like(grad, x) for x in (dq, dk, dv, ds))
 
 
 def _backward_graph(ctx, grad, q, k, v, mask, scale, keep):
