@@ -388,6 +388,7 @@ class Tan(Op):
     node_name = "TanBackward0"
     formulas = {"self": "1 + tan²(self)"}
     saves_output = True
+    array_backward = True
 
     def forward(ctx, a):
         return xp.tan(a)
@@ -437,37 +438,40 @@ class Sinh(Op):
     node_name = "SinhBackward0"
     formulas = {"self": "cosh(self)"}
     saves = (0,)
+    array_backward = True
 
     def forward(ctx, a):
         return xp.sinh(a)
 
     def backward(ctx, grad):
-        return grad * ctx.saved[0].cosh()
+        return grad * call1(Cosh, ctx.saved[0])
 
 
 class Cosh(Op):
     node_name = "CoshBackward0"
     formulas = {"self": "sinh(self)"}
     saves = (0,)
+    array_backward = True
 
     def forward(ctx, a):
         return xp.cosh(a)
 
     def backward(ctx, grad):
-        return grad * ctx.saved[0].sinh()
+        return grad * call1(Sinh, ctx.saved[0])
 
 
 class Asin(Op):
     node_name = "AsinBackward0"
     formulas = {"self": "1 / sqrt(1 − self²)"}
     saves = (0,)
+    array_backward = True
 
     def forward(ctx, a):
         return xp.arcsin(a)
 
     def backward(ctx, grad):
         x = ctx.saved[0]
-        return grad * (1 - x * x).rsqrt()
+        return grad * call1(Rsqrt, 1 - x * x)
 
 
 class Acos(Asin):
@@ -479,13 +483,14 @@ class Acos(Asin):
 
     def backward(ctx, grad):
         x = ctx.saved[0]
-        return grad * -(1 - x * x).rsqrt()
+        return grad * -call1(Rsqrt, 1 - x * x)
 
 
 class Atan(Op):
     node_name = "AtanBackward0"
     formulas = {"self": "1 / (1 + self²)"}
     saves = (0,)
+    array_backward = True
 
     def forward(ctx, a):
         return xp.arctan(a)
@@ -499,32 +504,35 @@ class Asinh(Op):
     node_name = "AsinhBackward0"
     formulas = {"self": "1 / sqrt(self² + 1)"}
     saves = (0,)
+    array_backward = True
 
     def forward(ctx, a):
         return xp.arcsinh(a)
 
     def backward(ctx, grad):
         x = ctx.saved[0]
-        return grad * (x * x + 1).rsqrt()
+        return grad * call1(Rsqrt, x * x + 1)
 
 
 class Acosh(Op):
     node_name = "AcoshBackward0"
     formulas = {"self": "1 / sqrt(self² − 1)"}
     saves = (0,)
+    array_backward = True
 
     def forward(ctx, a):
         return xp.arccosh(a)
 
     def backward(ctx, grad):
         x = ctx.saved[0]
-        return grad * (x * x - 1).rsqrt()
+        return grad * call1(Rsqrt, x * x - 1)
 
 
 class Atanh(Op):
     node_name = "AtanhBackward0"
     formulas = {"self": "1 / (1 − self²)"}
     saves = (0,)
+    array_backward = True
 
     def forward(ctx, a):
         return xp.arctanh(a)
@@ -539,6 +547,7 @@ class Atan2(Op):
     operands = ("self", "other")
     formulas = {"self": "other / (self² + other²)", "other": "-self / (self² + other²)"}
     saves = (0, 1)
+    array_backward = True
 
     def forward(ctx, a, b):
         return xp.arctan2(a, b)
@@ -556,13 +565,14 @@ class Erf(Op):
     node_name = "ErfBackward0"
     formulas = {"self": "2/√π · exp(−self²)"}
     saves = (0,)
+    array_backward = True
 
     def forward(ctx, a):
         return _erf_array(a)
 
     def backward(ctx, grad):
         x = ctx.saved[0]
-        return grad * ((x * x * -1.0).exp() * (2 / math.sqrt(math.pi)))
+        return grad * (call1(Exp, x * x * -1.0) * (2 / math.sqrt(math.pi)))
 
 
 # ---- sign, rounding, abs -------------------------------------------------------------------
