@@ -108,6 +108,17 @@ def test_prod_names_dtypes():
     check(lambda t, a: a.prod(0), np.array(3.0, F32))
 
 
+@pytest.mark.parametrize("zero", [False, True])
+def test_prod_whole_gradient_of_size_one(rng, zero):
+    # Factors near 1 keep the whole product (and so its gradient) far above the tolerance,
+    # in the plain backward (rule on arrays) and under create_graph alike.
+    x = rng.uniform(0.5, 1.5, (3, 4))
+    if zero:
+        x[1, 2] = 0.0
+    check(lambda t, a: a.prod(), x)
+    check(lambda t, a: a.prod(), x.astype(F32))
+
+
 # ---- max / min / amax / amin / arg* -------------------------------------------------------
 TIES = np.array([[1.0, 3.0, 3.0, 0.5], [2.0, 2.0, 2.0, 2.0], [-1.0, 4.0, 0.0, 4.0]], F32)
 

@@ -13,6 +13,7 @@ from .._backend import xp
 from .._tensor import Tensor
 from ..autograd.graph import apply, array_of, call1, like
 from ._core import Op, constant_array, method, wrap_dim
+from .arithmetic import PowScalar
 from .pointwise import Exp
 
 __all__ = [
@@ -210,6 +211,7 @@ class SumToSize(Op):
 
     node_name = "SumBackward1"
     formulas = {"self": "1"}
+    array_backward = True  # (_unreduce takes arrays)
 
     def forward(ctx, a, shape):
         lead = a.ndim - len(shape)
@@ -223,7 +225,7 @@ class SumToSize(Op):
         return a.sum(axes, keepdims=True).reshape(shape)
 
     def backward(ctx, grad):
-        return grad.expand(ctx.metas[0][0])
+        return _unreduce(grad, ctx.metas[0][0], (), True)
 
 
 def _sum_dtype(x, dtype):
@@ -308,6 +310,7 @@ class Nansum(Op):
     node_name = "NansumBackward0"
     formulas = {"self": "1 where self is not nan, else 0"}
     saves = (0,)
+    array_backward = True
 
     def forward(ctx, a, axes, keepdim, dtype):
         return xp.nansum(a, axis=axes, keepdims=keepdim, dtype=dtype)
@@ -316,7 +319,7 @@ class Nansum(Op):
         axes, keepdim, _ = ctx.args
         (x,) = ctx.saved
         g = _unreduce(grad, ctx.metas[0][0], axes, keepdim)
-        return g * _const(~xp.isnan(x._data))
+        return g * like(grad, ~xp.isnan(array_of(x)))
 
 
 def nansum(input, dim=None, keepdim=False, *, dtype=None):
@@ -345,6 +348,7 @@ class Prod(Op):
     formulas = {"self": "product of the other elements"}
     saves = (0,)
     saves_output = True
+    array_backward = True
 
     def forward(ctx, a, axis, keepdim, dtype):
         return xp.prod(a, axis=axis, keepdims=keepdim, dtype=dtype)
@@ -357,7 +361,7 @@ class Prod(Op):
         g = _unreduce(grad, shape, axes, keepdim)
         if not axes:
             return g
-        if not (x._data == 0).any():
+        if not (array_of(x) == 0).any():
             return g * _unreduce(ctx.output, shape, axes, keepdim) / x
         if axis is None:  # whole-tensor product: the product-of-others of the flat vector
             return g * _prod_others(x.reshape(-1), 0).reshape(shape)
@@ -368,21 +372,24 @@ class ProdAll(Prod):
     node_name = "ProdBackward0"
 
 
-def _offdiag(n, axis, ndim, npd):
-    """Constants (1 − I, I) shaped to broadcast over axes (axis, axis + 1) of a ndim+1 tensor."""
+def _offdiag(ref, n, axis, ndim, npd):
+    """Constants (1 − I, I) shaped to broadcast over axes (axis, axis + 1) of a ndim+1 tensor
+    (in ``ref``'s form: Tensors, or arrays in a rule run on arrays)."""
     eye = xp.eye(n, dtype=npd)
     tail = (1,) * (ndim - axis - 1)
-    return _const((1 - eye).reshape((n, n) + tail)), _const(eye.reshape((n, n) + tail))
+    return like(ref, (1 - eye).reshape((n, n) + tail)), like(ref, eye.reshape((n, n) + tail))
 
 
 def _prod_others(x, axis):
     """∏_{j≠i} x_j along ``axis``, exact with zeros: a product over an n×n copy whose
-    diagonal is 1 (built from chainrule ops, so it differentiates again)."""
-    shape = x._data.shape
+    diagonal is 1 (built from chainrule ops, so it differentiates again; on arrays in a rule
+    run on arrays)."""
+    xa = array_of(x)
+    shape = xa.shape
     n = shape[axis]
-    off, eye = _offdiag(n, axis, len(shape), x._data.dtype)
+    off, eye = _offdiag(x, n, axis, len(shape), xa.dtype)
     xu = x.reshape(shape[:axis] + (1,) + shape[axis:])  # [..., k=1, j, ...]
-    return prod(xu * off + eye, axis + 1)
+    return call1(Prod, xu * off + eye, (axis + 1, False, None))
 
 
 def prod(input, dim=None, keepdim=False, *, dtype=None):
@@ -434,6 +441,7 @@ class SelectAll(Op):
 
     node_name = "MaxBackward1"
     formulas = {"self": "1 / (number of maxima) at the maxima, else 0"}
+    array_backward = True
 
     def forward(ctx, a, fn):
         out = fn(a)
@@ -443,7 +451,7 @@ class SelectAll(Op):
         return out
 
     def backward(ctx, grad):
-        return grad * _const(ctx.extra.astype(ctx.metas[0][1], copy=False))
+        return grad * like(grad, ctx.extra.astype(ctx.metas[0][1], copy=False))
 
 
 class SelectAllMin(SelectAll):
@@ -488,6 +496,7 @@ class Amax(Op):
 
     node_name = "AmaxBackward0"
     formulas = {"self": "1 / (number of maxima) at the maxima, else 0"}
+    array_backward = True
 
     def forward(ctx, a, axes, keepdim, fn):
         out = fn(a, axes, keepdims=True)
@@ -500,7 +509,7 @@ class Amax(Op):
         g = _unreduce(grad, ctx.metas[0][0], axes, keepdim)
         share = ctx.extra.astype(ctx.metas[0][1])
         share /= share.sum(axes, keepdims=True)
-        return g * _const(share)
+        return g * like(grad, share)
 
 
 class Amin(Amax):
@@ -692,6 +701,7 @@ class VectorNorm(Op):
     formulas = {"self": "self · |self|^(p−2) / norm^(p−1)  (p = 2: self / norm)"}
     saves = (0,)
     saves_output = True
+    array_backward = True
 
     def forward(ctx, a, p, axes, keepdim):
         if p == 2:
@@ -724,24 +734,26 @@ class VectorNorm(Op):
         if p == 0:
             return None
         g = _unreduce(grad, shape, axes, keepdim)
-        sign = _const(xp.sign(x._data))
+        sign = like(grad, xp.sign(array_of(x)))
         if p == 1:
             return g * sign
         if p == math.inf or p == -math.inf:
-            return g * _const(ctx.extra)
+            return g * like(grad, ctx.extra)
         # p-norms: self·|self|^(p−2)·grad / norm^(p−1), zero where the norm is 0 (PyTorch).
         nrm = ctx.output
-        zero = nrm._data == 0
+        na = array_of(nrm)
+        zero = na == 0
         if zero.any():
-            safe = nrm + _const(zero.astype(nrm._data.dtype))
-            g = g * _const(~_kept(zero, shape, axes, keepdim))
+            safe = nrm + like(grad, zero.astype(na.dtype))
+            g = g * like(grad, ~_kept(zero, shape, axes, keepdim))
         else:
             safe = nrm
         if p == 2:
             return g * x / _unreduce(safe, shape, axes, keepdim)
-        # |x|^(p-1)·sign(x), with |x| = x·sign(x) so it differentiates again
-        local = (x * sign) ** (p - 1) * sign
-        return g * local / _unreduce(safe ** (p - 1), shape, axes, keepdim)
+        # |x|^(p-1)·sign(x), with |x| = x·sign(x) so it differentiates again (the powers
+        # through PowScalar: on arrays its own forward, the bits of the Tensor form)
+        local = call1(PowScalar, x * sign, (p - 1,)) * sign
+        return g * local / _unreduce(call1(PowScalar, safe, (p - 1,)), shape, axes, keepdim)
 
 
 def _kept(arr, shape, axes, keepdim):
@@ -837,6 +849,7 @@ def logsumexp(input, dim, keepdim=False, *, out=None):
 class Cumsum(Op):
     node_name = "CumsumBackward0"
     formulas = {"self": "1 for every later position (reverse cumsum of the gradient)"}
+    array_backward = True
 
     def forward(ctx, a, axis, dtype):
         if axis is None:
@@ -845,7 +858,7 @@ class Cumsum(Op):
 
     def backward(ctx, grad):
         axis = ctx.args[0]
-        return grad if axis is None else _apply_rev(grad, axis)
+        return grad if axis is None else call1(RevCumsum, grad, (axis,))
 
 
 class RevCumsum(Op):
@@ -853,16 +866,13 @@ class RevCumsum(Op):
 
     node_name = "ReverseCumsumBackward0"
     formulas = {"self": "1 for every earlier position"}
+    array_backward = True
 
     def forward(ctx, a, axis):
         return xp.flip(xp.cumsum(xp.flip(a, axis), axis=axis), axis)
 
     def backward(ctx, grad):
-        return cumsum(grad, ctx.args[0])
-
-
-def _apply_rev(t, axis):
-    return apply(RevCumsum, (t,), (t._data,), (axis,))
+        return call1(Cumsum, grad, (ctx.args[0], None))
 
 
 class Cumprod(Op):
@@ -870,6 +880,7 @@ class Cumprod(Op):
     formulas = {"self": "Σ_{i≥k} grad_i · ∏_{j≤i, j≠k} self_j"}
     saves = (0,)
     saves_output = True
+    array_backward = True
 
     def forward(ctx, a, axis, dtype):
         if axis is None:
@@ -881,22 +892,24 @@ class Cumprod(Op):
         if axis is None:
             return grad
         (x,) = ctx.saved
-        if not (x._data == 0).any():
-            return _apply_rev(grad * ctx.output, axis) / x
+        if not (array_of(x) == 0).any():
+            return call1(RevCumsum, grad * ctx.output, (axis,)) / x
         return _cumprod_grad_with_zeros(x, grad, axis)
 
 
 def _cumprod_grad_with_zeros(x, grad, axis):
     """∂/∂x_k = Σ_{i≥k} g_i ∏_{j≤i, j≠k} x_j, exact with zeros: for each k a cumprod of x
-    with x_k replaced by 1 (an n×n copy along a new axis; chainrule ops, so it nests)."""
-    shape = x._data.shape
+    with x_k replaced by 1 (an n×n copy along a new axis; chainrule ops, so it nests; on
+    arrays in a rule run on arrays)."""
+    xa = array_of(x)
+    shape = xa.shape
     n = shape[axis]
-    off, eye = _offdiag(n, axis, len(shape), x._data.dtype)
+    off, eye = _offdiag(x, n, axis, len(shape), xa.dtype)
     xu = x.reshape(shape[:axis] + (1,) + shape[axis:])  # [..., k, j, ...]
-    c = cumprod(xu * off + eye, axis + 1)  # [..., k, i, ...]
-    upper = _const(xp.triu(xp.ones((n, n), x._data.dtype)).reshape(off._data.shape))  # i ≥ k
+    c = call1(Cumprod, xu * off + eye, (axis + 1, None))  # [..., k, i, ...]
+    upper = like(x, xp.triu(xp.ones((n, n), xa.dtype)).reshape(array_of(off).shape))  # i ≥ k
     gu = grad.reshape(shape[:axis] + (1,) + shape[axis:])
-    return sum(c * upper * gu, axis + 1)
+    return call1(Sum, c * upper * gu, ((axis + 1,), False, None))
 
 
 def _cum(op, input, dim, dtype):
