@@ -24,7 +24,15 @@ from .. import _dtype
 from .._backend import xp
 from .._tensor import Tensor
 from ..autograd.grad_mode import state as _grad
-from ..autograd.graph import apply, array_of, call, call1, pointwise_recorder, record_pointwise
+from ..autograd.graph import (
+    apply,
+    array_of,
+    call,
+    call1,
+    like,
+    pointwise_recorder,
+    record_pointwise,
+)
 from ._core import Op, broadcast_error, constant_array, inplace, method, python_scalar, unary
 from .arithmetic import inplace_op
 from .arithmetic import pow as _pow
@@ -167,7 +175,8 @@ def _mask(grad, cond):
 
 
 def _zeros(grad):
-    return _const(xp.zeros_like(grad._data))
+    """A zero gradient in ``grad``'s form (a constant Tensor beside a Tensor, else an array)."""
+    return like(grad, xp.zeros_like(array_of(grad)))
 
 
 def _not_implemented(x, kernel):
@@ -594,6 +603,7 @@ class Sign(Op):
 
     node_name = "SignBackward0"
     formulas = {"self": "0"}
+    array_backward = True
 
     def forward(ctx, a):
         if a.dtype.kind == "b":
@@ -609,6 +619,7 @@ class Sign(Op):
 class Floor(Op):
     node_name = "FloorBackward0"
     formulas = {"self": "0"}
+    array_backward = True
 
     def forward(ctx, a):
         return xp.floor(a) if a.dtype.kind == "f" else a.copy()
@@ -649,6 +660,7 @@ class RoundDecimals(Floor):
 class Frac(Op):
     node_name = "FracBackward0"
     formulas = {"self": "1"}
+    array_backward = True
 
     def forward(ctx, a):
         return a - xp.trunc(a)
