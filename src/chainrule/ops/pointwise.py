@@ -706,11 +706,12 @@ class ClampTensor(Op):
         "max": "1 if self > max (or max < min) else 0",
     }
     saves = (0, 1, 2)
+    array_backward = True
 
     forward = Clamp.forward
 
     def backward(ctx, grad):
-        x, lo, hi = (s._data if isinstance(s, Tensor) else None for s in ctx.saved)
+        x, lo, hi = (array_of(s) for s in ctx.saved)  # (a bound not given is None)
         if lo is None:
             return _mask(grad, x <= hi), None, _mask(grad, x > hi)
         if hi is None:
@@ -798,6 +799,7 @@ class Lerp(Op):
     node_name = "LerpBackward0"
     operands = ("self", "end")
     formulas = {"self": "1 − weight", "end": "weight"}
+    array_backward = True
 
     def forward(ctx, a, b, w):
         # PyTorch's form: exact at both ends (w = 0 gives self, w = 1 gives end).
@@ -815,6 +817,7 @@ class LerpTensor(Op):
     operands = ("self", "end", "weight")
     formulas = {"self": "1 − weight", "end": "weight", "weight": "end − self"}
     saves = (0, 1, 2)
+    array_backward = True
 
     def forward(ctx, a, b, w):
         return xp.where(xp.abs(w) < 0.5, a + w * (b - a), b - (b - a) * (1 - w))
@@ -834,6 +837,7 @@ class Addcmul(Op):
     operands = ("self", "tensor1", "tensor2")
     formulas = {"self": "1", "tensor1": "value · tensor2", "tensor2": "value · tensor1"}
     saves = (1, 2)
+    array_backward = True
 
     def forward(ctx, a, t1, t2, value):
         return a + value * t1 * t2 if value != 1 else a + t1 * t2
