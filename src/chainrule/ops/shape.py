@@ -13,7 +13,7 @@ from .._backend import xp
 from .._tensor import Tensor, _wrap_dim
 from ..autograd import anomaly_mode
 from ..autograd.grad_mode import state
-from ..autograd.graph import Node, _mark_view, apply, grad_edge
+from ..autograd.graph import Node, _mark_view, apply, call1, grad_edge
 from ._core import Op, broadcast_error, method
 
 __all__ = [
@@ -479,6 +479,7 @@ def broadcast_tensors(*tensors):
 class Repeat(Op):
     node_name = "RepeatBackward0"
     formulas = {"self": "1 (summed over the repeats)"}
+    array_backward = True
 
     def forward(ctx, a, reps):
         return xp.tile(a, reps)
@@ -491,7 +492,9 @@ class Repeat(Op):
         for r, s in zip(reps, shape):
             split += [r, s]
         # (r0*s0, r1*s1, ...) -> (r0, s0, r1, s1, ...), summed over the r axes
-        return grad.reshape(split).sum(tuple(range(0, 2 * len(reps), 2)))
+        from .reductions import Sum
+
+        return call1(Sum, grad.reshape(split), (tuple(range(0, 2 * len(reps), 2)), False, None))
 
 
 def repeat(self, *sizes):
@@ -560,12 +563,13 @@ atleast_1d, atleast_2d, atleast_3d = _atleast(1), _atleast(2), _atleast(3)
 class Flip(Op):
     node_name = "FlipBackward0"
     formulas = {"self": "1 (flipped back)"}
+    array_backward = True
 
     def forward(ctx, a, dims):
         return xp.flip(a, dims).copy()  # NumPy's flip is a view; PyTorch's is a copy
 
     def backward(ctx, grad):
-        return grad.flip(ctx.args[0])
+        return call1(Flip, grad, ctx.args)
 
 
 def flip(input, *dims):
@@ -590,6 +594,7 @@ def flipud(input):
 class Roll(Op):
     node_name = "RollBackward0"
     formulas = {"self": "1 (rolled back)"}
+    array_backward = True
 
     def forward(ctx, a, shifts, dims):
         if dims is None:
@@ -598,7 +603,7 @@ class Roll(Op):
 
     def backward(ctx, grad):
         shifts, dims = ctx.args
-        return grad.roll(tuple(-s for s in shifts) if dims is not None else -shifts, dims)
+        return call1(Roll, grad, (tuple(-s for s in shifts) if dims is not None else -shifts, dims))
 
 
 def roll(input, shifts, dims=None):
@@ -621,23 +626,25 @@ def roll(input, shifts, dims=None):
 class Tril(Op):
     node_name = "TrilBackward0"
     formulas = {"self": "1 on and below the k-th diagonal, else 0"}
+    array_backward = True
 
     def forward(ctx, a, k):
         return xp.tril(a, k)
 
     def backward(ctx, grad):
-        return grad.tril(ctx.args[0])
+        return call1(Tril, grad, ctx.args)
 
 
 class Triu(Op):
     node_name = "TriuBackward0"
     formulas = {"self": "1 on and above the k-th diagonal, else 0"}
+    array_backward = True
 
     def forward(ctx, a, k):
         return xp.triu(a, k)
 
     def backward(ctx, grad):
-        return grad.triu(ctx.args[0])
+        return call1(Triu, grad, ctx.args)
 
 
 def _triangle(op, name):
@@ -676,12 +683,13 @@ class Diagonal(Op):
     node_name = "DiagonalBackward0"
     formulas = {"self": "1 on the diagonal, else 0"}
     is_view = True
+    array_backward = True
 
     def forward(ctx, a, offset, d1, d2):
         return _diag_view(a, offset, d1, d2)
 
     def backward(ctx, grad):
-        return apply(DiagonalScatter, (grad,), (grad._data,), (ctx.metas[0][0], *ctx.args))
+        return call1(DiagonalScatter, grad, (ctx.metas[0][0], *ctx.args))
 
 
 class DiagonalCopy(Diagonal):
@@ -697,6 +705,7 @@ class DiagonalScatter(Op):
 
     node_name = "DiagonalBackwardBackward0"
     formulas = {"self": "1 (the diagonal taken back out)"}
+    array_backward = True
 
     def forward(ctx, g, shape, offset, d1, d2):
         out = xp.zeros(shape, g.dtype)
@@ -704,13 +713,13 @@ class DiagonalScatter(Op):
         return out
 
     def backward(ctx, grad):
-        _, offset, d1, d2 = ctx.args
-        return grad.diagonal(offset, d1, d2)
+        return call1(Diagonal, grad, ctx.args[1:])
 
 
 class DiagEmbed(Op):
     node_name = "DiagEmbedBackward0"
     formulas = {"self": "1 (the diagonal taken back out)"}
+    array_backward = True
 
     def forward(ctx, a, offset, d1, d2):
         n = a.shape[-1] + abs(offset)
@@ -723,7 +732,7 @@ class DiagEmbed(Op):
         return out
 
     def backward(ctx, grad):
-        return grad.diagonal(*ctx.args)
+        return call1(Diagonal, grad, ctx.args)
 
 
 def diagonal(input, offset=0, dim1=0, dim2=1):
@@ -755,6 +764,7 @@ class Unfold(Op):
     node_name = "UnfoldBackward0"
     formulas = {"self": "1 per window containing the element (summed)"}
     is_view = True
+    array_backward = True
 
     def forward(ctx, a, dim, size, step):
         n = (a.shape[dim] - size) // step + 1 if a.ndim else 1
@@ -767,7 +777,7 @@ class Unfold(Op):
         return xp.lib.stride_tricks.as_strided(a, shape, strides, writeable=False)
 
     def backward(ctx, grad):
-        return apply(UnfoldScatter, (grad,), (grad._data,), (ctx.metas[0][0], *ctx.args))
+        return call1(UnfoldScatter, grad, (ctx.metas[0][0], *ctx.args))
 
 
 class UnfoldScatter(Op):
@@ -775,6 +785,7 @@ class UnfoldScatter(Op):
 
     node_name = "UnfoldBackwardBackward0"
     formulas = {"self": "1 (re-unfolded)"}
+    array_backward = True
 
     def forward(ctx, g, shape, dim, size, step):
         out = xp.zeros(shape, g.dtype)
@@ -787,8 +798,7 @@ class UnfoldScatter(Op):
         return out
 
     def backward(ctx, grad):
-        _, dim, size, step = ctx.args
-        return grad.unfold(dim, size, step)
+        return call1(Unfold, grad, ctx.args[1:])
 
 
 def unfold(self, dimension, size, step):
@@ -877,6 +887,7 @@ class IndexPutImpl(Op):
 
     node_name = "IndexPutImplBackward0"
     formulas = {"self": "1 at the indexed positions"}
+    array_backward = True  # (index_with takes arrays)
 
     def forward(ctx, g, shape, idx, advanced, accumulate):
         if accumulate and advanced and g.dtype.kind == "f":
@@ -900,12 +911,13 @@ def put(g, shape, idx, advanced=True, accumulate=True):
 
 
 def index_with(x, idx, advanced):
-    """``x[idx]`` for an already-validated index (the backward of ``put``)."""
+    """``x[idx]`` for an already-validated index (the backward of ``put``): recorded on a
+    Tensor, the array's own index in a rule the engine runs on arrays."""
     if advanced:
         from .indexing import Index
 
-        return apply(Index, (x,), (x._data,), (idx,))
-    return apply(Slice, (x,), (x._data,), (idx,))
+        return call1(Index, x, (idx,))
+    return call1(Slice, x, (idx,))
 
 
 def select(input, dim, index):
