@@ -9,7 +9,7 @@ import warnings
 
 from .._backend import xp
 from .._tensor import Tensor
-from ..autograd.graph import apply
+from ..autograd.graph import apply, array_of, call1, like
 from ..ops._core import Op
 from ..ops.indexing import pad
 from ..ops.linalg import bilinear, linear
@@ -50,6 +50,7 @@ from ..ops.pointwise import (
     tanh,
     tanhshrink,
 )
+from ..ops.reductions import Sum
 from ..ops.softmax import log_softmax, softmax, softmin
 
 __all__ = [
@@ -162,6 +163,7 @@ class Prelu(Op):
     operands = ("self", "weight")
     formulas = {"self": "1 if self > 0 else weight", "weight": "0 if self > 0 else self"}
     saves = (0, 1)
+    array_backward = True  # (like for the mask, call1 for the sum)
 
     def forward(ctx, x, w):
         wb = _channel_view(w, x.ndim)
@@ -169,16 +171,17 @@ class Prelu(Op):
 
     def backward(ctx, grad):
         x, w = ctx.saved
-        nd = x._data.ndim
-        neg = Tensor._make((x._data <= 0).astype(x._data.dtype))  # piecewise constant: exact
+        xa, wa = array_of(x), array_of(w)
+        nd = xa.ndim
+        neg = like(grad, (xa <= 0).astype(xa.dtype))  # piecewise constant: exact
         gx = gw = None
         if ctx.edges[0] is not None:
-            gx = grad * (1 - neg + neg * w.reshape(_channel_view(w._data, nd).shape))
+            gx = grad * (1 - neg + neg * w.reshape(_channel_view(wa, nd).shape))
         if ctx.edges[1] is not None:
             gw = grad * x * neg
-            axes = tuple(i for i in range(nd) if i != 1 or w._data.shape[0] == 1)
-            gw = gw.sum(axes) if axes else gw
-            gw = gw.reshape(w._data.shape)
+            axes = tuple(i for i in range(nd) if i != 1 or wa.shape[0] == 1)
+            gw = call1(Sum, gw, (axes, False, None)) if axes else gw
+            gw = gw.reshape(wa.shape)
         return gx, gw
 
 

@@ -3,10 +3,11 @@ rms_norm, pixel_shuffle / pixel_unshuffle. interpolate runs as one fused node
 (``ops.resample``); the rest are compositions of existing ops, so every order of
 derivative is exact."""
 from .._backend import xp
-from ..autograd.graph import apply
-from ..ops import cat
+from ..autograd.graph import apply, array_of, call, call1
 from ..ops import resample as _rs
 from ..ops._core import Op, wrap_dim
+from ..ops.pointwise import Sigmoid
+from ..ops.shape import Cat
 
 __all__ = [
     "glu", "interpolate", "pixel_shuffle", "pixel_unshuffle", "rms_norm", "upsample",
@@ -131,6 +132,7 @@ class Glu(Op):
     node_name = "GluBackward0"
     formulas = {"self": "[σ(b), a · σ(b) · (1 - σ(b))] on the two halves"}
     saves = (0,)
+    array_backward = True  # (the halves by slicing, call1/call for sigmoid and cat)
 
     def forward(ctx, x, dim):
         a, b = xp.split(x, 2, axis=dim)
@@ -138,10 +140,13 @@ class Glu(Op):
 
     def backward(ctx, grad):
         (x,) = ctx.saved
-        a, b = x.chunk(2, ctx.args[0])
-        s = b.sigmoid()
+        d = ctx.args[0]
+        n = array_of(x).shape[d] // 2
+        lead = (slice(None),) * d
+        a, b = x[lead + (slice(None, n),)], x[lead + (slice(n, None),)]
+        s = call1(Sigmoid, b)
         ga = grad * s
-        return cat([ga, ga * a * (1.0 - s)], ctx.args[0])
+        return call(Cat, ga, ga * a * (1.0 - s), (d, None))
 
 
 def glu(input, dim=-1):
@@ -213,23 +218,25 @@ class PixelShuffle(Op):
 
     node_name = "PixelShuffleBackward0"
     formulas = {"self": "a permutation: pixel_unshuffle of the gradient"}
+    array_backward = True
 
     def forward(ctx, x, r):
         return _shuffle(x, r)
 
     def backward(ctx, grad):
-        return apply(PixelUnshuffle, (grad,), (grad._data,), ctx.args)
+        return call1(PixelUnshuffle, grad, ctx.args)
 
 
 class PixelUnshuffle(Op):
     node_name = "PixelUnshuffleBackward0"
     formulas = {"self": "a permutation: pixel_shuffle of the gradient"}
+    array_backward = True
 
     def forward(ctx, x, r):
         return _unshuffle(x, r)
 
     def backward(ctx, grad):
-        return apply(PixelShuffle, (grad,), (grad._data,), ctx.args)
+        return call1(PixelShuffle, grad, ctx.args)
 
 
 def _check_pixel(name, input, r):
