@@ -1112,14 +1112,15 @@ class Mish(Op):
     node_name = "MishBackward0"
     formulas = {"self": "tanh(softplus(self)) + self·sigmoid(self)·(1 − tanh²(softplus(self)))"}
     saves = (0,)
+    array_backward = True
 
     def forward(ctx, a):
         return a * xp.tanh(xp.logaddexp(0, a))
 
     def backward(ctx, grad):
         x = ctx.saved[0]
-        t = softplus(x).tanh()
-        return grad * (t + x * x.sigmoid() * (1 - t * t))
+        t = call1(Tanh, call1(Softplus, x, (1.0, 20.0)))  # (softplus's default beta, threshold)
+        return grad * (t + x * call1(Sigmoid, x) * (1 - t * t))
 
 
 class Softplus(Op):
@@ -1148,24 +1149,26 @@ class LogSigmoid(Op):
     node_name = "LogSigmoidBackward0"
     formulas = {"self": "1 − sigmoid(self)"}
     saves = (0,)
+    array_backward = True
 
     def forward(ctx, a):
         return _log_sigmoid_array(a)
 
     def backward(ctx, grad):
-        return grad * (-ctx.saved[0]).sigmoid()
+        return grad * call1(Sigmoid, -ctx.saved[0])
 
 
 class Hardsigmoid(Op):
     node_name = "HardsigmoidBackward0"
     formulas = {"self": "1/6 if -3 < self < 3 else 0"}
     saves = (0,)
+    array_backward = True
 
     def forward(ctx, a):
         return xp.minimum(xp.maximum(a + 3, 0), 6) / 6
 
     def backward(ctx, grad):
-        x = ctx.saved[0]._data
+        x = array_of(ctx.saved[0])
         return _mask(grad / 6, (x > -3) & (x < 3))
 
 
@@ -1173,13 +1176,14 @@ class Hardswish(Op):
     node_name = "HardswishBackward0"
     formulas = {"self": "0 if self < -3, self/3 + 1/2 if self ≤ 3, else 1"}
     saves = (0,)
+    array_backward = True
 
     def forward(ctx, a):
         return a * xp.minimum(xp.maximum(a + 3, 0), 6) / 6
 
     def backward(ctx, grad):
         x = ctx.saved[0]
-        xa = x._data
+        xa = array_of(x)
         mid = grad * (x / 3 + 0.5)
         return _mask(_where(xa <= 3, mid, grad), xa >= -3)
 
