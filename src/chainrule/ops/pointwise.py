@@ -431,6 +431,7 @@ class TanhGrad(Op):
     operands = ("grad_output", "output")
     formulas = {"grad_output": "1 − output²", "output": "−2 · grad_output · output"}
     saves = (0, 1)
+    array_backward = True  # (a plain backward through a create_graph gradient)
 
     def forward(ctx, g, y):
         return g * (1 - y * y)
@@ -892,6 +893,7 @@ class SigmoidGrad(Op):
     operands = ("grad_output", "output")
     formulas = {"grad_output": "output · (1 − output)", "output": "grad_output · (1 − 2 · output)"}
     saves = (0, 1)
+    array_backward = True  # (a plain backward through a create_graph gradient)
 
     def forward(ctx, g, y):
         return g * (y * (1 - y))
@@ -1072,6 +1074,7 @@ class GeluGrad(Op):
     operands = ("grad_output", "self")
     formulas = {"grad_output": "Φ(self) + self·φ(self)", "self": "grad_output · φ(self) · (2 − self²)"}
     saves = (0, 1)
+    array_backward = True  # (a plain backward through a create_graph gradient)
 
     def forward(ctx, g, x, cdf):
         pdf = xp.multiply(x, x, out=xp.empty_like(x))  # out=: 0-d stays an array
@@ -1085,8 +1088,8 @@ class GeluGrad(Op):
 
     def backward(ctx, gg):
         g, x = ctx.saved
-        cdf = (x * _SQRT1_2).erf() * 0.5 + 0.5
-        pdf = (x * x * -0.5).exp() * _INV_SQRT_2PI
+        cdf = call1(Erf, x * _SQRT1_2) * 0.5 + 0.5
+        pdf = call1(Exp, x * x * -0.5) * _INV_SQRT_2PI
         return (
             gg * (cdf + x * pdf) if ctx.edges[0] is not None else None,
             gg * g * pdf * (2 - x * x) if ctx.edges[1] is not None else None,
