@@ -12,8 +12,11 @@ import warnings
 from .. import _dtype
 from .._backend import xp
 from .._tensor import Tensor
-from ..autograd.graph import apply
+from ..autograd.graph import apply, array_of, call, call1, like
 from ._core import Op, broadcast_error, method, wrap_dim
+from .arithmetic import PowScalar
+from .pointwise import Abs, Sign
+from .reductions import Sum
 
 __all__ = [
     "bincount",
@@ -66,6 +69,7 @@ class Cross(Op):
     operands = ("self", "other")
     formulas = {"self": "other × grad", "other": "grad × self"}
     saves = (0, 1)
+    array_backward = True  # (the crosses through call)
 
     def forward(ctx, a, b, dim):
         return xp.cross(a, b, axis=dim)
@@ -73,8 +77,8 @@ class Cross(Op):
     def backward(ctx, grad):
         a, b = ctx.saved
         dim = ctx.args[0]
-        ga = cross(b, grad, dim=dim) if ctx.edges[0] is not None else None
-        gb = cross(grad, a, dim=dim) if ctx.edges[1] is not None else None
+        ga = call(Cross, b, grad, (dim,)) if ctx.edges[0] is not None else None
+        gb = call(Cross, grad, a, (dim,)) if ctx.edges[1] is not None else None
         return ga, gb
 
 
@@ -122,6 +126,7 @@ class Cdist(Op):
     }
     saves = (0, 1)
     saves_output = True
+    array_backward = True  # (sign, abs, powers and sums through call1; masks through like)
 
     def forward(ctx, a, b, p):
         d = xp.abs(a[..., :, None, :] - b[..., None, :, :])
@@ -140,18 +145,26 @@ class Cdist(Op):
         p = ctx.args[0]
         if p == 0 or p == math.inf:
             raise RuntimeError(f"chainrule: the derivative of cdist with p={p} is not implemented")
-        diff = x1.unsqueeze(-2) - x2.unsqueeze(-3)
+        s1, s2 = array_of(x1).shape, array_of(x2).shape
+        diff = x1.reshape(s1[:-1] + (1,) + s1[-1:]) - x2.reshape(s2[:-2] + (1,) + s2[-2:])
         dist = ctx.output
+        gshape = array_of(grad).shape + (1,)
         if p == 1:
-            w = (grad.unsqueeze(-1) * diff.sign())
+            w = grad.reshape(gshape) * call1(Sign, diff)
         else:
-            zero = dist == 0
+            da = array_of(dist)
+            zero = da == 0
             # ∂dist/∂diff = sign·|diff|^(p−1) / dist^(p−1); 0 where dist is 0 (as PyTorch)
-            scale = (grad / dist.masked_fill(zero, 1) ** (p - 1)).masked_fill(zero, 0)
-            local = diff if p == 2 else diff.sign() * diff.abs() ** (p - 1)
-            w = scale.unsqueeze(-1) * local
-        g1 = w.sum(-2) if ctx.edges[0] is not None else None
-        g2 = -w.sum(-3) if ctx.edges[1] is not None else None
+            if zero.any():
+                safe = dist + like(grad, zero.astype(da.dtype))
+                scale = grad * like(grad, (~zero).astype(da.dtype)) / call1(PowScalar, safe, (p - 1,))
+            else:
+                scale = grad / call1(PowScalar, dist, (p - 1,))
+            local = diff if p == 2 else call1(Sign, diff) * call1(PowScalar, call1(Abs, diff), (p - 1,))
+            w = scale.reshape(gshape) * local
+        nd = len(array_of(w).shape)
+        g1 = call1(Sum, w, ((nd - 2,), False, None)) if ctx.edges[0] is not None else None
+        g2 = -call1(Sum, w, ((nd - 3,), False, None)) if ctx.edges[1] is not None else None
         return g1, g2
 
 
@@ -183,14 +196,14 @@ def cdist(x1, x2, p=2.0, compute_mode="use_mm_for_euclid_dist_if_necessary"):
 class Trace(Op):
     node_name = "TraceBackward0"
     formulas = {"self": "1 on the diagonal, 0 elsewhere"}
+    array_backward = True
 
     def forward(ctx, a):
         return xp.asarray(xp.trace(a, dtype=xp.int64 if a.dtype.kind in "iu" else a.dtype))
 
     def backward(ctx, grad):
         shape, npd = ctx.metas[0]
-        eye = Tensor._make(xp.eye(shape[0], shape[1], dtype=npd))
-        return eye * grad
+        return like(grad, xp.eye(shape[0], shape[1], dtype=npd)) * grad
 
 
 @method("trace")
@@ -569,13 +582,14 @@ def isin(elements, test_elements, *, assume_unique=False, invert=False):
 class Rot90(Op):
     node_name = "Rot90Backward0"
     formulas = {"self": "the gradient rotated back (k → −k)"}
+    array_backward = True
 
     def forward(ctx, a, k, dims):
         return xp.ascontiguousarray(xp.rot90(a, k, dims))
 
     def backward(ctx, grad):
         k, dims = ctx.args
-        return rot90(grad, -k, dims)
+        return call1(Rot90, grad, (-k % 4, dims))
 
 
 @method("rot90")
@@ -596,6 +610,7 @@ class BlockDiag(Op):
     node_name = "BlockDiagBackward0"
     operands = ("tensors",)  # one operand per input matrix
     formulas = {"tensors": "1 on the input's own block"}
+    array_backward = True  # (slices read the same on arrays and Tensors)
 
     def forward(ctx, *arrays):
         rows = sum(a.shape[0] for a in arrays)
