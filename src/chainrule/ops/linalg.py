@@ -10,7 +10,7 @@ from .. import _dtype
 from .._backend import ndarray, xp
 from .._tensor import Tensor
 from ..autograd.grad_mode import state as _grad_state
-from ..autograd.graph import apply, call
+from ..autograd.graph import apply, array_of, call, like
 from ._core import Op, constant_array, method
 
 __all__ = [
@@ -514,6 +514,7 @@ class Einsum(Op):
 
     node_name = "EinsumBackward0"
     formulas = {"self": "einsum of grad with the other operands"}
+    array_backward = True  # (_einsum_apply takes arrays; like for the constants)
 
     def forward(ctx, *args):
         *arrays, spec = args
@@ -546,19 +547,19 @@ def _einsum_grad(i, ins, out, ops, grad, shape):
     free = _free_letters(set("".join(ins)) | set(out))
     target = []
     seen = {}
-    dt = grad._data.dtype
+    dt = array_of(grad).dtype
     for pos, ch in enumerate(sub):
         n = shape[pos]
         if ch in seen:  # repeated subscript: a diagonal, put back with an identity
             new = next(free)
             terms.append(ch + new)
-            tensors.append(Tensor._make(xp.eye(n, dtype=dt)))
+            tensors.append(like(grad, xp.eye(n, dtype=dt)))
             target.append(new)
             continue
         seen[ch] = n
         if ch not in present:  # summed only inside this operand: broadcast back with ones
             terms.append(ch)
-            tensors.append(Tensor._make(xp.ones(n, dtype=dt)))
+            tensors.append(like(grad, xp.ones(n, dtype=dt)))
             present.add(ch)
         target.append(ch)
     return _einsum_apply(terms, "".join(target), tensors)
@@ -571,8 +572,13 @@ def _free_letters(used):
 
 
 def _einsum_apply(ins, out, tensors):
+    """einsum of ``tensors`` (the gradient first): recorded on Tensors, Einsum's own forward
+    on the arrays of a rule the engine runs on arrays."""
+    spec = (tuple(ins), out)
+    if not isinstance(tensors[0], Tensor):
+        return Einsum.forward(None, *tensors, spec)
     arrays = tuple(t._data for t in tensors)
-    return apply(_einsum_op(len(tensors)), tuple(tensors), arrays, ((tuple(ins), out),))
+    return apply(_einsum_op(len(tensors)), tuple(tensors), arrays, (spec,))
 
 
 _EINSUM_OPS = {}
