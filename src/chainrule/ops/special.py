@@ -13,20 +13,23 @@ import math
 from .. import _dtype
 from .._backend import xp
 from .._tensor import Tensor
-from ..autograd.graph import apply
+from ..autograd.graph import apply, array_of, call1, like
 from ._core import Op, inplace, method, unary, wrap_dim
 from .arithmetic import inplace_op
 from .pointwise import (
+    Cos,
+    Exp,
+    Log,
+    Sigmoid,
+    Sin,
     _apply_n,
     _cast_all,
     _mask,
     _needs_float,
     _not_implemented,
     _where,
-    exp,
-    log,
-    sigmoid,
 )
+from .reductions import RevCumsum
 
 __all__ = [
     "clamp_min", "clamp_max", "clamp_min_", "clamp_max_", "logaddexp", "logaddexp2", "hypot",
@@ -85,12 +88,13 @@ class ClampMin(Op):
     node_name = "ClampMinBackward0"
     formulas = {"self": "1 where self ≥ min, else 0"}
     saves = (0,)
+    array_backward = True
 
     def forward(ctx, a, m):
         return xp.maximum(a, m)
 
     def backward(ctx, grad):
-        return _mask(grad, ctx.saved[0]._data >= ctx.args[0])
+        return _mask(grad, array_of(ctx.saved[0]) >= ctx.args[0])
 
 
 class ClampMax(ClampMin):
@@ -101,7 +105,7 @@ class ClampMax(ClampMin):
         return xp.minimum(a, m)
 
     def backward(ctx, grad):
-        return _mask(grad, ctx.saved[0]._data <= ctx.args[0])
+        return _mask(grad, array_of(ctx.saved[0]) <= ctx.args[0])
 
 
 class ClampMinTensor(Op):
@@ -109,12 +113,13 @@ class ClampMinTensor(Op):
     operands = ("self", "min")
     formulas = {"self": "1 where self ≥ min", "min": "1 where self < min"}
     saves = (0, 1)
+    array_backward = True
 
     def forward(ctx, a, m):
         return xp.maximum(a, m)
 
     def backward(ctx, grad):
-        keep = ctx.saved[0]._data >= ctx.saved[1]._data
+        keep = array_of(ctx.saved[0]) >= array_of(ctx.saved[1])
         return _mask(grad, keep), _mask(grad, ~keep)
 
 
@@ -127,7 +132,7 @@ class ClampMaxTensor(ClampMinTensor):
         return xp.minimum(a, m)
 
     def backward(ctx, grad):
-        keep = ctx.saved[0]._data <= ctx.saved[1]._data
+        keep = array_of(ctx.saved[0]) <= array_of(ctx.saved[1])
         return _mask(grad, keep), _mask(grad, ~keep)
 
 
@@ -160,13 +165,14 @@ class Logaddexp(Op):
     operands = ("self", "other")
     formulas = {"self": "sigmoid(self − other)", "other": "sigmoid(other − self)"}
     saves = (0, 1)
+    array_backward = True
 
     def forward(ctx, a, b):
         return xp.logaddexp(a, b)
 
     def backward(ctx, grad):
         a, b = ctx.saved
-        s = sigmoid(a - b)  # stable for any gap, unlike exp(a − out)
+        s = call1(Sigmoid, a - b)  # stable for any gap, unlike exp(a − out)
         return grad * s, grad * (1 - s)
 
 
@@ -179,7 +185,7 @@ class Logaddexp2(Logaddexp):
 
     def backward(ctx, grad):
         a, b = ctx.saved
-        s = sigmoid((a - b) * math.log(2))
+        s = call1(Sigmoid, (a - b) * math.log(2))
         return grad * s, grad * (1 - s)
 
 
@@ -189,6 +195,7 @@ class Hypot(Op):
     formulas = {"self": "self / result", "other": "other / result"}
     saves = (0, 1)
     saves_output = True
+    array_backward = True
 
     def forward(ctx, a, b):
         return xp.hypot(a, b)
@@ -206,14 +213,15 @@ class Copysign(Op):
     formulas = {"self": "sign(self)·sign(result) (0 where self = 0)", "other": "0"}
     saves = (0,)
     saves_output = True
+    array_backward = True
 
     def forward(ctx, a, b):
         return xp.copysign(a, b)
 
     def backward(ctx, grad):
-        a, r = ctx.saved[0]._data, ctx.output._data
-        flip = xp.where(a == 0, 0, xp.sign(a) * xp.sign(r)).astype(grad._data.dtype)
-        return grad * Tensor._make(flip), (grad * 0 if ctx.edges[1] is not None else None)
+        a, r = array_of(ctx.saved[0]), array_of(ctx.output)
+        flip = xp.where(a == 0, 0, xp.sign(a) * xp.sign(r)).astype(array_of(grad).dtype)
+        return grad * like(grad, flip), (grad * 0 if ctx.edges[1] is not None else None)
 
 
 class CopysignScalar(Copysign):
@@ -227,6 +235,7 @@ class Xlogy(Op):
     operands = ("self", "other")
     formulas = {"self": "log(other) (0 where self = 0 and other ≤ 0)", "other": "self / other"}
     saves = (0, 1)
+    array_backward = True
 
     def forward(ctx, a, b):
         # a Python number operand takes the tensor's dtype (NumPy 2 scalars would widen it)
@@ -240,9 +249,10 @@ class Xlogy(Op):
         a, b = ctx.saved
         ga = gb = None
         if ctx.edges[0] is not None:
-            lb = log(b) if isinstance(b, Tensor) else math.log(b) if b > 0 else math.nan
-            ad = a._data if isinstance(a, Tensor) else xp.asarray(a)
-            bd = b._data if isinstance(b, Tensor) else xp.asarray(b)
+            # (a number operand: a Python number, not an array or Tensor)
+            lb = call1(Log, b) if hasattr(b, "dtype") else math.log(b) if b > 0 else math.nan
+            ad = xp.asarray(array_of(a))
+            bd = xp.asarray(array_of(b))
             ga = _where((ad == 0) & (bd <= 0), 0.0, grad * lb)
         if ctx.edges[1] is not None:
             gb = grad * a / b
@@ -308,6 +318,7 @@ class Logit(Op):
     node_name = "LogitBackward0"
     formulas = {"self": "1 / (self·(1 − self)) (0 outside [eps, 1 − eps])"}
     saves = (0,)
+    array_backward = True
 
     def forward(ctx, a, eps):
         if eps is not None:
@@ -321,7 +332,7 @@ class Logit(Op):
         g = grad / (x * (1 - x))
         if eps is None:
             return g
-        xd = x._data
+        xd = array_of(x)
         return _where((xd < eps) | (xd > 1 - eps), 0.0, g)
 
 
@@ -329,62 +340,67 @@ class Erfc(Op):
     node_name = "ErfcBackward0"
     formulas = {"self": "−2/√π · exp(−self²)"}
     saves = (0,)
+    array_backward = True
 
     def forward(ctx, a):
         return _erfc(a)
 
     def backward(ctx, grad):
         x = ctx.saved[0]
-        return grad * ((x * x * -1.0).exp() * (-2 / math.sqrt(math.pi)))
+        return grad * (call1(Exp, x * x * -1.0) * (-2 / math.sqrt(math.pi)))
 
 
 class Erfinv(Op):
     node_name = "ErfinvBackward0"
     formulas = {"self": "√π/2 · exp(erfinv(self)²)"}
     saves_output = True
+    array_backward = True
 
     def forward(ctx, a):
         return _erfinv(a)
 
     def backward(ctx, grad):
         y = ctx.output
-        return grad * ((y * y).exp() * (math.sqrt(math.pi) / 2))
+        return grad * (call1(Exp, y * y) * (math.sqrt(math.pi) / 2))
 
 
 class Lgamma(Op):
     node_name = "LgammaBackward0"
     formulas = {"self": "digamma(self)"}
     saves = (0,)
+    array_backward = True
 
     def forward(ctx, a):
         return _lgamma(a)
 
     def backward(ctx, grad):
-        return grad * digamma(ctx.saved[0])
+        return grad * call1(Digamma, ctx.saved[0])
 
 
 class Digamma(Op):
     node_name = "DigammaBackward0"
     formulas = {"self": "polygamma(1, self)"}
     saves = (0,)
+    array_backward = True
 
     def forward(ctx, a):
         return _polygamma(0, a)
 
     def backward(ctx, grad):
-        return grad * polygamma(1, ctx.saved[0])
+        return grad * call1(Polygamma, ctx.saved[0], (1,))
 
 
 class Polygamma(Op):
     node_name = "PolygammaBackward0"
     formulas = {"self": "polygamma(n + 1, self)"}
     saves = (0,)
+    array_backward = True
 
     def forward(ctx, a, n):
         return _polygamma(n, a)
 
     def backward(ctx, grad):
-        return grad * polygamma(ctx.args[0] + 1, ctx.saved[0])
+        return grad * call1(Polygamma, ctx.saved[0], (ctx.args[0] + 1,))
 
 
 class Sgn(Op):
@@ -392,6 +408,7 @@ class Sgn(Op):
 
     node_name = "SgnBackward0"
     formulas = {"self": "0"}
+    array_backward = True
 
     def forward(ctx, a):
         if a.dtype.kind == "b":
@@ -405,6 +422,7 @@ class Sgn(Op):
 class Deg2Rad(Op):
     node_name = "Deg2RadBackward0"
     formulas = {"self": "π/180"}
+    array_backward = True
 
     def forward(ctx, a):
         return a * xp.asarray(math.pi / 180, dtype=a.dtype)
@@ -416,6 +434,7 @@ class Deg2Rad(Op):
 class Rad2Deg(Op):
     node_name = "Rad2DegBackward0"
     formulas = {"self": "180/π"}
+    array_backward = True
 
     def forward(ctx, a):
         return a * xp.asarray(180 / math.pi, dtype=a.dtype)
@@ -428,15 +447,16 @@ class Sinc(Op):
     node_name = "SincBackward0"
     formulas = {"self": "(πx·cos(πx) − sin(πx)) / (πx²), 0 at x = 0"}
     saves = (0,)
+    array_backward = True
 
     def forward(ctx, a):
         return xp.sinc(a)
 
     def backward(ctx, grad):
         x = ctx.saved[0]
-        zero = x._data == 0
+        zero = array_of(x) == 0
         px = _where(zero, 1.0, x) * math.pi  # x = 0 would divide by zero; masked below
-        d = (px * px.cos() - px.sin()) / (px * px) * math.pi
+        d = (px * call1(Cos, px) - call1(Sin, px)) / (px * px) * math.pi
         # at 0 the slope is 0; written as sinc'(x) ≈ −π²x/3 so the second derivative is
         # right there too (PyTorch's is NaN at 0)
         return _where(zero, grad * x * (-math.pi ** 2 / 3), grad * d)
@@ -447,6 +467,7 @@ class Logcumsumexp(Op):
     formulas = {"self": "Σ_{j ≥ i} grad_j · exp(self_i − result_j)"}
     saves = (0,)
     saves_output = True
+    array_backward = True
 
     def forward(ctx, a, dim):
         if a.size == 0 or a.ndim == 0:
@@ -456,12 +477,13 @@ class Logcumsumexp(Op):
     def backward(ctx, grad):
         x, out = ctx.saved[0], ctx.output
         dim = ctx.args[0]
-        if x._data.size == 0 or x._data.ndim == 0:
+        xa = array_of(x)
+        if xa.size == 0 or xa.ndim == 0:
             return grad
         # exp(x_i − out_j) = exp(x_i − m)·exp(m − out_j), m the last (largest) output
-        m = Tensor._make(xp.take(out._data, [-1], axis=dim))
-        tail = (grad * exp(m - out)).flip(dim).cumsum(dim).flip(dim)
-        return exp(x - m) * tail
+        m = like(out, xp.take(array_of(out), [-1], axis=dim))
+        tail = call1(RevCumsum, grad * call1(Exp, m - out), (dim,))  # Σ over j ≥ i
+        return call1(Exp, x - m) * tail
 
 
 def _floating(op, name):
