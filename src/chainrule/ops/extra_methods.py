@@ -11,10 +11,12 @@ from .. import _dtype
 from .._backend import xp
 from .._tensor import Tensor
 from ..autograd.grad_mode import state as _grad
-from ..autograd.graph import apply
+from ..autograd.graph import apply, array_of, call1
 from ._core import Op, _bump, binary, broadcast_error, check_operand, inplace, method, wrap_dim
+from .indexing import Index, IndexSelect
 from .pointwise import _mask
-from .shape import cat
+from .reductions import SumAll
+from .shape import put
 
 __all__ = ["bitwise_left_shift", "bitwise_right_shift", "index_fill", "index_copy",
            "masked_scatter"]
@@ -238,6 +240,7 @@ def _dim_mask(shape, dim, idx):
 class IndexFill(Op):
     node_name = "IndexFillBackward0"
     formulas = {"self": "0 at the filled positions, else 1"}
+    array_backward = True  # (_mask takes arrays)
 
     def forward(ctx, a, dim, idx, value):
         out = a.copy()
@@ -246,21 +249,22 @@ class IndexFill(Op):
 
     def backward(ctx, grad):
         dim, idx, _ = ctx.args
-        return _mask(grad, ~_dim_mask(grad._data.shape, dim, idx))
+        return _mask(grad, ~_dim_mask(array_of(grad).shape, dim, idx))
 
 
 class IndexFillTensor(Op):
     node_name = "IndexFillBackward1"
     operands = ("self", "value")
     formulas = {"self": "0 at the filled positions, else 1", "value": "1 at each filled position"}
+    array_backward = True  # (_mask takes arrays; the sum through call1)
 
     def forward(ctx, a, v, dim, idx):
         return IndexFill.forward(ctx, a, dim, idx, v)
 
     def backward(ctx, grad):
         dim, idx = ctx.args
-        m = _dim_mask(grad._data.shape, dim, idx)
-        gv = _mask(grad, m).sum() if ctx.edges[1] is not None else None
+        m = _dim_mask(array_of(grad).shape, dim, idx)
+        gv = call1(SumAll, _mask(grad, m), (None, False, None)) if ctx.edges[1] is not None else None
         return _mask(grad, ~m), gv
 
 
@@ -268,6 +272,7 @@ class IndexCopy(Op):
     node_name = "IndexCopyBackward0"
     operands = ("self", "source")
     formulas = {"self": "0 at the copied positions, else 1", "source": "grad at index"}
+    array_backward = True  # (_mask takes arrays; the index_select through call1)
 
     def forward(ctx, a, src, dim, idx):
         out = a.copy()
@@ -276,8 +281,13 @@ class IndexCopy(Op):
 
     def backward(ctx, grad):
         dim, idx = ctx.args
-        gs = grad.index_select(dim, Tensor._make(idx)) if ctx.edges[1] is not None else None
-        return _mask(grad, ~_dim_mask(grad._data.shape, dim, idx)), gs
+        shape = array_of(grad).shape
+        gs = None
+        if ctx.edges[1] is not None:  # (a 0-d self: selected from it as one element, as index_select)
+            gs = call1(IndexSelect, grad.reshape(shape or (1,)), (dim, idx))
+            if not shape:
+                gs = gs.reshape(() if idx.size == 1 else (-1,))
+        return _mask(grad, ~_dim_mask(shape, dim, idx)), gs
 
 
 def index_fill(input, dim, index, value):
@@ -328,6 +338,7 @@ class MaskedScatter(Op):
     node_name = "MaskedScatterBackward0"
     operands = ("self", "source")
     formulas = {"self": "1 where mask is False", "source": "grad at the masked positions"}
+    array_backward = True  # (_mask and put take arrays; the pick through call1)
 
     def forward(ctx, a, src, mask):
         shape = xp.broadcast_shapes(a.shape, mask.shape)
@@ -343,12 +354,13 @@ class MaskedScatter(Op):
         g_src = None
         if ctx.edges[1] is not None:
             shape = ctx.metas[1][0]
-            picked = grad.reshape(-1)[Tensor._make(m.reshape(-1))]
+            pos = xp.flatnonzero(m)  # the masked positions, in order
+            picked = call1(Index, grad.reshape(-1), ((None, (pos,)),))
             size = 1
             for d in shape:
                 size *= d
-            pad = Tensor._make(xp.zeros(size - picked.shape[0], dtype=grad._data.dtype))
-            g_src = cat((picked, pad)).reshape(shape)
+            # source's leading elements: zeros after them
+            g_src = put(picked, (size,), (slice(0, pos.size),), False, False).reshape(shape)
         return _mask(grad, ~m), g_src
 
 

@@ -16,8 +16,10 @@ from .. import _dtype
 from .._backend import ndarray, xp
 from .._tensor import Tensor, _wrap_dim
 from ..autograd.grad_mode import state
-from ..autograd.graph import apply
+from ..autograd.graph import apply, array_of, call, call1
 from ._core import Op, _bump, broadcast_error, inplace, method
+from .pointwise import _mask
+from .reductions import SumAll
 from .shape import BASIC_INDEX, _unregistered, atleast1, index_with, put, write
 
 __all__ = [
@@ -312,8 +314,11 @@ FillBackward = _unregistered(type("FillBackward3", (IndexPut,), {}), "FillBackwa
 
 
 def _put_value(x, idx, advanced, value):
-    """x with ``value`` (a number) written at the index, recorded as IndexPut."""
-    return apply(IndexPut, (x, value), (x._data, value), (idx, advanced, False))
+    """x with ``value`` (a number) written at the index, recorded as IndexPut (IndexPut's
+    own forward on an array, in a rule the engine runs on arrays)."""
+    if not isinstance(x, Tensor):
+        x = xp.asarray(x)  # (a 0-d gradient arrives as a NumPy scalar: the forward writes)
+    return call(IndexPut, x, value, (idx, advanced, False))
 
 
 def _value_array(self, value, idx, advanced):
@@ -504,6 +509,7 @@ class Scatter(Op):
     node_name = "ScatterBackward0"
     operands = ("self", "src")
     formulas = {"self": "1 where not overwritten", "src": "1 at the written positions"}
+    array_backward = True  # (_put_value and _src_grad take arrays)
 
     def forward(ctx, a, src, idx, reduce):
         out = a.copy()
@@ -536,6 +542,7 @@ class ScatterAdd(Op):
     node_name = "ScatterAddBackward0"
     operands = ("self", "src")
     formulas = {"self": "1", "src": "1 at the positions added to"}
+    array_backward = True  # (_src_grad takes arrays)
 
     def forward(ctx, a, src, idx):
         out = a.copy()
@@ -552,10 +559,11 @@ class ScatterAdd(Op):
 def _src_grad(ctx, grad, idx):
     """Gather the gradient back for src; a src larger than index (only its leading block
     is read) gets zeros elsewhere."""
-    g = apply(Gather, (grad,), (grad._data,), (idx,))
+    g = call1(Gather, grad, (idx,))
     sshape = ctx.metas[1][0]
-    if g._data.shape != sshape:
-        block = tuple(slice(0, k) for k in g._data.shape) + (Ellipsis,)
+    gshape = array_of(g).shape
+    if gshape != sshape:
+        block = tuple(slice(0, k) for k in gshape) + (Ellipsis,)
         g = put(g, sshape, block, False, False)
     return g
 
@@ -595,6 +603,7 @@ class IndexAdd(Op):
     node_name = "IndexAddBackward0"
     operands = ("self", "source")
     formulas = {"self": "1", "source": "alpha at the rows it is added to"}
+    array_backward = True
 
     def forward(ctx, a, src, dim, idx, alpha):
         out = a.copy()
@@ -605,7 +614,7 @@ class IndexAdd(Op):
         dim, idx, alpha = ctx.args
         gsrc = None
         if ctx.edges[1] is not None:
-            gsrc = apply(IndexSelect, (grad,), (grad._data,), (dim, idx))
+            gsrc = call1(IndexSelect, grad, (dim, idx))
             if alpha != 1:
                 gsrc = gsrc * alpha
         return grad, gsrc
@@ -663,15 +672,15 @@ class MaskedFillTensor(MaskedFill):
     node_name = "MaskedFillBackward1"
     operands = ("self", "value")
     formulas = {"self": "1 where mask is False, else 0", "value": "1 where mask is True (summed)"}
-    array_backward = False
+    array_backward = True  # (_mask takes arrays; the sum through call1)
 
     def backward(ctx, grad):
         mask = ctx.args[0]
         gs = gv = None
         if ctx.edges[0] is not None:
-            gs = grad.masked_fill(Tensor._make(mask), 0.0)
+            gs = _mask(grad, ~mask)
         if ctx.edges[1] is not None:
-            gv = grad.masked_fill(Tensor._make(~mask), 0.0).sum()
+            gv = call1(SumAll, _mask(grad, mask), (None, False, None))
         return gs, gv
 
 
@@ -784,6 +793,7 @@ def argwhere(input):
 class ConstantPad(Op):
     node_name = "ConstantPadNdBackward0"
     formulas = {"self": "1 inside the original region (padding has no gradient)"}
+    array_backward = True
 
     def forward(ctx, a, pads, value):
         # pads: ((before, after), ...) per dim, negative = crop
@@ -796,7 +806,7 @@ class ConstantPad(Op):
 
     def backward(ctx, grad):
         pads = ctx.args[0]
-        return apply(ConstantPad, (grad,), (grad._data,), (tuple((-lo, -hi) for lo, hi in pads), 0))
+        return call1(ConstantPad, grad, (tuple((-lo, -hi) for lo, hi in pads), 0))
 
 
 class IndexPad(Op):

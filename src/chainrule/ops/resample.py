@@ -17,7 +17,7 @@ import functools
 import math
 
 from .._backend import xp
-from ..autograd.graph import apply
+from ..autograd.graph import apply, call1
 from ._core import Op
 
 __all__ = []
@@ -154,26 +154,28 @@ class Resample(Op):
 
     node_name = "UpsampleNearest2DBackward0"
     formulas = {"self": "the interpolation weights (adjoint: scatter-add of grad)"}
+    array_backward = True
 
     def forward(ctx, x, plan, in_sizes):
         return _resample(x, plan)
 
     def backward(ctx, grad):
         plan, in_sizes = ctx.args
-        return apply(_ADJOINTS[ctx.op], (grad,), (grad._data,), (plan, in_sizes))
+        return call1(_ADJOINTS[ctx.op], grad, (plan, in_sizes))
 
 
 class ResampleAdjoint(Op):
     node_name = "UpsampleNearest2DBackwardBackward0"
     formulas = {"grad": "the adjoint of interpolation (its backward is interpolation)"}
     operands = ("grad_output",)
+    array_backward = True
 
     def forward(ctx, g, plan, in_sizes):
         return _adjoint(g, plan, in_sizes)
 
     def backward(ctx, grad):
         plan, in_sizes = ctx.args
-        return apply(_FORWARDS[ctx.op], (grad,), (grad._data,), (plan, in_sizes))
+        return call1(_FORWARDS[ctx.op], grad, (plan, in_sizes))
 
 
 _KIND = {"nearest": "Nearest", "nearest-exact": "NearestExact", "linear": "Linear",
