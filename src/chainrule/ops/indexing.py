@@ -287,6 +287,7 @@ class IndexPut(Op):
     operands = ("self", "values")
     formulas = {"self": "1 outside the written region (1 everywhere when accumulating)",
                 "values": "1 at the positions written"}
+    array_backward = True  # (_put_value and index_with take arrays)
 
     def forward(ctx, a, v, idx, advanced, accumulate):
         out = a.copy()
@@ -301,16 +302,19 @@ class IndexPut(Op):
         if ctx.edges[1] is not None:
             gv = index_with(grad, idx, advanced)
             vshape = ctx.metas[1][0]
-            if len(vshape) > gv._data.ndim:  # the value had leading 1s (PyTorch strips them)
-                gv = gv.reshape(vshape[: len(vshape) - gv._data.ndim] + gv._data.shape)
+            gshape = array_of(gv).shape
+            if len(vshape) > len(gshape):  # the value had leading 1s (PyTorch strips them)
+                gv = gv.reshape(vshape[: len(vshape) - len(gshape)] + gshape)
         return gs, gv
 
 
-CopySlices = _unregistered(
-    type("CopySlices", (IndexPut,), {"full_name": "torch::autograd::CopySlices"}), "CopySlices"
-)
-CopyBackwards = _unregistered(type("CopyBackwards", (IndexPut,), {}), "CopyBackwards")
-FillBackward = _unregistered(type("FillBackward3", (IndexPut,), {}), "FillBackward3")
+# The in-place writes keep their rule on Tensors (array_backward stays False for them).
+CopySlices = _unregistered(type("CopySlices", (IndexPut,), {
+    "full_name": "torch::autograd::CopySlices", "array_backward": False}), "CopySlices")
+CopyBackwards = _unregistered(
+    type("CopyBackwards", (IndexPut,), {"array_backward": False}), "CopyBackwards")
+FillBackward = _unregistered(
+    type("FillBackward3", (IndexPut,), {"array_backward": False}), "FillBackward3")
 
 
 def _put_value(x, idx, advanced, value):
