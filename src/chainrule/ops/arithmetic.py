@@ -5,7 +5,7 @@ import math
 from .. import _dtype
 from .._backend import xp
 from .._tensor import Tensor
-from ..autograd.graph import apply
+from ..autograd.graph import apply, array_of, call1, like
 from ._core import (
     Op,
     _scalar_ok,
@@ -127,6 +127,7 @@ class FloorDivide(Op):
     node_name = "torch::autograd::NotImplemented"
     operands = ("self", "other")
     formulas = {"self": "not implemented", "other": "not implemented"}
+    array_backward = True  # (it raises in either form)
 
     def forward(ctx, a, b):
         _check_int_divisor(a, b)
@@ -142,6 +143,7 @@ class DivRounding(Op):
     node_name = "DivBackward2"
     operands = ("self", "other")
     formulas = {"self": "0", "other": "0"}
+    array_backward = True
 
     def forward(ctx, a, b, mode):
         _check_int_divisor(a, b)
@@ -153,7 +155,7 @@ class DivRounding(Op):
         return q + ((q < 0) & (q * b != a))
 
     def backward(ctx, grad):
-        z = Tensor._make(xp.zeros_like(grad._data))
+        z = like(grad, xp.zeros_like(array_of(grad)))
         return z, z
 
 
@@ -164,6 +166,7 @@ class Remainder(Op):
     operands = ("self", "other")
     formulas = {"self": "1", "other": "-floor(self / other)"}
     saves = (0, 1)
+    array_backward = True
 
     def forward(ctx, a, b):
         _check_int_divisor(a, b)
@@ -173,7 +176,7 @@ class Remainder(Op):
         a, b = ctx.saved
         gb = None
         if ctx.edges[1] is not None:
-            gb = -grad * (a / b).floor()
+            gb = -grad * call1(_pointwise.Floor, a / b)
         return grad, gb
 
 
@@ -204,7 +207,7 @@ class Fmod(Remainder):
 
     def backward(ctx, grad):
         a, b = ctx.saved
-        gb = -grad * (a / b).trunc() if ctx.edges[1] is not None else None
+        gb = -grad * call1(_pointwise.Trunc, a / b) if ctx.edges[1] is not None else None
         return grad, gb
 
 
@@ -257,18 +260,21 @@ class PowTensor(Op):
     formulas = {"self": "exponent · self^(exponent − 1)", "exponent": "self^exponent · ln(self)"}
     saves = (0, 1)
     saves_output = True
+    array_backward = True
 
     def forward(ctx, a, b):
         return _power(a, b)
 
     def backward(ctx, grad):
         a, b = ctx.saved
+        ad, bd = array_of(a), array_of(b)
+        where = _pointwise._where
         ga = gb = None
         if ctx.edges[0] is not None:
-            ga = grad * (b * a ** (b - 1)).where(b != 0, 0.0)
+            ga = grad * where(bd != 0, b * a ** (b - 1), 0.0)
         if ctx.edges[1] is not None:
             # d/db a^b = a^b ln a; PyTorch defines it as 0 where a == 0 and b >= 0.
-            gb = grad * (ctx.output * a.log()).where((a != 0) | (b < 0), 0.0)
+            gb = grad * where((ad != 0) | (bd < 0), ctx.output * call1(_pointwise.Log, a), 0.0)
         return ga, gb
 
 
@@ -279,6 +285,7 @@ class RPow(Op):
     operands = ("exponent",)
     formulas = {"exponent": "self^exponent · ln(self)"}
     saves_output = True
+    array_backward = True
 
     def forward(ctx, b, base):
         return _power(base, b)
@@ -597,3 +604,7 @@ Tensor.__rpow__ = _reflected(pow)
 Tensor.__ipow__ = _operator(Tensor.pow_)
 Tensor.__neg__ = neg
 Tensor.__pos__ = lambda self: self
+
+# pointwise imports this module: its ops (floor, trunc, log, where) are looked up there when
+# a rule runs (a module attribute, not an import per call)
+from . import pointwise as _pointwise
