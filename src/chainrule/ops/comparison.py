@@ -10,8 +10,10 @@ import builtins
 from .. import _dtype
 from .._backend import xp
 from .._tensor import Tensor
+from ..autograd.graph import array_of
 from ._core import Op, _scalar_ok, broadcast_error, inplace, method, unary
 from .arithmetic import inplace_op
+from .pointwise import _mask
 
 __all__ = [
     "eq", "ne", "lt", "le", "gt", "ge", "greater", "greater_equal", "less", "less_equal",
@@ -167,6 +169,7 @@ class NanToNum(Op):
     node_name = "NanToNumBackward0"
     formulas = {"self": "1 where self is finite, else 0"}
     saves = (0,)
+    array_backward = True
 
     def forward(ctx, a, nan, posinf, neginf):
         if a.dtype.kind != "f":
@@ -174,9 +177,7 @@ class NanToNum(Op):
         return xp.nan_to_num(a, nan=nan, posinf=posinf, neginf=neginf)
 
     def backward(ctx, grad):
-        from .pointwise import _mask
-
-        return _mask(grad, xp.isfinite(ctx.saved[0]._data))
+        return _mask(grad, xp.isfinite(array_of(ctx.saved[0])))
 
 
 def nan_to_num(input, nan=0.0, posinf=None, neginf=None, *, out=None):
