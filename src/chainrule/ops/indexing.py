@@ -308,13 +308,12 @@ class IndexPut(Op):
         return gs, gv
 
 
-# The in-place writes keep their rule on Tensors (array_backward stays False for them).
-CopySlices = _unregistered(type("CopySlices", (IndexPut,), {
-    "full_name": "torch::autograd::CopySlices", "array_backward": False}), "CopySlices")
-CopyBackwards = _unregistered(
-    type("CopyBackwards", (IndexPut,), {"array_backward": False}), "CopyBackwards")
-FillBackward = _unregistered(
-    type("FillBackward3", (IndexPut,), {"array_backward": False}), "FillBackward3")
+# The in-place writes (x[idx] = v) are index_put under PyTorch's node names; their rule runs
+# on arrays as index_put's does.
+CopySlices = _unregistered(
+    type("CopySlices", (IndexPut,), {"full_name": "torch::autograd::CopySlices"}), "CopySlices")
+CopyBackwards = _unregistered(type("CopyBackwards", (IndexPut,), {}), "CopyBackwards")
+FillBackward = _unregistered(type("FillBackward3", (IndexPut,), {}), "FillBackward3")
 
 
 def _put_value(x, idx, advanced, value):
