@@ -15,8 +15,10 @@ from .._tensor import Tensor
 from ..autograd.graph import apply, array_of, call, call1, like
 from ._core import Op, broadcast_error, method, wrap_dim
 from .arithmetic import PowScalar
+from .indexing import _along
 from .pointwise import Abs, Sign
 from .reductions import Sum
+from .shape import put
 
 __all__ = [
     "bincount",
@@ -518,6 +520,7 @@ class _CumExtreme(Op):
 
     multi_output = True
     formulas = {"self": "Σ of the gradients of the outputs whose running extreme it is"}
+    array_backward = True  # (put takes arrays)
 
     def forward(ctx, a, dim, ufunc):
         if a.ndim == 0:  # its own running extreme, index 0
@@ -538,8 +541,7 @@ class _CumExtreme(Op):
         dim = ctx.args[0]
         if not ctx.metas[0][0]:
             return grad
-        zeros = Tensor._make(xp.zeros(ctx.metas[0][0], dtype=grad._data.dtype))
-        return zeros.scatter_add(dim, Tensor._make(ctx.extra), grad)
+        return put(grad, ctx.metas[0][0], _along(dim, ctx.extra))  # (added where shared)
 
 
 class Cummax(_CumExtreme):

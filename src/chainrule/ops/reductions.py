@@ -479,6 +479,7 @@ class SelectDim(Op):
     node_name = "MaxBackward0"
     formulas = {"self": "1 at argmax along dim, else 0"}
     multi_output = True
+    array_backward = True  # (_unreduce takes arrays; the mask through like)
 
     def forward(ctx, a, axis, keepdim, argfn):
         if axis is None:  # 0-d
@@ -497,7 +498,7 @@ class SelectDim(Op):
         if axis is None:
             return grad
         shape = ctx.metas[0][0]
-        return _unreduce(grad, shape, (axis,), keepdim) * _const(ctx.extra.astype(ctx.metas[0][1]))
+        return _unreduce(grad, shape, (axis,), keepdim) * like(grad, ctx.extra.astype(ctx.metas[0][1]))
 
 
 class SelectDimMin(SelectDim):

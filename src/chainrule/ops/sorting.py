@@ -7,7 +7,9 @@ from .._backend import xp
 from .._tensor import Tensor, _wrap_dim
 from ..autograd.graph import apply
 from ._core import Op, method
+from .indexing import _along
 from .reductions import _return_type
+from .shape import put
 
 __all__ = ["argsort", "kthvalue", "median", "msort", "nanmedian", "sort", "topk", "unique"]
 
@@ -23,6 +25,7 @@ class _Select(Op):
 
     multi_output = True
     formulas = {"self": "1 at each selected position, 0 elsewhere"}
+    array_backward = True  # (put takes arrays)
 
     def forward(ctx, a, dim, idx, keepdim):
         vals = xp.take_along_axis(a, idx, axis=dim)
@@ -35,12 +38,12 @@ class _Select(Op):
 
     def backward(ctx, grad):
         dim, _, keepdim = ctx.args
-        idx = Tensor._make(ctx.extra)
-        shape = ctx.metas[0][0]
+        idx = ctx.extra
         if not keepdim:
-            grad = grad.unsqueeze(dim)
-        zeros = Tensor._make(xp.zeros(shape, dtype=grad._data.dtype))
-        return zeros.scatter(dim, idx, grad)
+            grad = grad.reshape(idx.shape)
+        # zeros with the gradient put at the selected positions (each selected once): the
+        # adjoint of gather, on a Tensor or an array alike
+        return put(grad, ctx.metas[0][0], _along(dim, idx))
 
 
 class SortSelect(_Select):
