@@ -60,6 +60,22 @@ def test_cdist_zero_distance_has_zero_gradient_and_forward_only_norms(rng):
         check(lambda t, x, y, p=p: t.cdist(x, y, p=p), a, a[::-1] + 1, grad=False)
 
 
+@pytest.mark.parametrize("p", [2.0, 3.0])
+def test_cdist_zero_distance_gradient_is_zero_even_under_a_nan_upstream(p):
+    # PyTorch masks the zero-distance pairs: a NaN arriving there leaves no trace
+    x = np.array([[0.0, 0.0], [1.0, 2.0]], np.float32)
+    y = np.array([[0.0, 0.0], [3.0, 1.0]], np.float32)
+    g = np.array([[np.nan, 1.0], [1.0, 1.0]], np.float32)
+    grads = []
+    for L in (chainrule, torch):
+        a, b = L.tensor(x, requires_grad=True), L.tensor(y, requires_grad=True)
+        L.cdist(a, b, p=p).backward(L.tensor(g))
+        grads.append((a.grad.numpy(), b.grad.numpy()))
+    for ours, theirs in zip(*grads):
+        assert not np.isnan(ours).any()
+        np.testing.assert_allclose(ours, theirs, rtol=1e-5, atol=1e-6)
+
+
 def test_cdist_errors():
     for make in (lambda L: L.cdist(L.ones(3, 2), L.ones(4, 3)), lambda L: L.cdist(L.ones(3), L.ones(4, 3)),
                  lambda L: L.cdist(L.ones(3, 2), L.ones(4, 2), p=-1),

@@ -16,7 +16,7 @@ from ..autograd.graph import apply, array_of, call, call1, like
 from ._core import Op, broadcast_error, method, wrap_dim
 from .arithmetic import PowScalar
 from .indexing import _along
-from .pointwise import Abs, Sign
+from .pointwise import Abs, Sign, _mask
 from .reductions import Sum
 from .shape import put
 
@@ -157,9 +157,9 @@ class Cdist(Op):
             da = array_of(dist)
             zero = da == 0
             # ∂dist/∂diff = sign·|diff|^(p−1) / dist^(p−1); 0 where dist is 0 (as PyTorch)
-            if zero.any():
+            if zero.any():  # (masked, not multiplied: exactly 0 there, as masked_fill was)
                 safe = dist + like(grad, zero.astype(da.dtype))
-                scale = grad * like(grad, (~zero).astype(da.dtype)) / call1(PowScalar, safe, (p - 1,))
+                scale = _mask(grad / call1(PowScalar, safe, (p - 1,)), ~zero)
             else:
                 scale = grad / call1(PowScalar, dist, (p - 1,))
             local = diff if p == 2 else call1(Sign, diff) * call1(PowScalar, call1(Abs, diff), (p - 1,))

@@ -122,8 +122,8 @@ def _blas_sum_ok(a, run, other):
 
 def sum_last(a, keepdims=True):
     """``a.sum(-1, keepdims=keepdims)`` for an array, through BLAS where that is faster.
-    (Called on every softmax, layer norm and cross-entropy: its own checks are inline, and a
-    2-D array times a ones column gives the kept dimension with no reshape.)"""
+    (Called on every softmax, layer norm and cross-entropy: _blas_sum_ok's test is inline,
+    and a 2-D array times a ones column gives the kept dimension with no reshape.)"""
     shape = a.shape
     if len(shape) >= 2:
         n = shape[-1]
@@ -132,6 +132,8 @@ def sum_last(a, keepdims=True):
                 and a.flags.c_contiguous:
             col = _ONES_COLUMNS.get((n, a.dtype))
             if col is None:
+                if len(_ONES_COLUMNS) > 256:  # (bounded, as constant_array's own cache)
+                    _ONES_COLUMNS.clear()
                 col = _ONES_COLUMNS[n, a.dtype] = constant_array("ones", n, a.dtype).reshape(n, 1)
             if len(shape) == 2 and keepdims:
                 return a @ col
@@ -140,7 +142,7 @@ def sum_last(a, keepdims=True):
     return a.sum(-1, keepdims=keepdims)
 
 
-_ONES_COLUMNS = {}  # (n, dtype) -> constant_array's ones as an (n, 1) column (few distinct n)
+_ONES_COLUMNS = {}  # (n, dtype) -> constant_array's ones as an (n, 1) column
 
 
 def max_last(a):
