@@ -629,7 +629,7 @@ class Embedding(Op):
     array_backward = True  # (EmbeddingDense takes the array, or records on a Tensor)
 
     def forward(ctx, w, idx, padding_idx):
-        return w[idx]
+        return xp.take(w, idx, axis=0)  # (rows by take: half the time of w[idx]; same values)
 
     def backward(ctx, grad):
         idx, pad = ctx.args
