@@ -105,6 +105,7 @@ class LSTMLayer(Op):
         "cx": "f_first · dc_first",
     }
     saves = (0, 1, 2, 3, 4)
+    array_backward = True  # (array_of for the operands, like for the results)
 
     def forward(ctx, xp_, w_hh, b_hh, h, c, reverse):
         steps, n, _ = xp_.shape
@@ -138,14 +139,13 @@ class LSTMLayer(Op):
         (reverse,) = ctx.args
         if state.enabled:
             return _lstm_layer_graph(ctx, grad, reverse)
-        xp_t, w_hh, _, h0, _ = ctx.saved
+        xp_t, w, _, h0, _ = (array_of(x) for x in ctx.saved)
         acts = ctx.extra
-        g_all = grad._data
-        steps = xp_t._data.shape[0]
-        w = w_hh._data
+        g_all = array_of(grad)
+        steps = xp_t.shape[0]
         hid = w.shape[1]
-        dgates = xp.empty(xp_t._data.shape, dtype=g_all.dtype)
-        dh = xp.zeros_like(h0._data)
+        dgates = xp.empty(xp_t.shape, dtype=g_all.dtype)
+        dh = xp.zeros_like(h0)
         dc = g_all[steps].copy()
         for t in range(steps) if reverse else range(steps - 1, -1, -1):
             i, f, g, o, tc, c_prev, _ = acts[t]
@@ -164,7 +164,7 @@ class LSTMLayer(Op):
             dw = flat.T @ acts[:, 6].reshape(-1, hid)  # one matmul over all steps
         if ctx.edges[2] is not None:
             db = flat.sum(0)
-        return tuple(None if a is None else Tensor._make(a) for a in (dgates, dw, db, dh, dc))
+        return tuple(None if a is None else like(grad, a) for a in (dgates, dw, db, dh, dc))
 
 
 def _lstm_layer_graph(ctx, grad, reverse):
