@@ -1,7 +1,8 @@
 """Linear algebra on square matrices: inv, det, slogdet, logdet, solve (batched).
 
 Forward runs NumPy's LAPACK routines (batched over leading dims); backward rules are
-written with chainrule ops (matmul, solve, inv), so double backward works.
+written with chainrule ops (matmul, solve, inv), so double backward works; in a plain
+backward the same rules run on arrays.
 Differences from PyTorch: det's gradient uses A⁻¹, so it is not defined at singular
 matrices (PyTorch switches to an SVD there); slogdet's ``sign`` output does not require
 grad (its gradient is zero in PyTorch as well).
@@ -9,7 +10,7 @@ grad (its gradient is zero in PyTorch as well).
 # ruff: noqa: RUF022
 from .._backend import xp
 from .._tensor import Tensor
-from ..autograd.graph import apply
+from ..autograd.graph import apply, call, call1
 from ._core import Op, broadcast_error, method
 from .pointwise import where
 from .reductions import _ReturnType
@@ -105,16 +106,22 @@ def _inv_array(a, name="linalg.inv"):
         raise _singular_error(a, name) from None
 
 
+def _mT(x):
+    """The transpose of the last two axes, of a Tensor (recorded) or an array alike."""
+    return x.swapaxes(-1, -2)
+
+
 class LinalgInv(Op):
     node_name = "LinalgInvExBackward0"
     formulas = {"self": "−A⁻ᵀ · grad · A⁻ᵀ"}
     saves_output = True
+    array_backward = True  # (these rules are matmuls, transposes and the ops themselves)
 
     def forward(ctx, a):
         return _inv_array(a)
 
     def backward(ctx, grad):
-        yt = ctx.output.mT
+        yt = _mT(ctx.output)
         return -(yt @ grad @ yt)
 
 
@@ -123,13 +130,14 @@ class LinalgDet(Op):
     formulas = {"self": "det(A) · A⁻ᵀ"}
     saves = (0,)
     saves_output = True
+    array_backward = True
 
     def forward(ctx, a):
         return xp.linalg.det(a)
 
     def backward(ctx, grad):
         A = ctx.saved[0]
-        return (grad * ctx.output)[..., None, None] * inv(A).mT
+        return (grad * ctx.output)[..., None, None] * _mT(call1(LinalgInv, A))
 
 
 class LinalgSlogdet(Op):
@@ -139,13 +147,14 @@ class LinalgSlogdet(Op):
     formulas = {"self": "A⁻ᵀ (for logabsdet)"}
     saves = (0,)
     multi_output = True
+    array_backward = True
 
     def forward(ctx, a):
         sign, logabs = xp.linalg.slogdet(a)
         return logabs, sign
 
     def backward(ctx, grad):
-        return grad[..., None, None] * inv(ctx.saved[0]).mT
+        return grad[..., None, None] * _mT(call1(LinalgInv, ctx.saved[0]))
 
 
 class LinalgSolve(Op):
@@ -156,6 +165,7 @@ class LinalgSolve(Op):
     formulas = {"A": "−A⁻ᵀ·grad·Xᵀ", "B": "A⁻ᵀ · grad"}
     saves = (0,)
     saves_output = True
+    array_backward = True
 
     def forward(ctx, a, b, vector):
         try:
@@ -169,11 +179,11 @@ class LinalgSolve(Op):
     def backward(ctx, grad):
         A = ctx.saved[0]
         vector = ctx.args[0]
-        gB = solve(A.mT, grad)
+        gB = call(LinalgSolve, _mT(A), grad, (vector,))
         gA = None
         if ctx.edges[0] is not None:
             X = ctx.output
-            gA = -(gB[..., :, None] * X[..., None, :]) if vector else -(gB @ X.mT)
+            gA = -(gB[..., :, None] * X[..., None, :]) if vector else -(gB @ _mT(X))
         return gA, gB
 
 
