@@ -15,6 +15,7 @@ from ..autograd import anomaly_mode
 from ..autograd.grad_mode import state
 from ..autograd.graph import Node, _mark_view, apply, call1, grad_edge
 from ._core import Op, broadcast_error, method
+from .reductions import Sum
 
 __all__ = [
     "adjoint",
@@ -492,8 +493,6 @@ class Repeat(Op):
         for r, s in zip(reps, shape):
             split += [r, s]
         # (r0*s0, r1*s1, ...) -> (r0, s0, r1, s1, ...), summed over the r axes
-        from .reductions import Sum
-
         return call1(Sum, grad.reshape(split), (tuple(range(0, 2 * len(reps), 2)), False, None))
 
 
