@@ -1,52 +1,65 @@
-"""Fit the polynomial H behind float32 GELU's Φ(a) = 0.5·(1 + tanh(a·H(a²))), which the
-library computes in its logistic form 1 / (1 + exp(-2a·H(a²))) (the same value).
+"""Fit the erfc form behind float32 GELU's Φ: Φ(-z) = exp(-z²/2)·t·P(t), t = 1/(1 + p·z),
+z = |a|, P of degree 4 (the shape of Abramowitz & Stegun's 7.1.26, refitted for GELU).
 
-Run: python scripts/fit_gelu_cdf.py  (needs SciPy). It prints the coefficients of
-``chainrule.ops.pointwise._PHI_H`` (highest degree first) and the float32 errors.
+Run: python scripts/fit_gelu_cdf.py  (needs SciPy). It prints ``chainrule.ops.pointwise``'s
+``_PHI_P`` and ``_PHI_T`` (highest degree first) and the float32 errors of the library's own
+evaluation order.
 
-H(v) approximates atanh(erf(√(v/2)))/√v on |a| <= 6 by a Lawson (iteratively reweighted
-least squares) minimax fit of the error in Φ, i.e. weighted by dΦ/dH. Beyond |a| = 6 the
-argument a·H(a²) exceeds 10, where Φ is 0 or 1 within float32's resolution.
+For each p the coefficients are a Lawson (iteratively reweighted least squares) minimax fit of
+GELU's absolute error, i.e. of the ratio Φ(-z)/exp(-z²/2) weighted by exp(-z²/2)·max(1, z);
+p itself is the bounded scalar minimum of that error. Past z ≈ 14.4 the exp is 0 in float32.
 """
 import numpy as np
-from scipy.special import erf, ndtr
+from scipy.optimize import minimize_scalar
+from scipy.special import ndtr
 
-LIMIT, DEGREE = 6.0, 6
+DEGREE = 4  # of P: t·P(t) has five terms
+
+_z = np.linspace(0, 14.5, 400001)
+_e = np.exp(-_z * _z / 2)
+_ratio = ndtr(-_z) / _e
 
 
-def fit(limit=LIMIT, degree=DEGREE, iterations=80):
-    a = np.linspace(0, limit, 600001)
-    g = np.arctanh(np.clip(erf(a / np.sqrt(2)), 0, 1 - 1e-17))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        h = np.where(a > 0, g / a, np.sqrt(2 / np.pi))
-    h = np.minimum(h, 11.0 / np.maximum(a, 1e-9))  # past tanh's saturation any value does
-    sens = 0.5 * (1 - np.tanh(np.minimum(g, 11)) ** 2) * a + 1e-9  # dΦ/dH
-    v = np.vander(a * a, degree + 1, increasing=True)
-    w = np.ones_like(a)
+def fit(p, iterations=60):
+    t = 1 / (1 + p * _z)
+    v = np.stack([t ** (i + 1) for i in range(DEGREE + 1)], 1)
+    sens = _e * np.maximum(1, _z)
+    w = np.ones_like(_z)
     for _ in range(iterations):
         sw = np.sqrt(w) * sens
-        c, *_ = np.linalg.lstsq(v * sw[:, None], h * sw, rcond=None)
-        err = np.abs((v @ c - h) * sens)
+        c, *_ = np.linalg.lstsq(v * sw[:, None], _ratio * sw, rcond=None)
+        err = np.abs((v @ c - _ratio) * sens)
         w = w * (err + 1e-30)
         w /= w.mean()
-    return [float(np.float32(x)) for x in c[::-1]]
+    return c, err.max()
 
 
-def phi32(x, coeffs):
-    cs = [np.float32(-2 * c) for c in coeffs]
-    u = x * x
-    r = u * cs[0] + cs[1]
-    for k in cs[2:]:
-        r = r * u + k
-    with np.errstate(over="ignore"):
-        return np.float32(1) / (np.exp(r * x) + np.float32(1))
+def gelu32(x, p, coeffs):
+    """GELU and Φ in float32, in the order chainrule evaluates them (coeffs: highest first)."""
+    f = np.float32
+    e = x * x * f(-0.5)
+    with np.errstate(over="ignore", under="ignore"):
+        e = np.exp(e)
+    t = f(1) / (np.abs(x) * f(p) + f(1))
+    cs = [f(c) for c in coeffs]
+    q = t * cs[0] + cs[1]
+    for c in cs[2:]:
+        q = q * t + c
+    with np.errstate(under="ignore"):
+        q = q * t * e
+    phi = np.where(x >= 0, f(1) - q, q)
+    return x * phi, phi
 
 
 if __name__ == "__main__":
-    coeffs = fit()
-    print("_PHI_H =", coeffs)
-    x = np.linspace(-12, 12, 2000001).astype(np.float32)
+    p = minimize_scalar(lambda p: fit(p, 40)[1], bounds=(0.2, 0.45), method="bounded",
+                        options={"xatol": 1e-5}).x
+    c, _ = fit(p, 80)
+    coeffs = [float(np.float32(v)) for v in c[::-1]]
+    print("_PHI_P =", float(np.float32(p)))
+    print("_PHI_T =", coeffs)
+    x = np.linspace(-16, 16, 3200001).astype(np.float32)
+    y, phi = gelu32(x, np.float32(p), coeffs)
     exact = ndtr(x.astype(np.float64))
-    p = phi32(x, coeffs)
-    print(f"max |Φ error| {np.abs(p - exact).max():.2e}, "
-          f"max |GELU error| {np.abs((x * p).astype(np.float64) - x * exact).max():.2e}")
+    print(f"max |Φ error| {np.abs(phi - exact).max():.2e}, "
+          f"max |GELU error| {np.abs(y.astype(np.float64) - x * exact).max():.2e}")
