@@ -272,6 +272,43 @@ def test_inplace_forms(name, fn):
     check(f, arr(3, 4), np.float32(0.3))
 
 
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+@pytest.mark.parametrize("value", [float("-inf"), 0.0, -0.0, float("nan"), 2.5])
+def test_masked_fill_large_is_bitwise_like_torch(dtype, value):
+    # Past 256 elements masked_fill and its backward select bitwise (see _fill_where): results
+    # must match PyTorch bit for bit, NaN, ±inf and -0.0 included, with the mask broadcast
+    # over the input (a causal mask over attention scores), over more dimensions than the
+    # input, in full, and over a non-contiguous input.
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((4, 2, 16, 16)).astype(dtype)
+    x.flat[:5] = [np.nan, np.inf, -np.inf, -0.0, 0.0]
+    up = rng.standard_normal((4, 2, 16, 16)).astype(dtype)
+    up.flat[5:8] = [np.nan, np.inf, -0.0]
+    cases = [
+        (x, np.triu(np.ones((16, 16), bool), 1)),
+        (x[0, 0], rng.random((3, 16, 16)) < 0.5),
+        (x, rng.random(x.shape) < 0.5),
+        (x.transpose(0, 1, 3, 2), rng.random((16, 16)) < 0.5),
+    ]
+    for a, m in cases:
+        outs, grads = [], []
+        for L in (chainrule, torch):
+            t = L.tensor(np.ascontiguousarray(a), requires_grad=True)
+            if a is not x and a.ndim == 4:  # a transposed view, not a copy
+                t = L.tensor(np.ascontiguousarray(a.transpose(0, 1, 3, 2)), requires_grad=True)
+                src = t.transpose(2, 3)
+            else:
+                src = t
+            out = src.masked_fill(L.tensor(m), value)
+            out.backward(L.tensor(up[..., :out.shape[-2], :out.shape[-1]].copy() if out.ndim == 4
+                                  else np.broadcast_to(up[0, 0], out.shape).copy()))
+            outs.append(out.detach().numpy())
+            grads.append(t.grad.numpy())
+        for c, t in ((outs[0], outs[1]), (grads[0], grads[1])):
+            assert c.dtype == t.dtype and c.shape == t.shape
+            assert np.array_equal(c.view(f"i{c.itemsize}"), t.view(f"i{t.itemsize}"))
+
+
 def test_nonzero_argwhere():
     a = np.array([[0.0, 1.5, 0.0], [2.0, 0.0, -1.0]], dtype=np.float32)
     for fn in (

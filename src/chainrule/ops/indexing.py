@@ -18,7 +18,7 @@ from .._tensor import Tensor, _wrap_dim
 from ..autograd.grad_mode import state
 from ..autograd.graph import apply, array_of, call, call1
 from ._core import Op, _bump, broadcast_error, inplace, method
-from .pointwise import _mask
+from .pointwise import _fill_where, _mask
 from .reductions import SumAll
 from .shape import BASIC_INDEX, _unregistered, atleast1, index_with, put, write
 
@@ -655,6 +655,9 @@ class MaskedFill(Op):
 
     def forward(ctx, a, value, mask):
         value = xp.asarray(value, dtype=a.dtype)
+        out = _fill_where(a, mask, value)
+        if out is not None:
+            return out
         out = a.copy()
         try:  # a copy and a masked write: ~1.5x faster than where's three-way select
             xp.copyto(out, value, where=mask)
@@ -666,8 +669,10 @@ class MaskedFill(Op):
         mask = ctx.args[0]
         if isinstance(grad, Tensor):
             return grad.masked_fill(Tensor._make(mask), 0.0), None
-        out = xp.array(grad, copy=True)  # (the engine runs the rule on arrays)
-        xp.copyto(out, 0, where=mask)
+        out = _fill_where(grad, mask, 0.0)  # (the engine runs the rule on arrays)
+        if out is None:
+            out = xp.array(grad, copy=True)
+            xp.copyto(out, 0, where=mask)
         return out, None
 
 
