@@ -33,6 +33,39 @@ def test_big_logits_no_overflow(name):
         assert np.isfinite(cout.detach().numpy()).all()
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_softmax_unshifted_and_shifted_paths_are_exact(rng, dtype):
+    # softmax exponentiates without the row-maximum shift when that is safe (every row sum in
+    # [2**-20, max]) and falls back to the shift otherwise: both must stay within a few ulps of
+    # the exact (float64 from the shifted formula in extended precision) and agree with torch.
+    def exact(a):
+        a = a.astype(np.longdouble)
+        e = np.exp(a - np.nanmax(np.where(np.isneginf(a), np.nan, a), -1, keepdims=True))
+        e = np.where(np.isneginf(a), 0, e)
+        return e / e.sum(-1, keepdims=True)
+
+    tol = 16 * np.finfo(dtype).eps
+    scores = rng.standard_normal((6, 2, 32, 32)).astype(dtype) * 3
+    scores[..., np.triu(np.ones((32, 32), bool), 1)] = -np.inf  # causal: row 0 has one term
+    cases = {
+        "attention": scores,  # the unshifted path
+        "large": rng.uniform(60, 85, (64, 10)).astype(dtype),  # sums near float32's top
+        "overflow": np.concatenate([rng.standard_normal((63, 10)), [[100.0] + [0.0] * 9]]).astype(dtype),
+        "low_row": np.concatenate([rng.standard_normal((63, 10)), [[-30.0] * 10]]).astype(dtype),
+        "underflow_row": np.concatenate([rng.standard_normal((63, 10)), [[-90.0, -91.0] + [-110.0] * 8]]).astype(dtype),
+        "denormal_band": np.concatenate([rng.standard_normal((63, 10)) + 20, [[-95.0, 10] + [0.0] * 8]]).astype(dtype),
+    }
+    for name, a in cases.items():
+        c, t = to_both(a)
+        got = chainrule.softmax(c, -1).detach().numpy()
+        assert np.isfinite(got).all(), name
+        np.testing.assert_allclose(got, exact(a), rtol=tol, atol=1e-30, err_msg=name)
+        assert_same(chainrule.softmax(c, -1), torch.softmax(t, -1), rtol=tol, atol=1e-30)
+    for bad in ([[np.inf, 0.0]], [[-np.inf, -np.inf]], [[np.nan, 1.0]]):  # NaN rows, as torch
+        c, t = to_both(np.repeat(np.array(bad, dtype), 300, 0))
+        assert_same(chainrule.softmax(c, -1), torch.softmax(t, -1))
+
+
 @pytest.mark.parametrize("name", ["softmax", "log_softmax"])
 def test_single_fused_node(name):
     c, t = to_both(np.ones((2, 3), F32))

@@ -28,6 +28,11 @@ def _max(a, axis):
     return max_last(a) if axis == a.ndim - 1 else a.max(axis, keepdims=True)
 
 
+# The dtypes softmax may exponentiate unshifted (float16's range is too narrow to be worth
+# it), each with the largest row sum it accepts: finite, so no exp overflowed (NaN fails).
+_UNSHIFTED = {t: float(xp.finfo(t).max) for t in (xp.float32, xp.float64)}
+
+
 class Softmax(Op):
     node_name = "SoftmaxBackward0"
     formulas = {"self": "y · (δ − y)  with y = softmax(self)"}
@@ -39,7 +44,22 @@ class Softmax(Op):
             return xp.ones_like(a)
         if not a.size:
             return a.copy()
-        e = a - _max(a, axis)  # the one new buffer: everything else is in place
+        top = _UNSHIFTED.get(a.dtype.type)
+        if top is not None:
+            # Without the shift first: exp(a) and its sums are as exact as exp(a - max) (more:
+            # no rounded subtraction), provided no exp overflowed and every row's sum is at
+            # least 2**-20, so that a term that fell below the normal range (exp(a) < 1e-38:
+            # imprecise, or 0) is a probability below 1e-32 in the shifted form as well. The
+            # row maxima and a broadcast pass are half the work on short rows (attention).
+            with xp.errstate(over="ignore", under="ignore"):
+                e = xp.exp(a)
+            s = _sum(e, axis)
+            if s.min() >= 2.0 ** -20 and s.max() <= top:
+                e /= s
+                return e
+            xp.subtract(a, _max(a, axis), out=e)
+        else:
+            e = a - _max(a, axis)  # the one new buffer: everything else is in place
         xp.exp(e, out=e)
         e /= _sum(e, axis)
         return e
