@@ -349,12 +349,45 @@ def test_cross_entropy_shapes_property(n, c, spatial, reduction, smoothing, weig
         label_smoothing=smoothing), x, t, rtol=1e-4, atol=1e-5)
 
 
+def test_cross_entropy_short_path_precision_and_overflow_fallback():
+    # The short path shifts each row by its target's logit: exact where the target dominates
+    # (tiny losses), and a target ~88 or more below the row's maximum (exp overflows) falls
+    # back to the maximum's shift. Loss and gradient vs an extended-precision reference.
+    rng = np.random.default_rng(7)
+    x = rng.standard_normal((96, 16)).astype(np.float32)
+    t = rng.integers(0, 16, 96)
+    x[np.arange(32), t[:32]] = 20.0  # confident and right: losses ~1e-7
+    x[32:48, 0], t[32:48] = 60.0, 1  # confidently wrong: losses ~60
+    x[48, 2], x[48, t[48]] = 80.0, -40.0  # 120 below the row's maximum: overflow, fallback
+
+    def exact(x, t):
+        z = x.astype(np.longdouble)
+        lse = np.log(np.exp(z - z.max(1, keepdims=True)).sum(1)) + z.max(1)
+        p = np.exp(z - lse[:, None])
+        p[np.arange(len(t)), t] -= 1
+        return lse - z[np.arange(len(t)), t], p
+
+    for rows in (slice(0, 48), slice(0, 96)):  # without, then with, the overflowing row
+        xs, ts = x[rows], t[rows]
+        xc = chainrule.tensor(xs, requires_grad=True)
+        loss = chainrule.nn.functional.cross_entropy(xc, chainrule.tensor(ts), reduction="none")
+        loss.backward(chainrule.ones_like(loss))
+        want, gwant = exact(xs, ts)
+        np.testing.assert_allclose(loss.detach().numpy(), want, rtol=2e-6, atol=2e-7)
+        np.testing.assert_allclose(xc.grad.numpy(), gwant, rtol=2e-6, atol=2e-7)
+        check(lambda lib, a, b: _F(lib).cross_entropy(a, b, reduction="none"), xs, ts)
+    bad = x.copy()
+    bad[3, 4], bad[5, t[5]] = np.nan, np.inf  # NaN and inf logits: NaN losses, as PyTorch
+    check(lambda lib, a, b: _F(lib).cross_entropy(a, b, reduction="none"), bad, t, grad=False)
+
+
 @pytest.mark.parametrize("reduction", REDUCTIONS)
 @pytest.mark.parametrize("shape", [(64, 10), (3, 1), (7, 300)])
 def test_cross_entropy_classifier_path_is_the_general_one(reduction, shape):
     """The classifier's usual call ((N, C) logits, valid class indices, nothing else) has its
-    own short path; unit class weights take the general one. Same bits, loss and gradient,
-    and both as PyTorch's."""
+    own short path (shifted by the target's logit, not the row maximum); unit class weights
+    take the general one. The same loss and gradient to within float32 rounding, and both
+    as PyTorch's."""
     x, t = _x(*shape), _idx(shape[0], shape[1])
     got = []
     for weight in (None, chainrule.ones(shape[1])):
@@ -362,8 +395,9 @@ def test_cross_entropy_classifier_path_is_the_general_one(reduction, shape):
         loss = chainrule.nn.functional.cross_entropy(xt, chainrule.tensor(t), weight=weight,
                                                      reduction=reduction)
         loss.backward(chainrule.ones_like(loss))
-        got.append((loss.detach().numpy().tobytes(), xt.grad.numpy().tobytes()))
-    assert got[0] == got[1]
+        got.append((loss.detach().numpy(), xt.grad.numpy()))
+    for short, general in zip(*got):
+        np.testing.assert_allclose(short, general, rtol=4e-7, atol=1e-8)
     check(lambda lib, x, t: _F(lib).cross_entropy(x, t, reduction=reduction), x, t)
     # out-of-range and ignored targets leave the short path and are handled as before
     bad = t.copy()

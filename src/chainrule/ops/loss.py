@@ -270,6 +270,7 @@ def _check_class_target(x, t, ignore_index, fname):
     return lo  # the smallest target, for _target_dist
 
 
+_FLOAT_MAX = {t: float(xp.finfo(t).max) for t in (xp.float16, xp.float32, xp.float64)}
 _UNSIGNED = {1: xp.uint8, 2: xp.uint16, 4: xp.uint32, 8: xp.uint64}
 _INT64 = xp.dtype(xp.int64)
 
@@ -299,12 +300,24 @@ class CrossEntropy(Op):
 
     def forward(ctx, x, t, q, denom, reduction, eps, w, probs):
         if x.ndim == 2 and q.__class__ is _Indices and q.a is None and q.b is None and x.size:
-            # (N, C) logits, unit-weight class indices: the same steps with fewer calls
+            # (N, C) logits, unit-weight class indices: the same steps with fewer calls.
+            # Shifted by the target's own logit, not the row maximum: Σ exp(x - x_t) >= 1 (its
+            # own term is 1) cannot underflow, and its log is the loss itself, as precise as
+            # the maximum's form where the target dominates (the small losses). Only a target
+            # logit ~88 below the row's maximum overflows: the maximum shift then, as before.
+            rows = _rows(x.shape[0])
+            with xp.errstate(over="ignore", invalid="ignore"):
+                e = xp.exp(x - x[rows, q.tc][:, None])
+            s = sum_last(e)
+            if s.max() <= _FLOAT_MAX.get(x.dtype.type, 0.0):  # (NaN and inf fail)
+                if ctx is not None:
+                    ctx.extra = (e, s, None)
+                return _reduce(xp.log(s)[:, 0], reduction, denom)
             z = x - max_last(x)
             e = xp.exp(z)
             s = sum_last(e)
             logs = xp.log(s)
-            per = logs[:, 0] - z[_rows(x.shape[0]), q.tc]
+            per = logs[:, 0] - z[rows, q.tc]
             if ctx is not None:
                 ctx.extra = (e, s, None)
             return _reduce(per, reduction, denom)
