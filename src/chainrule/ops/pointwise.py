@@ -796,8 +796,9 @@ def _fill_where(x, cond, value):
     """``where(cond, value, x)`` for a float array x, a bool array cond that broadcasts with it
     and a scalar value, as the bitwise (x & keep) | (value & ~keep) with integer masks made
     at cond's shape (masked_fill: a causal mask is small beside the scores it broadcasts
-    over). NumPy's where and copyto(where=) branch per element, ~5-10x slower. Bit-exact with
-    where; None where this does not apply (small or non-float x: where is as fast there)."""
+    over). NumPy's where and copyto(where=) branch per element: on a random 16x2x32x32 mask
+    ~170 µs against ~19 here; on the transformer's causal mask ~39 against ~35.
+    Bit-exact with where; None where this does not apply (small or non-float x)."""
     it = _INT_OF_SIZE.get(x.itemsize) if x.dtype.kind == "f" else None
     if it is None or x.size <= 256 or x.__class__ is not xp.ndarray:
         return None

@@ -48,9 +48,10 @@ class Softmax(Op):
         if top is not None:
             # Without the shift first: exp(a) and its sums are as exact as exp(a - max) (more:
             # no rounded subtraction), provided no exp overflowed and every row's sum is at
-            # least 2**-20, so that a term that fell below the normal range (exp(a) < 1e-38:
-            # imprecise, or 0) is a probability below 1e-32 in the shifted form as well. The
-            # row maxima and a broadcast pass are half the work on short rows (attention).
+            # least 2**-20, so that a term that fell below the normal range (imprecise, or 0)
+            # is a probability below 2**20 times the smallest normal number (float32: 1e-32),
+            # negligible in the shifted form as well. The row maxima and a broadcast pass are
+            # half the work on short rows (attention).
             with xp.errstate(over="ignore", under="ignore"):
                 e = xp.exp(a)
             s = _sum(e, axis)
