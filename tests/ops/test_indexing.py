@@ -307,6 +307,18 @@ def test_masked_fill_large_is_bitwise_like_torch(dtype, value):
         for c, t in ((outs[0], outs[1]), (grads[0], grads[1])):
             assert c.dtype == t.dtype and c.shape == t.shape
             assert np.array_equal(c.view(f"i{c.itemsize}"), t.view(f"i{t.itemsize}"))
+    # a 0-d tensor value that requires grad (MaskedFillBackward1): the input's gradient bit
+    # for bit, the value's (a sum over the masked positions) as PyTorch's
+    m = np.triu(np.ones((16, 16), bool), 1)
+    got = []
+    for L in (chainrule, torch):
+        t = L.tensor(x, requires_grad=True)
+        v = L.tensor(np.asarray(value, dtype), requires_grad=True)
+        t.masked_fill(L.tensor(m), v).backward(L.tensor(up))
+        got.append((t.grad.numpy(), v.grad.numpy()))
+    (gc, vc), (gt, vt) = got
+    assert np.array_equal(gc.view(f"i{gc.itemsize}"), gt.view(f"i{gt.itemsize}"))
+    assert_same(chainrule.tensor(vc), torch.tensor(vt), rtol=1e-5, atol=1e-5)
 
 
 def test_nonzero_argwhere():

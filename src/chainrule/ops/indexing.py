@@ -666,14 +666,7 @@ class MaskedFill(Op):
             return xp.where(mask, value, a)
 
     def backward(ctx, grad):
-        mask = ctx.args[0]
-        if isinstance(grad, Tensor):
-            return grad.masked_fill(Tensor._make(mask), 0.0), None
-        out = _fill_where(grad, mask, 0.0)  # (the engine runs the rule on arrays)
-        if out is None:
-            out = xp.array(grad, copy=True)
-            xp.copyto(out, 0, where=mask)
-        return out, None
+        return _mask(grad, ~ctx.args[0]), None
 
 
 class MaskedFillTensor(MaskedFill):
