@@ -487,9 +487,29 @@ def test_numpy_fallbacks_used_without_scipy():
         assert_same(chainrule.tensor(sig), torch.sigmoid(torch.tensor(arr)), rtol=1e-6)
         assert_same(chainrule.tensor(logsig), TF.logsigmoid(torch.tensor(arr)), rtol=1e-6)
     assert CF._sigmoid_numpy(np.array(2.0)).shape == ()
-    erf_fallback = CF._same_dtype(CF._erf_numpy)
-    x = np.linspace(-4, 4, 9).astype(np.float32)
-    assert_same(chainrule.tensor(erf_fallback(x)), torch.erf(torch.tensor(x)))
+
+
+def test_special_kernels_import_scipy_at_first_use_and_fall_back_without_it(monkeypatch):
+    # scipy.special is imported by the first kernel call, not by `import chainrule` (its ~18k
+    # objects would weigh on every full garbage collection); without SciPy the kernels run
+    # the exact math-module forms, cast back to the input's dtype, 0-d input included.
+    import math
+    import subprocess
+    import sys
+
+    from chainrule.ops import special as CS
+
+    code = "import sys, chainrule; sys.exit('scipy' in sys.modules)"
+    subprocess.run([sys.executable, "-c", code], check=True)
+    monkeypatch.setitem(sys.modules, "scipy", None)  # `from scipy import ...` raises ImportError
+    kernels = {"erf": (CF._erf_numpy, torch.erf), "erfc": (CS._math_ufunc(math.erfc), torch.erfc),
+               "gammaln": (CS._math_ufunc(CS._lgamma_scalar), torch.lgamma)}
+    for name, (fallback, oracle) in kernels.items():
+        run = CF.special_kernel(name, fallback)
+        for x in (np.linspace(-4, 4, 9).astype(np.float32), np.array(0.75), np.array([np.nan])):
+            got = run(x)
+            assert got.dtype == x.dtype and got.shape == x.shape
+            assert_same(chainrule.tensor(got), oracle(torch.tensor(x)))
 
 
 def test_gelu_float32_fast_cdf_matches_torch_over_the_whole_range():

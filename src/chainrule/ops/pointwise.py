@@ -87,32 +87,38 @@ _erf_ufunc = xp.frompyfunc(math.erf, 1, 1)
 
 
 def _erf_numpy(a):
-    return _erf_ufunc(a)  # exact (math.erf per element), an object array: cast by the caller
+    # exact (math.erf per element): objects (a 0-d input gives a bare float), cast by the caller
+    return xp.asarray(_erf_ufunc(a))
 
 
-# NumPy has no erf; SciPy's erf/expit/log_expit are single stable ufuncs (one call instead of
-# several on the per-op hot path). CuPy has the same in cupyx.scipy.special.
-try:
-    from scipy.special import erf as _erf_raw
-    from scipy.special import expit as _expit_raw
-    from scipy.special import log_expit as _log_expit_raw
-except ImportError:  # pragma: no cover - exact but slower fallbacks
-    _erf_raw, _expit_raw, _log_expit_raw = _erf_numpy, _sigmoid_numpy, _log_sigmoid_numpy
+def special_kernel(name, fallback):
+    """SciPy's ufunc ``scipy.special.<name>`` on arrays, cast back to the input's dtype (SciPy
+    computes float16 in float64, the fallbacks may return objects); the exact NumPy
+    ``fallback`` without SciPy. NumPy has no erf; SciPy's erf/expit/log_expit are
+    single stable ufuncs (one call instead of several on the per-op hot path; CuPy has the same
+    in cupyx.scipy.special). SciPy is imported at the first call, not with chainrule: importing
+    scipy.special adds ~18k objects (twice chainrule's own) that every full garbage collection
+    of the process then walks, and ~0.1 s to ``import chainrule``."""
+    kernel = None
 
-
-def _same_dtype(fn):
-    """SciPy computes float16 in float64 (and the fallback erf in objects): cast back."""
-
-    def wrapped(a):
-        r = fn(a)
+    def run(a):
+        nonlocal kernel
+        if kernel is None:
+            try:
+                from scipy import special
+            except ImportError:  # pragma: no cover - exact but slower fallbacks
+                kernel = fallback
+            else:
+                kernel = getattr(special, name)
+        r = kernel(a)
         return r if r.dtype == a.dtype else r.astype(a.dtype)
 
-    return wrapped
+    return run
 
 
-_erf_array = _same_dtype(_erf_raw)
-_sigmoid_array = _same_dtype(_expit_raw)
-_log_sigmoid_array = _same_dtype(_log_expit_raw)
+_erf_array = special_kernel("erf", _erf_numpy)
+_sigmoid_array = special_kernel("expit", _sigmoid_numpy)
+_log_sigmoid_array = special_kernel("log_expit", _log_sigmoid_numpy)
 
 # float32 GELU shares one exp between Φ and φ: Φ(-|a|) = exp(-a²/2)·t·P(t) with
 # t = 1/(1 + p·|a|), P of degree 4 (the classic erfc form; p and P fitted by

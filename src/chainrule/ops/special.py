@@ -28,6 +28,7 @@ from .pointwise import (
     _needs_float,
     _not_implemented,
     _where,
+    special_kernel,
 )
 from .reductions import RevCumsum
 
@@ -60,17 +61,21 @@ def _same_dtype(fn):
     return run
 
 
-def _math_or_scipy(name):
+def _math_ufunc(fn):
+    """``fn`` from the math module per element (exact, slow): SciPy's stand-in."""
+    ufunc = xp.frompyfunc(fn, 1, 1)
+    return lambda a: xp.asarray(ufunc(a))  # (objects; a 0-d input gives a bare float)
+
+
+def _lgamma_scalar(v):
     try:
-        import scipy.special as sp
-    except ImportError:
-        ufunc = xp.frompyfunc(getattr(math, name), 1, 1)
-        return lambda a: ufunc(a).astype(a.dtype)
-    return _same_dtype(getattr(sp, "gammaln" if name == "lgamma" else name))
+        return math.lgamma(v)
+    except ValueError:  # a pole (0, -1, -2, ...): +inf, as SciPy and PyTorch give
+        return math.inf
 
 
-_erfc = _math_or_scipy("erfc")
-_lgamma = _math_or_scipy("lgamma")
+_erfc = special_kernel("erfc", _math_ufunc(math.erfc))
+_lgamma = special_kernel("gammaln", _math_ufunc(_lgamma_scalar))
 
 
 def _erfinv(a):
