@@ -28,6 +28,7 @@ caching allocator keeps warm-up memory resident, so its per-step growth is near 
 its process is larger); and resident memory over many small-MLP steps.
 """
 import argparse
+import gc
 import json
 import os
 import platform
@@ -104,6 +105,27 @@ def calibrate(step, target=0.05):
     return max(1, min(1000, int(target / max(t, 1e-7))))
 
 
+class GcClock:
+    """Seconds the cyclic garbage collector has run since this was made (gc.callbacks)."""
+
+    def __init__(self):
+        self.total = 0.0
+        self._t0 = 0.0
+
+    def __call__(self, phase, info):
+        if phase == "start":
+            self._t0 = time.perf_counter()
+        else:
+            self.total += time.perf_counter() - self._t0
+
+    def __enter__(self):
+        gc.callbacks.append(self)
+        return self
+
+    def __exit__(self, *exc):
+        gc.callbacks.remove(self)
+
+
 def run_workload(name, libs, rounds, quick):
     fn, unit = WORKLOADS[name]
     steps = {}
@@ -116,14 +138,20 @@ def run_workload(name, libs, rounds, quick):
             s()
     iters = {k: calibrate(s) for k, s in steps.items()}
     samples = {k: [] for k in steps}
+    gc_s = dict.fromkeys(steps, 0.0)  # collector seconds inside each library's samples
     order = list(steps)
-    for r in range(rounds):
-        for k in (order if r % 2 == 0 else order[::-1]):
-            samples[k].append(timed(steps[k], iters[k]))
+    with GcClock() as clock:
+        for r in range(rounds):
+            for k in (order if r % 2 == 0 else order[::-1]):
+                before = clock.total
+                samples[k].append(timed(steps[k], iters[k]))
+                gc_s[k] += clock.total - before
     res = {"unit": unit}
     for k, xs in samples.items():
         q = np.percentile(xs, [25, 50, 75])
-        entry = {"median_s": float(q[1]), "iqr_s": float(q[2] - q[0]), "samples": len(xs)}
+        entry = {"median_s": float(q[1]), "iqr_s": float(q[2] - q[0]), "samples": len(xs),
+                 # a mean, not a median: a full collection comes once in many steps
+                 "gc_s": gc_s[k] / (len(xs) * iters[k])}
         flops = getattr(steps[k], "flops", None)
         if flops:
             entry["gflops"] = flops / q[1] / 1e9
@@ -248,7 +276,9 @@ def markdown(results, mem, meta):
         f"(SIMD {meta.get('simd', 'unknown')}) with {meta.get('blas', 'its BLAS')}, "
         f"torch {meta.get('torch', '-')}, {meta['threads']} BLAS/torch thread(s), {meta['rounds']} rounds"
         + (f" (last of {meta['repeat']} runs)" if meta.get("repeat", 1) > 1 else "")
-        + (" (quick mode)" if meta["quick"] else "") + ".",
+        + (" (quick mode)" if meta["quick"] else "")
+        + ("; the imports before chainrule's frozen out of the garbage collector"
+           if meta.get("gc_freeze") else "") + ".",
         "",
         "| workload | chainrule | torch | chainrule / torch | per round: median (IQR) |",
         "|---|---|---|---|---|",
@@ -270,6 +300,14 @@ def markdown(results, mem, meta):
                 if "torch" in r else
                 f"| {name} (GFLOP/s) | {r['chainrule']['gflops']:.1f} | - | NumPy: {r['numpy']['gflops']:.1f} | |"
             )
+    collected = [f"{name}: " + ", ".join(
+        f"{k} {fmt_time(r[k]['gc_s'])} a step ({r[k]['gc_s'] / r[k]['median_s']:.0%})"
+        for k in ("chainrule", "torch") if k in r and "gc_s" in r[k])
+        for name, r in results.items() if "error" not in r
+        and any(r[k].get("gc_s", 0) > 0.01 * r[k]["median_s"] for k in ("chainrule", "torch") if k in r)]
+    if collected:
+        lines += ["", "Garbage collection inside the timed steps (mean), where it passed 1% of a "
+                  "step: " + "; ".join(collected) + "."]
     spread = [(n, r) for n, r in results.items() if "ratio_runs" in r]
     if spread:
         lines += ["", f"Over {meta['repeat']} runs (min / median / max):", "",
@@ -316,12 +354,12 @@ def main(argv=None):
     ap.add_argument("--no-memory", action="store_true")
     ap.add_argument("--phases", action="store_true",
                     help="also time each phase of a step (zero_grad, forward, loss, backward, step)")
+    ap.add_argument("--no-gc-freeze", action="store_true",
+                    help="leave the objects of the imports before chainrule's (PyTorch's above "
+                         "all) to the garbage collector (see above)")
     ap.add_argument("--out", default="bench-results", help="folder for results.json / results.md / plot")
     args = ap.parse_args(argv)
 
-    import chainrule
-
-    libs = [chainrule]
     threads = args.threads
     limit_blas(threads)  # for the whole run (restored at exit)
     meta = {
@@ -330,6 +368,7 @@ def main(argv=None):
         "threads": threads, "quick": args.quick, "blas": blas_kernel(), "cpu": cpu_name(),
         "simd": numpy_simd(),
     }
+    torch = None
     if args.against == "torch":
         try:
             import torch
@@ -338,8 +377,20 @@ def main(argv=None):
                      "(or chainrule's [bench] extra), or run --against none")
 
         torch.set_num_threads(threads)  # same thread count as NumPy's BLAS
-        libs.append(torch)
         meta["torch"] = torch.__version__ + (" with MKL" if torch.backends.mkl.is_available() else "")
+    # chainrule's graph is Python objects, so its steps trigger the garbage collector, and a
+    # full collection walks every tracked object of the process: with PyTorch's ~145k from
+    # its import, scalar_chain's collections cost ~3x what they do in a process of
+    # chainrule's own. What the process holds before chainrule's import is frozen out of the
+    # collector (gc.freeze: PyTorch's, and the interpreter's and NumPy's ~20k, which a
+    # process of chainrule's own would walk too); --no-gc-freeze measures without.
+    meta["gc_freeze"] = not args.no_gc_freeze
+    if meta["gc_freeze"]:
+        gc.collect()
+        gc.freeze()
+    import chainrule
+
+    libs = [chainrule] if torch is None else [chainrule, torch]
     rounds = args.rounds or (3 if args.quick else 15)
     meta["rounds"] = rounds
     names = args.only or list(WORKLOADS)
