@@ -28,6 +28,7 @@ caching allocator keeps warm-up memory resident, so its per-step growth is near 
 its process is larger); and resident memory over many small-MLP steps.
 """
 import argparse
+import contextlib
 import gc
 import json
 import os
@@ -378,14 +379,21 @@ def main(argv=None):
 
         torch.set_num_threads(threads)  # same thread count as NumPy's BLAS
         meta["torch"] = torch.__version__ + (" with MKL" if torch.backends.mkl.is_available() else "")
+    names = args.only or list(WORKLOADS)
     # chainrule's graph is Python objects, so its steps trigger the garbage collector, and a
-    # full collection walks every tracked object of the process: with PyTorch's ~145k from
-    # its import, scalar_chain's collections cost ~3x what they do in a process of
-    # chainrule's own. What the process holds before chainrule's import is frozen out of the
-    # collector (gc.freeze: PyTorch's, and the interpreter's and NumPy's ~20k, which a
-    # process of chainrule's own would walk too); --no-gc-freeze measures without.
+    # full collection walks every tracked object of the process: PyTorch's ~145k from its
+    # import and ~117k more from the ~800 modules its first optimizer step imports (sympy,
+    # torch._dynamo, ...). One took ~145 ms in scalar_chain, ~11x what it takes in a process
+    # of chainrule's own. So PyTorch first runs a step of every workload, then what the
+    # process holds is frozen out of the collector (gc.freeze: PyTorch's, and the
+    # interpreter's and NumPy's ~20k, which a process of chainrule's own would walk too),
+    # and only then is chainrule imported; --no-gc-freeze measures without.
     meta["gc_freeze"] = not args.no_gc_freeze
     if meta["gc_freeze"]:
+        if torch is not None:
+            for name in names:
+                with contextlib.suppress(Exception):  # (run_workload reports it, beside the others)
+                    WORKLOADS[name][0](torch, True)()
         gc.collect()
         gc.freeze()
     import chainrule
@@ -393,7 +401,6 @@ def main(argv=None):
     libs = [chainrule] if torch is None else [chainrule, torch]
     rounds = args.rounds or (3 if args.quick else 15)
     meta["rounds"] = rounds
-    names = args.only or list(WORKLOADS)
     meta["repeat"] = args.repeat
     runs = []
     for k in range(args.repeat):
