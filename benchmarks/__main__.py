@@ -22,6 +22,16 @@ an older set through OPENBLAS_CORETYPE (this project's does, for old OpenBLAS bu
 at half the float32 GEMM speed of the set a current NumPy picks there); to measure a current
 NumPy, unset it for the benchmark command alone (see the README).
 
+Garbage collection: chainrule's graph is Python objects, so its steps trigger Python's
+cyclic garbage collector, and a full collection walks every tracked object of the process:
+PyTorch's ~145k from its import and ~117k more from the ~800 modules its first optimizer
+step imports (sympy, torch._dynamo, ...). One took ~145 ms in scalar_chain, ~11x what it
+takes in a process of chainrule's own. So PyTorch first runs a step of every workload, then
+what the process holds is frozen out of the collector (gc.freeze: PyTorch's, and the
+interpreter's and NumPy's ~20k, which a process of chainrule's own would walk too), and only
+then is chainrule imported (--no-gc-freeze measures without). The table says how much of a
+step the collector took, where that passed 1% of it.
+
 Memory (in subprocesses, after warm-up): how far one training step raises the process's
 resident high-water mark above where it started, beside the process's whole peak (PyTorch's
 caching allocator keeps warm-up memory resident, so its per-step growth is near zero while
@@ -278,7 +288,7 @@ def markdown(results, mem, meta):
         f"torch {meta.get('torch', '-')}, {meta['threads']} BLAS/torch thread(s), {meta['rounds']} rounds"
         + (f" (last of {meta['repeat']} runs)" if meta.get("repeat", 1) > 1 else "")
         + (" (quick mode)" if meta["quick"] else "")
-        + ("; the imports before chainrule's frozen out of the garbage collector"
+        + ("; what the process held before chainrule's import frozen out of the garbage collector"
            if meta.get("gc_freeze") else "") + ".",
         "",
         "| workload | chainrule | torch | chainrule / torch | per round: median (IQR) |",
@@ -301,11 +311,13 @@ def markdown(results, mem, meta):
                 if "torch" in r else
                 f"| {name} (GFLOP/s) | {r['chainrule']['gflops']:.1f} | - | NumPy: {r['numpy']['gflops']:.1f} | |"
             )
-    collected = [f"{name}: " + ", ".join(
-        f"{k} {fmt_time(r[k]['gc_s'])} a step ({r[k]['gc_s'] / r[k]['median_s']:.0%})"
-        for k in ("chainrule", "torch") if k in r and "gc_s" in r[k])
-        for name, r in results.items() if "error" not in r
-        and any(r[k].get("gc_s", 0) > 0.01 * r[k]["median_s"] for k in ("chainrule", "torch") if k in r)]
+    collected = []  # the collector's share of a step, where it passed 1% for either library
+    for name, r in results.items():
+        libs = [k for k in ("chainrule", "torch") if k in r and "gc_s" in r[k]]
+        if any(r[k]["gc_s"] > 0.01 * r[k]["median_s"] for k in libs):
+            collected.append(f"{name}: " + ", ".join(
+                f"{k} {fmt_time(r[k]['gc_s'])} a step ({r[k]['gc_s'] / r[k]['median_s']:.0%})"
+                for k in libs))
     if collected:
         lines += ["", "Garbage collection inside the timed steps (mean), where it passed 1% of a "
                   "step: " + "; ".join(collected) + "."]
@@ -356,8 +368,8 @@ def main(argv=None):
     ap.add_argument("--phases", action="store_true",
                     help="also time each phase of a step (zero_grad, forward, loss, backward, step)")
     ap.add_argument("--no-gc-freeze", action="store_true",
-                    help="leave the objects of the imports before chainrule's (PyTorch's above "
-                         "all) to the garbage collector (see above)")
+                    help="leave PyTorch's objects to the garbage collector of chainrule's steps "
+                         "(the module's docstring says why they are frozen by default)")
     ap.add_argument("--out", default="bench-results", help="folder for results.json / results.md / plot")
     args = ap.parse_args(argv)
 
@@ -380,14 +392,7 @@ def main(argv=None):
         torch.set_num_threads(threads)  # same thread count as NumPy's BLAS
         meta["torch"] = torch.__version__ + (" with MKL" if torch.backends.mkl.is_available() else "")
     names = args.only or list(WORKLOADS)
-    # chainrule's graph is Python objects, so its steps trigger the garbage collector, and a
-    # full collection walks every tracked object of the process: PyTorch's ~145k from its
-    # import and ~117k more from the ~800 modules its first optimizer step imports (sympy,
-    # torch._dynamo, ...). One took ~145 ms in scalar_chain, ~11x what it takes in a process
-    # of chainrule's own. So PyTorch first runs a step of every workload, then what the
-    # process holds is frozen out of the collector (gc.freeze: PyTorch's, and the
-    # interpreter's and NumPy's ~20k, which a process of chainrule's own would walk too),
-    # and only then is chainrule imported; --no-gc-freeze measures without.
+    # PyTorch's objects, its first steps' imports included, out of chainrule's collections
     meta["gc_freeze"] = not args.no_gc_freeze
     if meta["gc_freeze"]:
         if torch is not None:
