@@ -510,6 +510,19 @@ def test_special_kernels_import_scipy_at_first_use_and_fall_back_without_it(monk
             got = run(x)
             assert got.dtype == x.dtype and got.shape == x.shape
             assert_same(chainrule.tensor(got), oracle(torch.tensor(x)))
+    # no NumPy form (erfinv, digamma, polygamma): the op says what to install
+    with pytest.raises(ImportError, match=r"chainrule: erfinv needs SciPy .*install scipy"):
+        CF.special_kernel("erfinv")(np.zeros(2, np.float32))
+    with pytest.raises(ImportError, match="polygamma needs SciPy"):
+        chainrule.polygamma(2, chainrule.tensor([0.5]))
+
+
+def test_special_kernel_passes_extra_arguments_first_and_casts_back():
+    # polygamma(n, a) in SciPy's order; float16 computed wider by SciPy comes back as float16
+    x = np.array([0.25, 1.5, 3.0], np.float16)
+    got = CF.special_kernel("polygamma")(x, 2)
+    assert got.dtype == np.float16
+    assert_same(chainrule.tensor(got), torch.polygamma(2, torch.tensor(x)))
 
 
 def test_gelu_float32_fast_cdf_matches_torch_over_the_whole_range():

@@ -91,26 +91,32 @@ def _erf_numpy(a):
     return xp.asarray(_erf_ufunc(a))
 
 
-def special_kernel(name, fallback):
+def special_kernel(name, fallback=None):
     """SciPy's ufunc ``scipy.special.<name>`` on arrays, cast back to the input's dtype (SciPy
-    computes float16 in float64, the fallbacks may return objects); the exact NumPy
-    ``fallback`` without SciPy. NumPy has no erf; SciPy's erf/expit/log_expit are
-    single stable ufuncs (one call instead of several on the per-op hot path; CuPy has the same
-    in cupyx.scipy.special). SciPy is imported at the first call, not with chainrule: importing
-    scipy.special adds ~18k objects (twice chainrule's own) that every full garbage collection
-    of the process then walks, and ~0.1 s to ``import chainrule``."""
+    computes float16 in float64, the fallbacks may return objects); without SciPy the exact
+    NumPy ``fallback``, or with none an ImportError that says what to install. Extra
+    arguments go first, as SciPy takes them (``run(a, n)`` is ``polygamma(n, a)``).
+
+    NumPy has no erf; SciPy's erf/expit/log_expit are single stable ufuncs (one call instead
+    of several on the per-op hot path; CuPy has the same in cupyx.scipy.special). SciPy is
+    imported at the first call, not with chainrule: importing scipy.special adds ~18k objects
+    (twice chainrule's own) that every full garbage collection of the process then walks,
+    and ~0.1 s to ``import chainrule``."""
     kernel = None
 
-    def run(a):
+    def run(a, *args):
         nonlocal kernel
         if kernel is None:
             try:
                 from scipy import special
-            except ImportError:  # pragma: no cover - exact but slower fallbacks
+            except ImportError:
+                if fallback is None:
+                    raise ImportError(f"chainrule: {name} needs SciPy (NumPy has no {name}); "
+                                      "install scipy") from None
                 kernel = fallback
             else:
                 kernel = getattr(special, name)
-        r = kernel(a)
+        r = kernel(*args, a) if args else kernel(a)
         return r if r.dtype == a.dtype else r.astype(a.dtype)
 
     return run

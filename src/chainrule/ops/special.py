@@ -41,26 +41,6 @@ __all__ = [
 
 
 # ---- array kernels ---------------------------------------------------------------------------
-def _scipy(name):
-    try:
-        import scipy.special as sp
-    except ImportError:
-        raise ImportError(
-            f"chainrule: {name} needs SciPy (NumPy has no {name}); install scipy"
-        ) from None
-    return getattr(sp, name)
-
-
-def _same_dtype(fn):
-    """A kernel whose result is cast back to its input's dtype (SciPy/math compute wider)."""
-
-    def run(a, *args):
-        r = fn(*args, a) if args else fn(a)
-        return r.astype(a.dtype, copy=False) if r.dtype != a.dtype else r
-
-    return run
-
-
 def _math_ufunc(fn):
     """``fn`` from the math module per element (exact, slow): SciPy's stand-in."""
     ufunc = xp.frompyfunc(fn, 1, 1)
@@ -78,14 +58,13 @@ _erfc = special_kernel("erfc", _math_ufunc(math.erfc))
 _lgamma = special_kernel("gammaln", _math_ufunc(_lgamma_scalar))
 
 
-def _erfinv(a):
-    return _same_dtype(_scipy("erfinv"))(a)
+_erfinv = special_kernel("erfinv")
+_psi = special_kernel("psi")
+_polygamma_n = special_kernel("polygamma")
 
 
 def _polygamma(n, a):
-    if n == 0:
-        return _same_dtype(_scipy("psi"))(a)
-    return _same_dtype(_scipy("polygamma"))(a, n)
+    return _psi(a) if n == 0 else _polygamma_n(a, n)
 
 
 # ---- clamp_min / clamp_max -------------------------------------------------------------------
