@@ -20,7 +20,6 @@ node (custom Functions), or None. A multi-output node's gradient buffer is a lis
 """
 import sys
 from heapq import heappop, heappush
-from itertools import repeat
 
 from .._backend import ndarray
 from .._backend import xp as _xp
@@ -210,11 +209,16 @@ def run_backward(roots, grads, retain_graph, create_graph, capture=None):
                         node.out = None
                 else:
                     results = _run_node(node, g, ctx)
-            # a one-operand pointwise node's e1 is a placeholder: zip stops at its one meta
+            # a one-operand pointwise node's e1 is a placeholder: the loop stops at its one
+            # meta (indices, not zip: no zip and three iterators to make per node)
             edges = (node.e0, node.e1) if node.__class__ is _Pointwise else node.edges
-            for e, gi, meta in zip(edges, results, node.metas):
+            metas = node.metas
+            for k in range(len(metas)):
+                e = edges[k]
                 if e is None:
                     continue
+                gi = results[k]
+                meta = metas[k]
                 if gi is not None:  # summed back to the operand's shape, cast to its dtype
                     if gi.__class__ is ndarray:
                         if gi.shape != meta[0]:
@@ -275,7 +279,16 @@ def run_backward(roots, grads, retain_graph, create_graph, capture=None):
         state.enabled = prev
 
 
-_NONE = repeat(None)  # a node that did not run still queues its inputs
+class _Nones:
+    """The gradients of a node that did not run: None for every input (it still queues them)."""
+
+    __slots__ = ()
+
+    def __getitem__(self, k):
+        return None
+
+
+_NONE = _Nones()
 _V0 = (0,)  # the version of a tensor that has no counter yet
 _scalar_metas = SCALAR_METAS
 
