@@ -502,8 +502,9 @@ def test_special_kernels_import_scipy_at_first_use_and_fall_back_without_it(monk
     code = "import sys, chainrule; sys.exit('scipy' in sys.modules)"
     subprocess.run([sys.executable, "-c", code], check=True)
     monkeypatch.setitem(sys.modules, "scipy", None)  # `from scipy import ...` raises ImportError
-    kernels = {"erf": (CF._erf_numpy, torch.erf), "erfc": (CS._math_ufunc(math.erfc), torch.erfc),
-               "gammaln": (CS._math_ufunc(CS._lgamma_scalar), torch.lgamma)}
+    kernels = {"erf": (CF._math_ufunc(math.erf), torch.erf),
+               "erfc": (CF._math_ufunc(math.erfc), torch.erfc),
+               "gammaln": (CF._math_ufunc(CS._lgamma_scalar), torch.lgamma)}
     for name, (fallback, oracle) in kernels.items():
         run = CF.special_kernel(name, fallback)
         for x in (np.linspace(-4, 4, 9).astype(np.float32), np.array(0.75), np.array([np.nan])):
@@ -515,6 +516,8 @@ def test_special_kernels_import_scipy_at_first_use_and_fall_back_without_it(monk
         CF.special_kernel("erfinv")(np.zeros(2, np.float32))
     with pytest.raises(ImportError, match="polygamma needs SciPy"):
         chainrule.polygamma(2, chainrule.tensor([0.5]))
+    with pytest.raises(ImportError, match="digamma needs SciPy"):  # (SciPy's psi)
+        chainrule.digamma(chainrule.tensor([0.5]))
 
 
 def test_special_kernel_passes_extra_arguments_first_and_casts_back():

@@ -83,18 +83,18 @@ def _log_sigmoid_numpy(a):
     return -xp.logaddexp(0, -a)
 
 
-_erf_ufunc = xp.frompyfunc(math.erf, 1, 1)
+def _math_ufunc(fn):
+    """``fn`` from the math module per element (exact, slow): SciPy's stand-in. Objects (a 0-d
+    input gives a bare float), cast back by special_kernel."""
+    ufunc = xp.frompyfunc(fn, 1, 1)
+    return lambda a: xp.asarray(ufunc(a))
 
 
-def _erf_numpy(a):
-    # exact (math.erf per element): objects (a 0-d input gives a bare float), cast by the caller
-    return xp.asarray(_erf_ufunc(a))
-
-
-def special_kernel(name, fallback=None):
+def special_kernel(name, fallback=None, op=None):
     """SciPy's ufunc ``scipy.special.<name>`` on arrays, cast back to the input's dtype (SciPy
     computes float16 in float64, the fallbacks may return objects); without SciPy the exact
-    NumPy ``fallback``, or with none an ImportError that says what to install. Extra
+    NumPy ``fallback``, or with none an ImportError that names the op (``op``, else ``name``)
+    and what to install. Extra
     arguments go first, as SciPy takes them (``run(a, n)`` is ``polygamma(n, a)``).
 
     NumPy has no erf; SciPy's erf/expit/log_expit are single stable ufuncs (one call instead
@@ -111,7 +111,8 @@ def special_kernel(name, fallback=None):
                 from scipy import special
             except ImportError:
                 if fallback is None:
-                    raise ImportError(f"chainrule: {name} needs SciPy (NumPy has no {name}); "
+                    what = op or name
+                    raise ImportError(f"chainrule: {what} needs SciPy (NumPy has no {what}); "
                                       "install scipy") from None
                 kernel = fallback
             else:
@@ -122,7 +123,7 @@ def special_kernel(name, fallback=None):
     return run
 
 
-_erf_array = special_kernel("erf", _erf_numpy)
+_erf_array = special_kernel("erf", _math_ufunc(math.erf))
 _sigmoid_array = special_kernel("expit", _sigmoid_numpy)
 _log_sigmoid_array = special_kernel("log_expit", _log_sigmoid_numpy)
 

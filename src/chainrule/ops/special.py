@@ -25,6 +25,7 @@ from .pointwise import (
     _apply_n,
     _cast_all,
     _mask,
+    _math_ufunc,
     _needs_float,
     _not_implemented,
     _where,
@@ -41,12 +42,6 @@ __all__ = [
 
 
 # ---- array kernels ---------------------------------------------------------------------------
-def _math_ufunc(fn):
-    """``fn`` from the math module per element (exact, slow): SciPy's stand-in."""
-    ufunc = xp.frompyfunc(fn, 1, 1)
-    return lambda a: xp.asarray(ufunc(a))  # (objects; a 0-d input gives a bare float)
-
-
 def _lgamma_scalar(v):
     try:
         return math.lgamma(v)
@@ -59,7 +54,7 @@ _lgamma = special_kernel("gammaln", _math_ufunc(_lgamma_scalar))
 
 
 _erfinv = special_kernel("erfinv")
-_psi = special_kernel("psi")
+_psi = special_kernel("psi", op="digamma")
 _polygamma_n = special_kernel("polygamma")
 
 
