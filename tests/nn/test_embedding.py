@@ -59,25 +59,26 @@ def test_embedding_module_and_from_pretrained(rng):
 
 @pytest.mark.parametrize("vocab", [2, 7, 64, 1000, 40000])  # (40000: past int16 sort keys)
 @pytest.mark.parametrize("padding_idx", [None, 0])
-def test_embedding_backward_sums_repeated_rows(rng, vocab, padding_idx):
-    """The weight gradient adds each index's rows in order of appearance: bitwise np.add.at
-    where no index repeats more than 32 times (slabs of a padded block), and vs PyTorch on
-    heavier repeats too (segment sums); a plain backward runs it on arrays."""
-    idx = rng.integers(0, vocab, (16, 32))
+@pytest.mark.parametrize("shape", [(16, 32), (64, 160)])
+def test_embedding_backward_sums_repeated_rows(rng, vocab, padding_idx, shape):
+    """The weight gradient adds each index's rows in order of appearance, from zero: bitwise
+    np.add.at (PyTorch's loop) on every path: a small gradient by np.add.at itself, a larger
+    one (64·160·8 elements) by slabs of a padded block, or in chunks of np.add.at where one
+    index repeats too often for slabs (vocab 2, 7); a plain backward runs it on arrays."""
+    idx = rng.integers(0, vocab, shape)
     w = rng.standard_normal((vocab, 8)).astype(np.float32)
-    up = rng.standard_normal((16, 32, 8)).astype(np.float32)
+    up = rng.standard_normal(shape + (8,)).astype(np.float32)
     grads = []
     for L in (chainrule, torch):
         wt = L.tensor(w, requires_grad=True)
         L.nn.functional.embedding(L.tensor(idx), wt, padding_idx=padding_idx).backward(L.tensor(up))
         grads.append(wt.grad)
     assert_same(*grads, rtol=1e-5, atol=1e-5)
-    if np.bincount(idx.ravel()).max() <= 32:
-        ref = np.zeros_like(w)
-        np.add.at(ref, idx.ravel(), up.reshape(-1, 8))
-        if padding_idx is not None:
-            ref[padding_idx] = 0
-        assert grads[0].numpy().tobytes() == ref.tobytes()
+    ref = np.zeros_like(w)
+    np.add.at(ref, idx.ravel(), up.reshape(-1, 8))
+    if padding_idx is not None:
+        ref[padding_idx] = 0
+    assert grads[0].numpy().tobytes() == ref.tobytes()
 
 
 def test_embedding_backward_adds_from_plus_zero():

@@ -86,14 +86,20 @@ _CONSTANTS = {}
 
 
 def constant_array(kind, n, dtype):
-    """A shared read-only 1-D array of ``n`` elements: ``kind`` is "ones", "zeros" or
-    "arange" (a BLAS row sum's ones vector, a zero operand, row indices)."""
+    """A shared read-only 1-D array of ``n`` elements: ``kind`` is "ones", "zeros", "arange"
+    or "mean" (a BLAS row sum's ones vector, a zero operand, row indices, a BLAS row mean's
+    vector of 1/n)."""
     key = (kind, n, dtype)
     a = _CONSTANTS.get(key)
     if a is None:
         if len(_CONSTANTS) > 256:  # sizes that keep changing must not grow this without bound
             _CONSTANTS.clear()
-        a = xp.arange(n, dtype=dtype) if kind == "arange" else getattr(xp, kind)(n, dtype)
+        if kind == "arange":
+            a = xp.arange(n, dtype=dtype)
+        elif kind == "mean":
+            a = xp.full(n, 1.0 / max(n, 1), dtype)
+        else:
+            a = getattr(xp, kind)(n, dtype)
         a.flags.writeable = False
         _CONSTANTS[key] = a
     return a
