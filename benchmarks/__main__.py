@@ -3,6 +3,7 @@
     python -m benchmarks --against torch            # full run: table + JSON (+ plot)
     python -m benchmarks --against torch --quick    # CI's short mode: small sizes, few rounds
     python -m benchmarks --phases                   # also each phase of a step, per library
+    python -m benchmarks --ops --only tiny_transformer_step   # and op by op (see ops.py)
 
 Each round times every library once per workload, alternating which goes first
 (A B, B A, ...) so that machine drift hits both. Reported: median time per step, the
@@ -49,6 +50,7 @@ import time
 
 import numpy as np
 
+from .ops import chainrule_ops, ops_markdown, torch_ops
 from .workloads import WORKLOADS, numpy_matmul
 
 
@@ -200,6 +202,13 @@ def run_phases(name, libs, rounds, quick):
                     f()
                     out[ph].append(clock() - t0)
     return {k: {ph: float(np.median(xs)) for ph, xs in v.items()} for k, v in samples.items()}
+
+
+def run_ops(name, libs, quick):
+    """Each library's self time per op inside whole steps (benchmarks/ops.py), over about a
+    second of steps each (a tenth in quick mode)."""
+    return {lib.__name__: (chainrule_ops if lib.__name__ == "chainrule" else torch_ops)(
+        lib, name, quick, 0.1 if quick else 1.0) for lib in libs}
 
 
 def phases_markdown(phases):
@@ -367,6 +376,8 @@ def main(argv=None):
     ap.add_argument("--no-memory", action="store_true")
     ap.add_argument("--phases", action="store_true",
                     help="also time each phase of a step (zero_grad, forward, loss, backward, step)")
+    ap.add_argument("--ops", action="store_true",
+                    help="also each library's time per op inside a step (benchmarks/ops.py)")
     ap.add_argument("--no-gc-freeze", action="store_true",
                     help="leave PyTorch's objects to the garbage collector of chainrule's steps "
                          "(the module's docstring says why they are frozen by default)")
@@ -427,13 +438,27 @@ def main(argv=None):
             if "error" not in results[name]:
                 print(f"phases of {name} ...", file=sys.stderr, flush=True)
                 phases[name] = run_phases(name, libs, rounds, args.quick)
+    op_tables = {}
+    if args.ops:
+        for name in names:
+            if "error" not in results[name]:
+                print(f"ops of {name} ...", file=sys.stderr, flush=True)
+                op_tables[name] = run_ops(name, libs, args.quick)
     mem = None if args.no_memory else memory(libs, args.quick, threads)
     table = markdown(results, mem, meta)
     if phases:
         table += "\n\nBy phase (medians of single phases):\n\n" + phases_markdown(phases)
+    if op_tables:
+        table += "\n\nBy op (self time inside whole steps; see benchmarks/ops.py):\n\n" + \
+            "\n".join(ops_markdown(n, t, fmt_time) for n, t in op_tables.items())
     os.makedirs(args.out, exist_ok=True)
     with open(os.path.join(args.out, "results.json"), "w") as f:
-        json.dump({"meta": meta, "results": results, "memory": mem, "phases": phases}, f, indent=2)
+        json.dump({"meta": meta, "results": results, "memory": mem, "phases": phases,
+                   "ops": {n: {lib: {"step_s": total, "ops": [
+                       {"op": op, "phase": ph, "self_s": sec, "calls": n_}
+                       for (op, ph), (sec, n_) in ops.items()]}
+                       for lib, (ops, total) in t.items()} for n, t in op_tables.items()}},
+                  f, indent=2)
     with open(os.path.join(args.out, "results.md"), "w") as f:
         f.write(table + "\n")
     try:

@@ -1,0 +1,113 @@
+"""``--ops``: where one workload's step spends its time, op by op, in each library.
+
+chainrule: every op's ``forward`` and ``backward`` rule is timed in place (the class's own
+functions wrapped for the run, then restored), as self time: an op called inside another's
+rule (an adjoint op in a backward) counts for itself, not twice. What no rule covers (module
+calls, recording, the engine's loop, the optimizer) is the rest of the step.
+PyTorch: its own profiler (``torch.autograd.profiler.profile``), self CPU time per aten op
+and autograd node; it adds a few µs of its own per op, which the step time shows.
+
+Both run inside whole training steps, not op by op alone: inside a step the caches are
+cold after each large array pass, and small calls cost several times what they cost alone.
+The op names differ between the libraries (chainrule's op classes, PyTorch's aten ops), so
+the tables are side by side, not joined.
+"""
+import time
+
+from .workloads import WORKLOADS
+
+
+def _op_classes(chainrule):
+    from chainrule.ops._core import Op
+
+    seen, todo = [], [Op]
+    while todo:
+        for sub in todo.pop().__subclasses__():
+            if sub not in seen:
+                seen.append(sub)
+                todo.append(sub)
+    return seen
+
+
+def _warm(lib, name, quick, seconds):
+    """The workload's step, warmed up, and how many steps fill about ``seconds``."""
+    step = WORKLOADS[name][0](lib, quick)
+    for _ in range(2):
+        step()
+    t0 = time.perf_counter()
+    step()
+    return step, max(2, min(200, int(seconds / max(time.perf_counter() - t0, 1e-6))))
+
+
+def chainrule_ops(chainrule, name, quick, seconds=1.0):
+    """({(op, 'forward'|'backward'): (seconds, calls)} per step, seconds per step)."""
+    step, steps = _warm(chainrule, name, quick, seconds)
+    clock = time.perf_counter
+    acc = {}
+    stack = [0.0]  # time spent in nested timed calls, per open frame
+
+    def timed(fn, key):
+        def run(*args, **kwargs):
+            stack.append(0.0)
+            t0 = clock()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                dt = clock() - t0
+                inner = stack.pop()
+                stack[-1] += dt
+                s, n = acc.get(key, (0.0, 0))
+                acc[key] = (s + dt - inner, n + 1)
+
+        return run
+
+    saved = []
+    for cls in _op_classes(chainrule):
+        for phase in ("forward", "backward"):
+            fn = cls.__dict__.get(phase)
+            if fn is not None:
+                saved.append((cls, phase, fn))
+                setattr(cls, phase, timed(fn, (cls.__name__, phase)))
+    try:
+        t0 = clock()
+        for _ in range(steps):
+            step()
+        total = (clock() - t0) / steps
+    finally:
+        for cls, phase, fn in saved:
+            setattr(cls, phase, fn)
+    return {k: (s / steps, n / steps) for k, (s, n) in acc.items()}, total
+
+
+def torch_ops(torch, name, quick, seconds=1.0):
+    """({(op, ''): (seconds, calls)} per step, seconds per step) from PyTorch's profiler."""
+    step, steps = _warm(torch, name, quick, seconds)
+    with torch.autograd.profiler.profile() as prof:
+        t0 = time.perf_counter()
+        for _ in range(steps):
+            step()
+        total = (time.perf_counter() - t0) / steps
+    ops = {}
+    for e in prof.key_averages():
+        ops[(e.key, "")] = (e.self_cpu_time_total * 1e-6 / steps, e.count / steps)
+    return ops, total
+
+
+def ops_markdown(name, tables, fmt_time, top=15):
+    """One table per library: its ``top`` ops by self time per step, and the rest."""
+    out = []
+    for lib, (ops, total) in tables.items():
+        ranked = sorted(ops.items(), key=lambda kv: -kv[1][0])
+        covered = sum(s for s, _ in ops.values())
+        out += [f"{lib}, {name}: {fmt_time(total)} a step, {fmt_time(covered)} of it in "
+                f"{'op rules' if lib == 'chainrule' else 'profiled ops'} "
+                f"({covered / total:.0%})" if total else f"{lib}, {name}", "",
+                "| op | self time a step | calls a step |", "|---|---|---|"]
+        for (op, phase), (s, n) in ranked[:top]:
+            label = f"{op}.{phase}" if phase else op
+            out.append(f"| {label} | {fmt_time(s)} | {n:g} |")
+        rest = ranked[top:]
+        if rest:
+            out.append(f"| ({len(rest)} more) | {fmt_time(sum(s for _, (s, _) in rest))} | |")
+        out.append("")
+    return "\n".join(out)

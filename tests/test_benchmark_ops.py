@@ -1,0 +1,47 @@
+"""The benchmark's per-op breakdown (benchmarks/ops.py): what it counts, and that it leaves
+chainrule's ops as they were."""
+import os
+import sys
+
+import torch
+
+import chainrule
+from chainrule.ops._core import Op
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from benchmarks.__main__ import fmt_time
+from benchmarks.ops import _op_classes, chainrule_ops, ops_markdown, torch_ops
+
+
+def _rules():
+    return {(c, p): c.__dict__[p] for c in _op_classes(chainrule) for p in ("forward", "backward")
+            if p in c.__dict__}
+
+
+def test_chainrule_ops_counts_each_rule_once_and_restores_them():
+    before = _rules()
+    ops, total = chainrule_ops(chainrule, "small_mlp_step", quick=True, seconds=0.05)
+    assert _rules() == before  # every op's own functions back in place
+    # two Linear layers: two Addmm nodes forward and backward a step; one fused loss
+    assert ops[("Addmm", "forward")][1] == 2 and ops[("Addmm", "backward")][1] == 2
+    assert ops[("CrossEntropy", "forward")][1] == 1
+    # self time: nothing counted twice, so the rules' sum stays within the step
+    assert all(s > 0 for s, _ in ops.values())
+    assert 0 < sum(s for s, _ in ops.values()) < total
+    assert all(issubclass(c, Op) for c in _op_classes(chainrule))
+
+
+def test_nested_rules_count_as_their_own():
+    """Embedding's backward runs EmbeddingDense's forward: that time is EmbeddingDense's
+    alone, not Embedding.backward's too."""
+    ops, _ = chainrule_ops(chainrule, "tiny_transformer_step", quick=True, seconds=0.05)
+    inner = ops[("EmbeddingDense", "forward")][0]
+    outer = ops[("Embedding", "backward")][0]
+    assert inner > 0 and outer < inner  # the wrapper adds the dispatch only
+
+
+def test_torch_ops_and_tables():
+    ops, total = torch_ops(torch, "small_mlp_step", quick=True, seconds=0.05)
+    assert ops[("aten::addmm", "")][1] == 2  # PyTorch's own op names, calls a step
+    text = ops_markdown("small_mlp_step", {"torch": (ops, total)}, fmt_time, top=3)
+    assert "| aten::" in text and "more)" in text and "a step" in text
