@@ -128,19 +128,20 @@ _sigmoid_array = special_kernel("expit", _sigmoid_numpy)
 _log_sigmoid_array = special_kernel("log_expit", _log_sigmoid_numpy)
 
 # float32 GELU shares one exp between Φ and φ: Φ(-|a|) = exp(-a²/2)·t·P(t) with
-# t = 1/(1 + p·|a|), P of degree 4 (the classic erfc form; p and P fitted by
+# t = 1/(|a| + k), P of degree 4 (the classic erfc form, t = 1/(1 + p·|a|), with p folded into
+# k = 1/p and P's coefficients: one array pass fewer; k and P fitted by
 # scripts/fit_gelu_cdf.py, a minimax fit of GELU's error): within 3.9e-7 of the exact GELU in
-# float32 (PyTorch's AVX2 kernel: ~3.7e-7) and 2.7e-7 on Φ. NumPy's float32 exp costs about ten
+# float32 (PyTorch's AVX2 kernel: ~3.7e-7) and 2.8e-7 on Φ. NumPy's float32 exp costs about ten
 # array passes on AVX2 (its tanh twice that; SciPy's erf runs float32 through its float64
 # loop, ~10x slower), so the backward's φ(a) = exp(-a²/2)/√(2π), the same exp, is what pays:
-# ~35 passes for forward and backward instead of ~43. Φ(-|a|) keeps its relative precision in
+# ~34 passes for forward and backward instead of ~43. Φ(-|a|) keeps its relative precision in
 # the lower tail (Φ there is q itself, not 1 - (1 - q)); past |a| ≈ 14.4 the exp underflows
 # to 0 and Φ is exactly 0 or 1, as it is for ±inf (t = 0) and for a² that overflows.
-_PHI_P = xp.float32(0.332977294921875)
+_PHI_K = xp.float32(3.0031769275665283)
 _SIGN32 = xp.int32(-2 ** 31)
 _PHI_T = tuple(xp.float32(c) for c in (  # P's coefficients, highest degree first
-    -0.10899745672941208, 0.3629536032676697, -0.07675621658563614, 0.19873136281967163,
-    0.12406859546899796,
+    -26.626632690429688, 29.52267074584961, -2.078498363494873, 1.7923120260238647,
+    0.3726080060005188,
 ))
 
 
@@ -172,8 +173,7 @@ def _gelu_parts(a, pdf):
             cdf *= 0.5
             return cdf, e
         t = xp.abs(a)
-        t *= _PHI_P
-        t += 1
+        t += _PHI_K
         xp.divide(1, t, out=t)  # (NumPy's float reciprocal has no SIMD loop: twice as slow)
         q = _horner(t, _PHI_T)
         q *= t
