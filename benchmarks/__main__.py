@@ -4,6 +4,7 @@
     python -m benchmarks --against torch --quick    # CI's short mode: small sizes, few rounds
     python -m benchmarks --phases                   # also each phase of a step, per library
     python -m benchmarks --ops --only tiny_transformer_step   # and op by op (see ops.py)
+    python -m benchmarks --base HEAD~1              # the working tree against a revision (ab.py)
 
 Each round times every library once per workload, alternating which goes first
 (A B, B A, ...) so that machine drift hits both. Reported: median time per step, the
@@ -50,6 +51,7 @@ import time
 
 import numpy as np
 
+from .ab import ab_markdown, import_revision, run_ab
 from .ops import chainrule_ops, ops_markdown, torch_ops
 from .workloads import WORKLOADS, numpy_matmul
 
@@ -378,6 +380,9 @@ def main(argv=None):
                     help="also time each phase of a step (zero_grad, forward, loss, backward, step)")
     ap.add_argument("--ops", action="store_true",
                     help="also each library's time per op inside a step (benchmarks/ops.py)")
+    ap.add_argument("--base", metavar="REV",
+                    help="instead: chainrule at this git revision against the working tree, in "
+                         "one process, round by round (benchmarks/ab.py)")
     ap.add_argument("--no-gc-freeze", action="store_true",
                     help="leave PyTorch's objects to the garbage collector of chainrule's steps "
                          "(the module's docstring says why they are frozen by default)")
@@ -386,6 +391,8 @@ def main(argv=None):
 
     threads = args.threads
     limit_blas(threads)  # for the whole run (restored at exit)
+    if args.base:
+        return main_ab(args)
     meta = {
         "date": time.strftime("%Y-%m-%d"), "machine": f"{platform.processor() or platform.machine()} "
         f"{platform.system()}", "cpus": os.cpu_count(), "numpy": np.__version__,
@@ -468,6 +475,30 @@ def main(argv=None):
     print(table)
     failed = [n for n, r in results.items() if "error" in r]
     return 1 if failed else 0
+
+
+def main_ab(args):
+    """``--base REV``: the working tree's chainrule against REV's, workload by workload."""
+    import chainrule
+
+    repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    try:
+        base, sha = import_revision(args.base, repo)
+    except (subprocess.CalledProcessError, OSError) as e:
+        sys.exit(f"--base {args.base}: cannot export that revision with git ({e})")
+    rounds = args.rounds or (3 if args.quick else 40)
+    results = {}
+    for name in args.only or list(WORKLOADS):
+        print(f"running {name} against {sha} ...", file=sys.stderr, flush=True)
+        results[name] = run_ab(name, base, chainrule, rounds, args.quick)
+    table = ab_markdown(results, sha, fmt_time)
+    os.makedirs(args.out, exist_ok=True)
+    with open(os.path.join(args.out, "ab.json"), "w") as f:
+        json.dump({"base": sha, "results": results}, f, indent=2)
+    with open(os.path.join(args.out, "ab.md"), "w") as f:
+        f.write(table + "\n")
+    print(table)
+    return 0
 
 
 # The issue's targets for the time ratio chainrule/torch (matmul_backward's is against

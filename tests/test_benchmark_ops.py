@@ -45,3 +45,19 @@ def test_torch_ops_and_tables():
     assert ops[("aten::addmm", "")][1] == 2  # PyTorch's own op names, calls a step
     text = ops_markdown("small_mlp_step", {"torch": (ops, total)}, fmt_time, top=3)
     assert "| aten::" in text and "more)" in text and "a step" in text
+
+
+def test_base_revision_runs_beside_the_working_tree():
+    """--base: a git revision's package imports under its own name, with its own op classes,
+    and both run the same workload round by round."""
+    from benchmarks.ab import ab_markdown, import_revision, run_ab
+
+    repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    base, sha = import_revision("HEAD", repo)
+    assert base.__name__ == f"chainrule_at_{sha}" and base is not chainrule
+    assert base.ops._core.Op is not Op  # its own classes, not the working tree's
+    assert import_revision("HEAD", repo)[0] is base  # imported once
+    r = run_ab("small_mlp_step", base, chainrule, rounds=3, quick=True, steps=1)
+    assert r["base_s"] > 0 and r["work_s"] > 0 and r["ratio_iqr"][0] <= r["ratio"] <= r["ratio_iqr"][1]
+    assert f"| small_mlp_step | {fmt_time(r['base_s'])} |" in ab_markdown({"small_mlp_step": r}, sha,
+                                                                            fmt_time)
