@@ -13,14 +13,14 @@ The op names differ between the libraries (chainrule's op classes, PyTorch's ate
 the tables are side by side, not joined.
 """
 import time
+from importlib import import_module
 
 from .workloads import WORKLOADS
 
 
 def _op_classes(chainrule):
-    from chainrule.ops._core import Op
-
-    seen, todo = [], [Op]
+    """Every op class of this chainrule package (the working tree's, or a revision's)."""
+    seen, todo = [], [import_module(chainrule.__name__ + ".ops._core").Op]
     while todo:
         for sub in todo.pop().__subclasses__():
             if sub not in seen:
