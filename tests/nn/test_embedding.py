@@ -100,3 +100,19 @@ def test_embedding_backward_of_no_indices():
     w = chainrule.ones(5, 3, requires_grad=True)
     chainrule.nn.functional.embedding(chainrule.zeros(0, 4, dtype=chainrule.long), w).sum().backward()
     assert w.grad.tolist() == [[0.0] * 3] * 5
+
+
+@pytest.mark.parametrize("shape", [(16, 32), (64, 160)])
+def test_embedding_backward_int32_indices(rng, shape):
+    """int32 indices (PyTorch takes Int as well as Long) on both gradient paths: the same
+    bits as int64 ones and as PyTorch."""
+    idx = rng.integers(0, 50, shape)
+    w = rng.standard_normal((50, 8)).astype(np.float32)
+    up = rng.standard_normal(shape + (8,)).astype(np.float32)
+    grads = []
+    for L, ix in ((chainrule, idx.astype(np.int32)), (chainrule, idx), (torch, idx.astype(np.int32))):
+        wt = L.tensor(w, requires_grad=True)
+        L.nn.functional.embedding(L.tensor(ix), wt).backward(L.tensor(up))
+        grads.append(wt.grad.numpy())
+    assert grads[0].tobytes() == grads[1].tobytes()
+    np.testing.assert_allclose(grads[0], grads[2], rtol=1e-5, atol=1e-5)
