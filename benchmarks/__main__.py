@@ -484,8 +484,12 @@ def main_ab(args):
     repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     try:
         base, sha = import_revision(args.base, repo)
-    except (subprocess.CalledProcessError, OSError) as e:
-        sys.exit(f"--base {args.base}: cannot export that revision with git ({e})")
+    except subprocess.CalledProcessError as e:
+        err = e.stderr.decode() if isinstance(e.stderr, bytes) else e.stderr or ""
+        sys.exit(f"--base {args.base}: git cannot export that revision: "
+                 f"{err.strip().splitlines()[-1] if err.strip() else e}")
+    except OSError as e:  # (no git or tar on this machine)
+        sys.exit(f"--base {args.base}: {e}")
     rounds = args.rounds or (3 if args.quick else 40)
     results = {}
     for name in args.only or list(WORKLOADS):
