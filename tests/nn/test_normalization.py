@@ -40,9 +40,11 @@ def test_batch_norm_eval_and_running_stats(rng):
     assert_same(c_rv, t_rv, **TOL)
 
 
-@pytest.mark.parametrize("ns", [(4,), (3, 4)])
-def test_layer_norm(rng, ns):
-    x, w = _arr(rng, 2, 3, 4), _arr(rng, *ns)
+@pytest.mark.parametrize("shape,ns", [((2, 3, 4), (4,)), ((2, 3, 4), (3, 4)),
+                                      ((4, 5, 6), (6,))])  # (20 rows of 6: the row fast path)
+def test_layer_norm(rng, shape, ns):
+    """Values, gradients and second derivatives (create_graph) vs PyTorch."""
+    x, w = _arr(rng, *shape), _arr(rng, *ns)
     check(lambda t, x, w, b: t.nn.functional.layer_norm(x, ns, w, b, 1e-3), x, w, w + 1, **TOL)
     check(lambda t, x: t.nn.functional.layer_norm(x, ns), x, **TOL)
 
@@ -96,6 +98,8 @@ def test_norm_fd_float64(rng):
     x, w, b = rng.standard_normal((3, 2, 2)), rng.standard_normal(2), rng.standard_normal(2)
     fd_check(lambda t, x, w, b: t.nn.functional.batch_norm(x, None, None, w, b, True), x, w, b)
     fd_check(lambda t, x, w, b: t.nn.functional.layer_norm(x, (2,), w, b), x, w, b)
+    xr, wr = rng.standard_normal((9, 5)), rng.standard_normal(5)  # (the row fast path)
+    fd_check(lambda t, x, w, b: t.nn.functional.layer_norm(x, (5,), w, b), xr, wr, wr + 1)
     fd_check(lambda t, x, w, b: t.nn.functional.group_norm(x, 1, w, b), x, w, b)
 
 
