@@ -51,7 +51,7 @@ import time
 
 import numpy as np
 
-from .ab import ab_markdown, import_revision, run_ab
+from .ab import ab_markdown, import_revision
 from .ops import chainrule_ops, ops_markdown, torch_ops
 from .workloads import WORKLOADS, numpy_matmul
 
@@ -141,7 +141,9 @@ class GcClock:
         gc.callbacks.remove(self)
 
 
-def run_workload(name, libs, rounds, quick):
+def run_workload(name, libs, rounds, quick, ref="torch"):
+    """Each library's median time a step over ``rounds`` interleaved rounds; the ratios are
+    chainrule's against ``ref`` (PyTorch, or for --base the revision's package)."""
     fn, unit = WORKLOADS[name]
     steps = {}
     for lib in libs:
@@ -171,13 +173,14 @@ def run_workload(name, libs, rounds, quick):
         if flops:
             entry["gflops"] = flops / q[1] / 1e9
         res[k] = entry
-    if "torch" in res and "chainrule" in res:
-        res["ratio"] = res["chainrule"]["median_s"] / res["torch"]["median_s"]
+    if ref in res and "chainrule" in res:
+        res["ratio"] = res["chainrule"]["median_s"] / res[ref]["median_s"]
         # Each round's own ratio: both samples of a round are seconds apart, so drift of the
         # machine's speed (up to 2x within minutes on a shared VM) cancels in it, where the
         # ratio of medians still mixes fast and slow rounds.
-        q = np.percentile(np.divide(samples["chainrule"], samples["torch"]), [25, 50, 75])
+        q = np.percentile(np.divide(samples["chainrule"], samples[ref]), [25, 50, 75])
         res["paired_ratio"], res["paired_iqr"] = float(q[1]), float(q[2] - q[0])
+        res["paired_quartiles"] = (float(q[0]), float(q[2]))
     if "numpy" in res:
         res["of_numpy"] = res["chainrule"]["gflops"] / res["numpy"]["gflops"]
     return res
@@ -209,8 +212,14 @@ def run_phases(name, libs, rounds, quick):
 def run_ops(name, libs, quick):
     """Each library's self time per op inside whole steps (benchmarks/ops.py), over about a
     second of steps each (a tenth in quick mode)."""
-    return {lib.__name__: (chainrule_ops if lib.__name__ == "chainrule" else torch_ops)(
-        lib, name, quick, 0.1 if quick else 1.0) for lib in libs}
+    tables = {}
+    for lib in libs:
+        step = WORKLOADS[name][0](lib, quick)
+        for _ in range(2):  # warm-up
+            step()
+        run = chainrule_ops if lib.__name__ == "chainrule" else torch_ops
+        tables[lib.__name__] = run(lib, step, calibrate(step, 0.1 if quick else 1.0))
+    return tables
 
 
 def phases_markdown(phases):
@@ -494,8 +503,12 @@ def main_ab(args):
     results = {}
     for name in args.only or list(WORKLOADS):
         print(f"running {name} against {sha} ...", file=sys.stderr, flush=True)
-        results[name] = run_ab(name, base, chainrule, rounds, args.quick)
-    table = ab_markdown(results, sha, fmt_time)
+        try:
+            results[name] = run_workload(name, [base, chainrule], rounds, args.quick,
+                                         ref=base.__name__)
+        except Exception as e:  # noqa: BLE001  (as the main run: one broken workload is reported)
+            results[name] = {"error": f"{type(e).__name__}: {e}"}
+    table = ab_markdown(results, base.__name__, sha, fmt_time)
     os.makedirs(args.out, exist_ok=True)
     with open(os.path.join(args.out, "ab.json"), "w") as f:
         json.dump({"base": sha, "results": results}, f, indent=2)

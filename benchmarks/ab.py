@@ -4,9 +4,9 @@ A change worth a few percent is below this machine's run-to-run spread of the ra
 PyTorch (its speed drifts up to 2x over minutes), so it is measured against the code before
 it instead: ``git archive REV`` unpacks that revision's package beside the working tree's
 under another name (``chainrule_at_<rev>``; its imports are relative, so it is self-contained),
-both import in this process, and every round times both, alternating which goes first.
-The per-round ratio (working tree / revision) cancels the drift between rounds; its median
-and interquartile range over the rounds are the result.
+both import in this process, and the benchmark's own interleaved rounds time both
+(``run_workload`` with the revision as the reference). The per-round ratio (working tree /
+revision) cancels the drift between rounds; its median and quartiles are the result.
 """
 import atexit
 import os
@@ -14,12 +14,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 from importlib import import_module
-
-import numpy as np
-
-from .workloads import WORKLOADS
 
 
 def import_revision(rev, repo):
@@ -42,32 +37,16 @@ def import_revision(rev, repo):
         sys.path.remove(tmp)  # (the module keeps its own path; nothing else comes from here)
 
 
-def run_ab(name, base, work, rounds, quick, steps=5):
-    """Median seconds a step of each, and the per-round ratio work/base: median and IQR."""
-    fn = WORKLOADS[name][0]
-    runs = {"base": fn(base, quick), "work": fn(work, quick)}
-    for s in runs.values():
-        for _ in range(3):
-            s()
-    times = {k: [] for k in runs}
-    clock = time.perf_counter
-    for r in range(rounds):
-        for k in (("base", "work") if r % 2 == 0 else ("work", "base")):
-            t0 = clock()
-            for _ in range(steps):
-                runs[k]()
-            times[k].append((clock() - t0) / steps)
-    ratios = np.divide(times["work"], times["base"])
-    q = np.percentile(ratios, [25, 50, 75])
-    return {"base_s": float(np.median(times["base"])), "work_s": float(np.median(times["work"])),
-            "ratio": float(q[1]), "ratio_iqr": (float(q[0]), float(q[2])), "rounds": rounds}
-
-
-def ab_markdown(results, sha, fmt_time):
+def ab_markdown(results, base, sha, fmt_time):
+    """``results``: run_workload's, with ``base`` (the revision's package name) as reference."""
     lines = [f"Working tree against {sha}, in one process (per round: working tree / {sha}):", "",
              f"| workload | {sha} | working tree | per round: median (IQR) |", "|---|---|---|---|"]
     for name, r in results.items():
-        lo, hi = r["ratio_iqr"]
-        lines.append(f"| {name} | {fmt_time(r['base_s'])} | {fmt_time(r['work_s'])} | "
-                     f"{r['ratio']:.3f} ({lo:.3f}–{hi:.3f}) |")
+        if "error" in r:
+            lines.append(f"| {name} | error: {r['error']} | | |")
+            continue
+        lo, hi = r["paired_quartiles"]
+        lines.append(f"| {name} | {fmt_time(r[base]['median_s'])} | "
+                     f"{fmt_time(r['chainrule']['median_s'])} | "
+                     f"{r['paired_ratio']:.3f} ({lo:.3f}–{hi:.3f}) |")
     return "\n".join(lines)

@@ -15,8 +15,6 @@ the tables are side by side, not joined.
 import time
 from importlib import import_module
 
-from .workloads import WORKLOADS
-
 
 def _op_classes(chainrule):
     """Every op class of this chainrule package (the working tree's, or a revision's)."""
@@ -29,19 +27,9 @@ def _op_classes(chainrule):
     return seen
 
 
-def _warm(lib, name, quick, seconds):
-    """The workload's step, warmed up, and how many steps fill about ``seconds``."""
-    step = WORKLOADS[name][0](lib, quick)
-    for _ in range(2):
-        step()
-    t0 = time.perf_counter()
-    step()
-    return step, max(2, min(200, int(seconds / max(time.perf_counter() - t0, 1e-6))))
-
-
-def chainrule_ops(chainrule, name, quick, seconds=1.0):
-    """({(op, 'forward'|'backward'): (seconds, calls)} per step, seconds per step)."""
-    step, steps = _warm(chainrule, name, quick, seconds)
+def chainrule_ops(chainrule, step, steps):
+    """({(op, 'forward'|'backward'): (seconds, calls)} per step, seconds per step) over
+    ``steps`` calls of the warmed-up ``step``."""
     clock = time.perf_counter
     acc = {}
     stack = [0.0]  # time spent in nested timed calls, per open frame
@@ -79,9 +67,8 @@ def chainrule_ops(chainrule, name, quick, seconds=1.0):
     return {k: (s / steps, n / steps) for k, (s, n) in acc.items()}, total
 
 
-def torch_ops(torch, name, quick, seconds=1.0):
+def torch_ops(torch, step, steps):
     """({(op, ''): (seconds, calls)} per step, seconds per step) from PyTorch's profiler."""
-    step, steps = _warm(torch, name, quick, seconds)
     with torch.autograd.profiler.profile() as prof:
         t0 = time.perf_counter()
         for _ in range(steps):

@@ -13,7 +13,7 @@ from ..ops import attention as _attention
 from ..ops import conv as _conv
 from ..ops import normalization as _norm
 from ..ops import pooling as _pool
-from ..ops._core import Op
+from ..ops._core import Op, constant_array
 
 __all__ = [
     "adaptive_avg_pool1d",
@@ -702,7 +702,7 @@ def _add_rows_at(g, flat, num, d):
     element indices (its 1-D fast path), in chunks that bound the index array's size."""
     gw = xp.zeros(num * d, g.dtype)
     g1 = g.reshape(-1)
-    cols = xp.arange(d, dtype=xp.intp)
+    cols = constant_array("arange", d, xp.intp)
     rows = max(1, _ADD_AT_SMALL // max(d, 1))
     for i in range(0, flat.size, rows):
         at = flat[i:i + rows, None].astype(xp.intp, copy=False) * d + cols

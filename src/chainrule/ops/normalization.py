@@ -219,13 +219,14 @@ def _layer_norm_backward(w, grad, invstd, xhat, ctx, rows):
     ones_rows = constant_array("ones", rows, g2.dtype)
     gx = gw = gb = None
     if need_x:
-        if wv is None:
-            vec, gh = constant_array("mean", d, g2.dtype), g2.copy()
-        else:
-            vec, gh = wv * (1.0 / max(d, 1)), g2 * wv
+        vec = constant_array("mean", d, g2.dtype) if wv is None else wv * (1.0 / max(d, 1))
         corr = xh * (p @ vec)[:, None]  # x̂·m₂
         corr += (g2 @ vec)[:, None]  # + m₁
-        gh -= corr
+        if wv is None:  # ĝ = g: into corr's buffer (g may be shared: not in place)
+            gh = xp.subtract(g2, corr, out=corr)
+        else:
+            gh = g2 * wv
+            gh -= corr
         gh *= invstd.reshape(rows, 1)
         gx = gh.reshape(shape)
     if need_w:
