@@ -129,9 +129,11 @@ _log_sigmoid_array = special_kernel("log_expit", _log_sigmoid_numpy)
 
 # float32 GELU shares one exp between Φ and φ: Φ(-|a|) = exp(-a²/2)·t·P(t) with
 # t = 1/(|a| + k), P of degree 4 (the classic erfc form, t = 1/(1 + p·|a|), with p folded into
-# k = 1/p and P's coefficients: one array pass fewer; k and P fitted by
-# scripts/fit_gelu_cdf.py, a minimax fit of GELU's error): within 3.9e-7 of the exact GELU in
-# float32 (PyTorch's AVX2 kernel: ~3.7e-7) and 2.8e-7 on Φ. NumPy's float32 exp costs about ten
+# k = 1/p and P's coefficients: one array pass fewer), t·P(t) evaluated in monic form in
+# u = s·t, which the same division makes (s⁵ is P's leading coefficient: one pass fewer again);
+# k, s and the d's fitted by scripts/fit_gelu_cdf.py, a minimax fit of GELU's error: within
+# 3.9e-7 of the exact GELU in float32 (PyTorch's AVX2 kernel: ~3.7e-7), 2.7e-7 on Φ and 2.8e-7
+# on the slope. NumPy's float32 exp costs about ten
 # array passes on AVX2 (its tanh twice that; SciPy's erf runs float32 through its float64
 # loop, ~10x slower), so the backward's φ(a) = exp(-a²/2)/√(2π), the same exp, is what pays:
 # ~34 passes for forward and backward instead of ~43. Φ(-|a|) keeps its relative precision in
@@ -139,18 +141,19 @@ _log_sigmoid_array = special_kernel("log_expit", _log_sigmoid_numpy)
 # to 0 and Φ is exactly 0 or 1, as it is for ±inf (t = 0) and for a² that overflows.
 _PHI_K = xp.float32(3.0031769275665283)
 _SIGN32 = xp.int32(-2 ** 31)
-_PHI_T = tuple(xp.float32(c) for c in (  # P's coefficients, highest degree first
-    -26.626632690429688, 29.52267074584961, -2.078498363494873, 1.7923120260238647,
-    0.3726080060005188,
+_PHI_S = xp.float32(-1.9278056621551514)
+_PHI_D = tuple(xp.float32(c) for c in (  # t·P(t) = u⁵ + d₁u⁴ + d₂u³ + d₃u² + d₄u
+    2.1374828815460205, 0.2901081442832947, 0.48226651549339294, -0.1932809054851532,
 ))
 
 
-def _horner(x, coeffs):
-    r = x * coeffs[0]
-    r += coeffs[1]
-    for c in coeffs[2:]:
-        r *= x
-        r += c
+def _monic(u, ds):
+    """u⁵ + d₁u⁴ + … + d₄u as u·(u·(… (u + d₁) …) + d₄): eight passes, in a new array."""
+    r = u + ds[0]
+    for d in ds[1:]:
+        r *= u
+        r += d
+    r *= u
     return r
 
 
@@ -174,9 +177,8 @@ def _gelu_parts(a, pdf):
             return cdf, e
         t = xp.abs(a)
         t += _PHI_K
-        xp.divide(1, t, out=t)  # (NumPy's float reciprocal has no SIMD loop: twice as slow)
-        q = _horner(t, _PHI_T)
-        q *= t
+        xp.divide(_PHI_S, t, out=t)  # u = s·t (NumPy's float reciprocal has no SIMD loop)
+        q = _monic(t, _PHI_D)
         q *= e  # Φ(-|a|)
     # Φ(a) = max(Φ(-|a|), copysign(1 - Φ(-|a|), a)): 1 - q where a >= +0, else q itself.
     # The sign goes over as a bit (NumPy's where and copysign run ~10x slower than this).
