@@ -133,10 +133,10 @@ _log_sigmoid_array = special_kernel("log_expit", _log_sigmoid_numpy)
 # u = s·t, which the same division makes (s⁵ is P's leading coefficient: one pass fewer again);
 # k, s and the d's fitted by scripts/fit_gelu_cdf.py, a minimax fit of GELU's error: within
 # 3.9e-7 of the exact GELU in float32 (PyTorch's AVX2 kernel: ~3.7e-7), 2.7e-7 on Φ and 2.8e-7
-# on the slope. NumPy's float32 exp costs about ten
-# array passes on AVX2 (its tanh twice that; SciPy's erf runs float32 through its float64
-# loop, ~10x slower), so the backward's φ(a) = exp(-a²/2)/√(2π), the same exp, is what pays:
-# ~34 passes for forward and backward instead of ~43. Φ(-|a|) keeps its relative precision in
+# on the slope. NumPy's float32 exp costs about ten array passes on AVX2 (its tanh twice
+# that; SciPy's erf runs float32 through its float64 loop, ~10x slower), so the backward's
+# φ(a) = exp(-a²/2)/√(2π), the same exp, is what pays: ~33 passes for forward and backward
+# instead of ~43. Φ(-|a|) keeps its relative precision in
 # the lower tail (Φ there is q itself, not 1 - (1 - q)); past |a| ≈ 14.4 the exp underflows
 # to 0 and Φ is exactly 0 or 1, as it is for ±inf (t = 0) and for a² that overflows.
 _PHI_K = xp.float32(3.0031769275665283)
