@@ -11,7 +11,9 @@ Each round times every library once per workload, alternating which goes first
 spread (interquartile range), and the ratio chainrule/torch of the medians (below 1:
 chainrule is faster), beside the median of each round's own ratio, which machine drift
 between rounds does not move.
-matmul_backward is reported in GFLOP/s beside plain NumPy's, the limit for a NumPy library.
+matmul_backward is reported in GFLOP/s beside plain NumPy's, the limit for a NumPy library;
+tiny_transformer_step beside the same step written in plain NumPy with its backward by hand
+(workloads.numpy_transformer): what chainrule's engine and op layers cost above NumPy.
 Threads: both libraries get the same count (``--threads``, default 1): NumPy's BLAS through
 threadpoolctl, PyTorch through ``torch.set_num_threads``. One thread is the reference because
 with more, each library's idle pool (OpenBLAS's and PyTorch's OpenMP workers) spins after its
@@ -53,7 +55,7 @@ import numpy as np
 
 from .ab import ab_markdown, import_revision
 from .ops import chainrule_ops, ops_markdown, torch_ops
-from .workloads import WORKLOADS, numpy_matmul
+from .workloads import WORKLOADS, numpy_matmul, numpy_transformer
 
 
 def limit_blas(threads):
@@ -150,6 +152,8 @@ def run_workload(name, libs, rounds, quick, ref="torch"):
         steps[lib.__name__] = fn(lib, quick)
     if name == "matmul_backward":
         steps["numpy"] = numpy_matmul(quick)
+    elif name == "tiny_transformer_step":  # the same step in plain NumPy: no autograd
+        steps["numpy"] = numpy_transformer(quick)
     for s in steps.values():  # warm-up
         for _ in range(2):
             s()
@@ -181,8 +185,12 @@ def run_workload(name, libs, rounds, quick, ref="torch"):
         q = np.percentile(np.divide(samples["chainrule"], samples[ref]), [25, 50, 75])
         res["paired_ratio"], res["paired_iqr"] = float(q[1]), float(q[2] - q[0])
         res["paired_quartiles"] = (float(q[0]), float(q[2]))
-    if "numpy" in res:
+    if "numpy" in res and "gflops" in res["numpy"]:
         res["of_numpy"] = res["chainrule"]["gflops"] / res["numpy"]["gflops"]
+    elif "numpy" in res and "chainrule" in res:  # time ratios, per round as above
+        res["over_numpy"] = float(np.median(np.divide(samples["chainrule"], samples["numpy"])))
+        if "torch" in res:
+            res["numpy_over_torch"] = float(np.median(np.divide(samples["numpy"], samples["torch"])))
     return res
 
 
@@ -323,7 +331,13 @@ def markdown(results, mem, meta):
         ratio = f"{r['ratio']:.2f}" if "ratio" in r else "-"
         paired = f"{r['paired_ratio']:.2f} ({r['paired_iqr']:.2f})" if "paired_ratio" in r else "-"
         lines.append(f"| {name} | {cell(c)} | {cell(t)} | {ratio} | {paired} |")
-        if "numpy" in r:
+        if "over_numpy" in r:
+            torch_part = (f"; NumPy / torch {r['numpy_over_torch']:.2f} per round"
+                          if "numpy_over_torch" in r else "")
+            lines.append(
+                f"| {name} in plain NumPy | {cell(r['numpy'])} | - | chainrule / NumPy "
+                f"{r['over_numpy']:.2f} per round{torch_part} | |")
+        elif "numpy" in r:
             lines.append(
                 f"| {name} (GFLOP/s) | {r['chainrule']['gflops']:.1f} | "
                 f"{r['torch']['gflops']:.1f} | NumPy: {r['numpy']['gflops']:.1f} "
@@ -351,6 +365,14 @@ def markdown(results, mem, meta):
                      if xs else "-" for xs in (r["ratio_runs"], r.get("paired_ratio_runs", []),
                                                r.get("of_numpy_runs", []))]
             lines.append(f"| {name} | {' | '.join(cells)} |")
+        floors = [(n, r) for n, r in spread if "over_numpy_runs" in r]
+        if floors:
+            lines += ["", "The same steps in plain NumPy, per round (min / median / max):", "",
+                      "| workload | chainrule / NumPy | NumPy / torch |", "|---|---|---|"]
+            for name, r in floors:
+                cells = [" / ".join(f"{v:.2f}" for v in (min(xs), float(np.median(xs)), max(xs)))
+                         if xs else "-" for xs in (r["over_numpy_runs"], r.get("numpy_over_torch_runs", []))]
+                lines.append(f"| {name} | {' | '.join(cells)} |")
     if mem:
         lines += ["", "| memory | chainrule | torch |", "|---|---|---|"]
         for key, row in mem.items():
@@ -445,7 +467,7 @@ def main(argv=None):
                 results[name] = {"error": f"{type(e).__name__}: {e}"}
         runs.append(results)
     for name, r in results.items():  # the table shows the last run, and every run's ratios
-        for key in ("ratio", "of_numpy", "paired_ratio"):
+        for key in ("ratio", "of_numpy", "paired_ratio", "over_numpy", "numpy_over_torch"):
             if key in r and args.repeat > 1:
                 r[key + "_runs"] = [run[name][key] for run in runs if key in run[name]]
     phases = {}

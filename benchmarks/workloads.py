@@ -212,6 +212,156 @@ class TinyTransformer:
         return self.head(self.lnf(x))
 
 
+def numpy_transformer(quick):
+    """tiny_transformer_step's arithmetic in plain NumPy with its backward written out by hand:
+    no autograd, no Tensors, no per-op dispatch; a floor for a NumPy library's step, as
+    ``numpy_matmul`` is for the products. The same weights, data and formulas as chainrule
+    (row statistics as BLAS products, softmax unshifted where that is safe, cross-entropy
+    shifted by the row maximum, AdamW on one flat buffer); GELU's Φ is chainrule's fitted
+    kernel, NumPy having no erf. ``step.forward_backward()`` gives the loss and fills
+    ``step.grads`` (views of one flat buffer, in the model's parameters() order);
+    ``step.adamw()`` updates ``step.params`` from them."""
+    from chainrule.ops.pointwise import _INV_SQRT_2PI, _gelu_parts
+
+    B, T, d, H, V = 16, 32, 64, 2, 64
+    hd, n = d // H, 16 * 32
+    shapes = [(T, d), (V, d)] + [(d,)] * 6 + [(3 * d, d), (3 * d,), (d, d), (d,),
+                                             (4 * d, d), (4 * d,), (d, 4 * d), (d,), (V, d), (V,)]
+    rng = np.random.default_rng(0)  # drawn in the workload's order
+    sizes = [int(np.prod(sh)) for sh in shapes]
+    ends = np.cumsum(sizes)
+    flat = np.empty(int(ends[-1]), np.float32)
+    gflat = np.empty_like(flat)
+    params = [flat[e - k:e].reshape(sh) for e, k, sh in zip(ends, sizes, shapes)]
+    grads = [gflat[e - k:e].reshape(sh) for e, k, sh in zip(ends, sizes, shapes)]
+    for p in params:
+        p[...] = rng.standard_normal(p.shape).astype(np.float32) * 0.05
+    idx = rng.integers(0, V, (B, T))
+    tgt = rng.integers(0, V, (B, T)).reshape(-1)
+    pos, emb, w1, b1, w2, b2, wf, bf, Wqkv, bqkv, Wp, bp, W1, c1, W2, c2, Wh, bh = params
+    g_pos, g_emb, gw1, gb1, gw2, gb2, gwf, gbf, gWqkv, gbqkv, gWp, gbp, gW1, gc1, gW2, gc2, gWh, gbh = grads
+    mask = np.triu(np.ones((T, T), bool), 1)
+    inv_d = np.full(d, 1 / d, np.float32)
+    ones_n, ones_t, ones_v = (np.ones(k, np.float32) for k in (n, T, V))
+    rows = np.arange(n)
+    emb_cols = (idx.reshape(-1, 1) * d + np.arange(d)).reshape(-1)  # flat element indices
+    scale = hd ** 0.5
+    adam = {"m": np.zeros_like(flat), "v": np.zeros_like(flat), "t": 0}
+
+    def layer_norm(x, w, b):
+        xc = x - (x @ inv_d)[:, None]
+        r = (xc * xc) @ inv_d
+        r += 1e-5
+        np.sqrt(r, out=r)
+        np.divide(1, r, out=r)
+        xc *= r[:, None]
+        y = xc * w
+        y += b
+        return y, xc, r
+
+    def layer_norm_back(g, w, xh, r, gw, gb):
+        p = g * xh
+        np.matmul(ones_n, p, out=gw)
+        np.matmul(ones_n, g, out=gb)
+        gg = g * w
+        p *= w  # ĝ·x̂
+        gg -= (gg @ inv_d)[:, None]
+        gg -= xh * (p @ inv_d)[:, None]
+        gg *= r[:, None]
+        return gg
+
+    def linear(x, W, b):
+        y = x @ W.T
+        y += b
+        return y
+
+    def linear_back(g, x, W, gW, gb):
+        np.matmul(g.T, x, out=gW)
+        np.matmul(ones_n, g, out=gb)
+        return g @ W
+
+    def forward_backward():
+        x0 = emb[idx]
+        x0 += pos
+        x0 = x0.reshape(n, d)
+        h1, xh1, r1 = layer_norm(x0, w1, b1)
+        qkv = linear(h1, Wqkv, bqkv).reshape(B, T, 3, H, hd)
+        q, k, v = (qkv[:, :, i].transpose(0, 2, 1, 3) for i in range(3))
+        att = q @ k.transpose(0, 1, 3, 2)
+        att /= scale
+        np.copyto(att, -np.inf, where=mask)
+        with np.errstate(over="ignore", under="ignore"):
+            p = np.exp(att)
+        s = p @ ones_t
+        if not (s.min() >= 2.0 ** -20 and s.max() < np.inf):  # (as chainrule: then shifted)
+            np.exp(att - att.max(-1, keepdims=True), out=p)
+            s = p @ ones_t
+        p /= s[..., None]
+        y = (p @ v).transpose(0, 2, 1, 3).reshape(n, d)
+        x1 = x0 + linear(y, Wp, bp)
+        h2, xh2, r2 = layer_norm(x1, w2, b2)
+        f1 = linear(h2, W1, c1)
+        cdf, e = _gelu_parts(f1, True)
+        act = f1 * cdf
+        e *= f1
+        e *= _INV_SQRT_2PI
+        e += cdf  # GELU's slope
+        x2 = x1 + linear(act, W2, c2)
+        h3, xh3, r3 = layer_norm(x2, wf, bf)
+        z = linear(h3, Wh, bh)
+        z -= z.max(1, keepdims=True)
+        ez = np.exp(z)
+        se = ez @ ones_v
+        loss = float(np.mean(np.log(se) - z[rows, tgt]))
+        # backward
+        ez /= (se * n)[:, None]
+        ez[rows, tgt] -= 1 / n
+        dx2 = layer_norm_back(linear_back(ez, h3, Wh, gWh, gbh), wf, xh3, r3, gwf, gbf)
+        df1 = linear_back(dx2, act, W2, gW2, gc2)
+        df1 *= e
+        dx1 = layer_norm_back(linear_back(df1, h2, W1, gW1, gc1), w2, xh2, r2, gw2, gb2)
+        dx1 += dx2
+        dy = linear_back(dx1, y, Wp, gWp, gbp).reshape(B, T, H, hd).transpose(0, 2, 1, 3)
+        datt = dy @ v.transpose(0, 1, 3, 2)
+        dv = p.transpose(0, 1, 3, 2) @ dy
+        datt -= ((datt * p) @ ones_t)[..., None]
+        datt *= p
+        datt /= scale
+        dqkv = np.empty((B, T, 3, H, hd), np.float32)
+        for i, g in enumerate((datt @ k, datt.transpose(0, 1, 3, 2) @ q, dv)):
+            dqkv[:, :, i] = g.transpose(0, 2, 1, 3)
+        dx0 = layer_norm_back(linear_back(dqkv.reshape(n, 3 * d), h1, Wqkv, gWqkv, gbqkv),
+                              w1, xh1, r1, gw1, gb1)
+        dx0 += dx1
+        np.matmul(ones_n[:B], dx0.reshape(B, T * d), out=g_pos.reshape(-1))
+        g_emb[...] = 0
+        np.add.at(g_emb.reshape(-1), emb_cols, dx0.reshape(-1))
+        return loss
+
+    def adamw(lr=1e-3, betas=(0.9, 0.999), eps=1e-8, wd=1e-2):
+        m, v = adam["m"], adam["v"]
+        adam["t"] += 1
+        t = adam["t"]
+        np.multiply(flat, 1 - lr * wd, out=flat)
+        m += (gflat - m) * (1 - betas[0])
+        v *= betas[1]
+        v += (1 - betas[1]) * gflat * gflat
+        denom = np.sqrt(v)
+        denom /= (1 - betas[1] ** t) ** 0.5
+        denom += eps
+        np.divide(m, denom, out=denom)
+        denom *= -(lr / (1 - betas[0] ** t))
+        np.add(flat, denom, out=flat)
+
+    def step():
+        forward_backward()
+        adamw()
+
+    step.forward_backward, step.adamw = forward_backward, adamw
+    step.params, step.grads = params, grads
+    return step
+
+
 @workload("tiny_transformer_step")
 def tiny_transformer_step(lib, quick):
     """vocab 64, d 64, 2 heads, seq 32, batch 16; cross-entropy; AdamW."""
