@@ -244,7 +244,7 @@ def numpy_transformer(quick):
     inv_d = np.full(d, 1 / d, np.float32)
     ones_n, ones_t, ones_v = (np.ones(k, np.float32) for k in (n, T, V))
     rows = np.arange(n)
-    emb_cols = (idx.reshape(-1, 1) * d + np.arange(d)).reshape(-1)  # flat element indices
+    cols = np.arange(d)
     scale = hd ** 0.5
     adam = {"m": np.zeros_like(flat), "v": np.zeros_like(flat), "t": 0}
 
@@ -334,8 +334,8 @@ def numpy_transformer(quick):
                               w1, xh1, r1, gw1, gb1)
         dx0 += dx1
         np.matmul(ones_n[:B], dx0.reshape(B, T * d), out=g_pos.reshape(-1))
-        g_emb[...] = 0
-        np.add.at(g_emb.reshape(-1), emb_cols, dx0.reshape(-1))
+        g_emb[...] = 0  # (each index's rows in order, as PyTorch: flat element indices)
+        np.add.at(g_emb.reshape(-1), (idx.reshape(-1, 1) * d + cols).reshape(-1), dx0.reshape(-1))
         return loss
 
     def adamw(lr=1e-3, betas=(0.9, 0.999), eps=1e-8, wd=1e-2):
