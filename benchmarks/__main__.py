@@ -308,6 +308,11 @@ def fmt_time(s):
     return f"{s * 1e3:.3f} ms" if s >= 1e-3 else f"{s * 1e6:.1f} µs"
 
 
+def _spread(xs):
+    """min / median / max of a ratio over runs, or - where there is none."""
+    return " / ".join(f"{v:.2f}" for v in (min(xs), float(np.median(xs)), max(xs))) if xs else "-"
+
+
 def markdown(results, mem, meta):
     lines = [
         f"Measured {meta['date']} on {meta['machine']} ({meta['cpus']} CPUs"
@@ -361,18 +366,15 @@ def markdown(results, mem, meta):
                   "| workload | chainrule / torch | per round | chainrule / NumPy (GFLOP/s) |",
                   "|---|---|---|---|"]
         for name, r in spread:
-            cells = [" / ".join(f"{v:.2f}" for v in (min(xs), float(np.median(xs)), max(xs)))
-                     if xs else "-" for xs in (r["ratio_runs"], r.get("paired_ratio_runs", []),
-                                               r.get("of_numpy_runs", []))]
-            lines.append(f"| {name} | {' | '.join(cells)} |")
+            cells = (r["ratio_runs"], r.get("paired_ratio_runs"), r.get("of_numpy_runs"))
+            lines.append(f"| {name} | {' | '.join(map(_spread, cells))} |")
         floors = [(n, r) for n, r in spread if "over_numpy_runs" in r]
         if floors:
             lines += ["", "The same steps in plain NumPy, per round (min / median / max):", "",
                       "| workload | chainrule / NumPy | NumPy / torch |", "|---|---|---|"]
             for name, r in floors:
-                cells = [" / ".join(f"{v:.2f}" for v in (min(xs), float(np.median(xs)), max(xs)))
-                         if xs else "-" for xs in (r["over_numpy_runs"], r.get("numpy_over_torch_runs", []))]
-                lines.append(f"| {name} | {' | '.join(cells)} |")
+                cells = (r["over_numpy_runs"], r.get("numpy_over_torch_runs"))
+                lines.append(f"| {name} | {' | '.join(map(_spread, cells))} |")
     if mem:
         lines += ["", "| memory | chainrule | torch |", "|---|---|---|"]
         for key, row in mem.items():

@@ -69,3 +69,8 @@ def test_the_benchmark_reports_the_numpy_step():
     text = markdown({"tiny_transformer_step": r}, None, meta)
     assert "| tiny_transformer_step in plain NumPy |" in text
     assert f"chainrule / NumPy {r['over_numpy']:.2f} per round" in text
+    # over --repeat runs: each ratio's min / median / max
+    r.update(ratio_runs=[0.9, 0.8, 1.0], over_numpy_runs=[1.3, 1.2, 1.4],
+             numpy_over_torch_runs=[0.7, 0.6, 0.8])
+    text = markdown({"tiny_transformer_step": r}, None, {**meta, "repeat": 3})
+    assert "| tiny_transformer_step | 1.20 / 1.30 / 1.40 | 0.60 / 0.70 / 0.80 |" in text
