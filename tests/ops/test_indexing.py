@@ -566,3 +566,16 @@ def test_getitem_basic_is_a_view_and_advanced_a_copy():
     x.add_(1)
     assert_same(b, torch.arange(12.0).reshape(3, 4).add(1)[1:, ::2])
     assert a[0, 0].item() == 4.0 and b._base is x._base and a._base is None
+
+
+@pytest.mark.parametrize("index", [
+    np.s_[:4], np.s_[...], np.s_[:], np.s_[0:4, ...], np.s_[:, :5], np.s_[-4:],  # every element
+    np.s_[:3], np.s_[1:], np.s_[:, ::2], np.s_[:4, None], np.s_[None],  # some, or reshaped
+])
+def test_slice_gradient_of_a_whole_tensor_and_of_part(index):
+    # A slice that takes every element in order (a position table cut to its full length)
+    # passes its gradient straight through; any other writes it into zeros: both as PyTorch,
+    # first and second derivatives, and against finite differences.
+    x = np.random.default_rng(5).standard_normal((4, 5))
+    check(lambda L, a: (a[index] * a[index]).tanh(), x.astype(np.float32))
+    fd_check(lambda L, a: (a[index] * a[index]).tanh(), x)

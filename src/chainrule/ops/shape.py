@@ -13,7 +13,7 @@ from .._backend import xp
 from .._tensor import Tensor, _wrap_dim
 from ..autograd import anomaly_mode
 from ..autograd.grad_mode import state
-from ..autograd.graph import Node, _mark_view, apply, call1, grad_edge
+from ..autograd.graph import Node, _mark_view, apply, array_of, call1, grad_edge
 from ._core import Op, broadcast_error, method
 from .reductions import Sum
 
@@ -826,7 +826,23 @@ class BasicIndex(Op):
         return a[idx]  # idx ends with Ellipsis, so even a full int index gives a 0-d view
 
     def backward(ctx, grad):
-        return put(grad, ctx.metas[0][0], ctx.args[0], False, False)
+        shape, idx = ctx.metas[0][0], ctx.args[0]
+        if _takes_all(idx, shape, grad):  # x[:n] of n rows (a position table): grad itself
+            return grad
+        return put(grad, shape, idx, False, False)
+
+
+def _takes_all(idx, shape, grad):
+    """Whether a basic index (its slices, then Ellipsis) takes every element of ``shape`` in
+    order, so that its gradient needs no zeros to write into."""
+    if array_of(grad).shape != shape:
+        return False
+    for i, s in enumerate(idx):
+        if s is Ellipsis:
+            return i == len(idx) - 1
+        if s.__class__ is not slice or s.indices(shape[i]) != (0, shape[i], 1):
+            return False
+    return True
 
 
 def _basic_variant(name):
