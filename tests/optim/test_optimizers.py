@@ -312,6 +312,69 @@ def test_adam_flat_update_is_the_loop_bit_for_bit(name, kw):
             assert sa[key].numpy().tobytes() == sb[key].numpy().tobytes(), key
 
 
+def _contiguous(seed=0):
+    """Parameters whose arrays nothing else holds: the flat path moves them onto its buffer."""
+    rng = np.random.default_rng(seed)
+    return [rng.standard_normal(s).astype(np.float32) for s in ((4, 3), (5,), (), (3, 5))]
+
+
+@pytest.mark.parametrize("name,kw", ADAM_FLAT, ids=[f"{n}-{i}" for i, (n, _) in enumerate(ADAM_FLAT)])
+def test_adam_updates_parameters_on_its_flat_buffer_bit_for_bit(name, kw):
+    """Parameters that only their Tensors hold move onto the group's flat buffer and are
+    updated there in place: the per-parameter loop's bits, as PyTorch's values."""
+    loop_ps, flat_ps = (_pair(_contiguous())[0] for _ in range(2))
+    cs, ts = _pair(_contiguous())
+    loop = getattr(chainrule.optim, name)(loop_ps, foreach=False, **kw)
+    flat = getattr(chainrule.optim, name)(flat_ps, **kw)
+    copt, topt = _optimizers(name, cs, ts, kw)
+    for k in range(6):
+        for a, b in zip(loop_ps, flat_ps):
+            a.grad = chainrule.tensor(_grad(a.detach().numpy(), k))
+            b.grad = chainrule.tensor(_grad(b.detach().numpy(), k))
+        loop.step()
+        flat.step()
+        _step_both(copt, topt, cs, ts, [k])
+        for a, b in zip(loop_ps, flat_ps):
+            assert a.detach().numpy().tobytes() == b.detach().numpy().tobytes()
+    (fs,) = flat._flats.values()
+    assert fs.params_flat()  # it ran on the parameters' own buffer
+    assert all(p._version[0] == 6 for p in flat_ps)  # one in-place update a step each
+    _compare(cs, ts, "after six steps")
+
+
+def test_parameters_others_hold_stay_where_they_are():
+    """An array or a view of a parameter taken before the first step keeps seeing its
+    updates (as in PyTorch, where the optimizer never moves a parameter's storage); a
+    parameter replaced after the move is still updated; a deep copy steps on its own."""
+    import copy
+
+    cs, ts = _pair(_contiguous())
+    held = cs[0].detach().numpy()  # shares the parameter's memory
+    view = cs[3][1]
+    copt, topt = _optimizers("AdamW", cs, ts, {"lr": 0.05, "weight_decay": 0.1})
+    _step_both(copt, topt, cs, ts, range(3))
+    (fs,) = copt._flats.values()
+    assert not fs.params_flat()
+    np.testing.assert_array_equal(held, cs[0].detach().numpy())
+    np.testing.assert_array_equal(view.detach().numpy(), cs[3].detach().numpy()[1])
+    _compare(cs, ts, "held")
+
+    cs, ts = _pair(_contiguous(1))
+    copt, topt = _optimizers("AdamW", cs, ts, {"lr": 0.05, "weight_decay": 0.1})
+    _step_both(copt, topt, cs, ts, range(2))
+    (fs,) = copt._flats.values()
+    assert fs.params_flat()
+    (cs2, copt2), (ts2, topt2) = copy.deepcopy((cs, copt)), copy.deepcopy((ts, topt))
+    with chainrule.no_grad():
+        cs[1].data = chainrule.ones(5)
+    with torch.no_grad():
+        ts[1].data = torch.ones(5)
+    _step_both(copt, topt, cs, ts, range(2, 5))
+    _compare(cs, ts, "after a replacement")
+    _step_both(copt2, topt2, cs2, ts2, range(2, 5))
+    _compare(cs2, ts2, "the deep copy")
+
+
 def test_adam_flat_state_follows_torch_through_skips_and_replacement():
     """Steps where one parameter has no gradient (per-parameter step counts diverge), a
     state tensor replaced by hand, and a state tensor held across steps: as PyTorch."""

@@ -111,20 +111,28 @@ def _update(x, g, m, v, vmax, step, hyper, root):
 
 def _flat_step(fs, keys, hyper):
     """The update of a group whose parameters all have a gradient and share a step count,
-    on flat buffers: a few whole-buffer passes, then one add (or copy) per parameter."""
+    on flat buffers: a few whole-buffer passes, then one add (or copy) per parameter, or
+    none where the parameters live on the group's flat buffer (FlatState.xs)."""
     params = fs.params
     steps = fs.steps
     steps += 1
     g = xp.concatenate([p._grad._data for p in params], axis=None, out=fs.scratch("grads")[0])
     x = None
-    if hyper[4] != 0:  # weight decay reads the parameters: gathered, updated, written back
+    own = fs.params_flat()  # the parameters' arrays are views of fs.xs: updated in place
+    if own:
+        x = fs.xs
+    elif hyper[4] != 0:  # weight decay reads the parameters: gathered, updated, written back
         x, x_views = fs.scratch("xs")
         xp.concatenate([p._data for p in params], axis=None, out=x)
     vmax = fs.bufs["max_exp_avg_sq"] if len(keys) > 2 else None
     work, work_views = fs.scratch("work")
     denom = _update(x, g, fs.bufs["exp_avg"], fs.bufs["exp_avg_sq"], vmax, float(steps[0]),
                     hyper, lambda v: xp.sqrt(v, out=work))
-    if x is None:
+    if own:
+        x += denom
+        for p in params:
+            p._version[0] += 1
+    elif x is None:
         for p, d in zip(params, work_views):
             p._data += d
             p._version[0] += 1

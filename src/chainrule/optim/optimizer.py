@@ -8,6 +8,7 @@ have gradients runs as a few passes over flat buffers (``FlatState``), with bit-
 results. ``differentiable=True`` is not supported.
 """
 import functools
+import sys
 from collections import OrderedDict, defaultdict
 
 from .._backend import xp
@@ -285,9 +286,25 @@ class FlatState:
     its array is a view of ``bufs[key]``, so the per-parameter loop, which runs when some
     parameter lacks a gradient, writes through to the same memory. The step counters are
     0-d views of one float32 array.
+
+    The parameters' own arrays move onto one flat buffer too (``xs``, ``xviews``) when
+    nothing but the parameter holds them (no view, no ``.numpy()`` a user kept: those must
+    go on seeing the updates): the update then runs on the parameters in place, with no
+    gather and no per-parameter write-back. ``params_flat()`` says whether that still holds.
     """
 
-    __slots__ = ("bufs", "dtype", "group", "kept", "params", "size", "steps", "tensors", "views")
+    __slots__ = ("bufs", "dtype", "group", "kept", "params", "size", "steps", "tensors",
+                 "views", "xs", "xviews")
+
+    def params_flat(self):
+        """Whether every parameter's array is still its view of ``xs`` (not replaced by a
+        user's ``p.data = ...`` or a ``.to()``)."""
+        if self.xs is None:
+            return False
+        for p, v in zip(self.params, self.xviews):
+            if p._data is not v:
+                return False
+        return True
 
     def scratch(self, name):
         """(a scratch buffer the size of the group, its per-parameter views): kept between
@@ -398,7 +415,24 @@ def _build_flat(opt, group, keys, dt):
                 t._data = view
             tensors.append(t)
     fs.size, fs.kept = n, {}
+    fs.xs = fs.xviews = None
+    if all(_sole(p._data) for p in params):
+        fs.xs = xp.empty(n, dt)
+        fs.xviews = _flat_views(fs.xs, params)
+        for p, view in zip(params, fs.xviews):
+            view[...] = p._data
+            p._data = view
     return fs
+
+
+_refcount = sys.getrefcount if sys.implementation.name == "cpython" else None
+
+
+def _sole(a):
+    """Whether only its parameter holds array ``a`` (its slot, this call's argument and
+    getrefcount's): no view of it and no user reference would miss a move to a flat buffer."""
+    return (a.base is None and a.flags.c_contiguous and a.flags.writeable
+            and _refcount is not None and _refcount(a) <= 3)
 
 
 _SCRATCH_MAX = 1 << 22  # elements (16 MB of float32 a buffer)
