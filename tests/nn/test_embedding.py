@@ -116,3 +116,14 @@ def test_embedding_backward_int32_indices(rng, shape):
         grads.append(wt.grad.numpy())
     assert grads[0].tobytes() == grads[1].tobytes()
     np.testing.assert_allclose(grads[0], grads[2], rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("bad", [[-1], [10], [3, -5], [[0, 9], [11, 2]]])
+@pytest.mark.parametrize("dtype", [np.int64, np.int32])
+def test_embedding_index_out_of_range_is_pytorchs_error(bad, dtype):
+    # one unsigned maximum catches negative and too large indices alike
+    ce, te = chainrule.nn.Embedding(10, 3), torch.nn.Embedding(10, 3)
+    idx = np.array(bad, dtype)
+    raises_like(IndexError, lambda: ce(chainrule.tensor(idx)), lambda: te(torch.tensor(idx)))
+    ok = np.array([0, 9, 4], dtype)
+    assert tuple(ce(chainrule.tensor(ok)).shape) == (3, 3)

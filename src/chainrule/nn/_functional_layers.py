@@ -14,6 +14,7 @@ from ..ops import conv as _conv
 from ..ops import normalization as _norm
 from ..ops import pooling as _pool
 from ..ops._core import Op, constant_array
+from ..ops.loss import _UNSIGNED
 
 __all__ = [
     "adaptive_avg_pool1d",
@@ -700,14 +701,15 @@ _ADD_AT_SMALL = 1 << 16  # elements of the gradient up to which np.add.at does i
 def _add_rows_at(g, flat, num, d):
     """``gw[flat[i]] += g[i]`` for each row i in order, from zeros: np.add.at over flat
     element indices (its 1-D fast path), in chunks that bound the index array's size."""
-    gw = xp.zeros(num * d, g.dtype)
+    out = xp.zeros((num, d), g.dtype)  # (returned itself: a gradient the engine need not copy)
+    gw = out.reshape(-1)
     g1 = g.reshape(-1)
     cols = constant_array("arange", d, xp.intp)
     rows = max(1, _ADD_AT_SMALL // max(d, 1))
     for i in range(0, flat.size, rows):
         at = flat[i:i + rows, None].astype(xp.intp, copy=False) * d + cols
         xp.add.at(gw, at.reshape(-1), g1[i * d:(i + rows) * d])
-    return gw.reshape(num, d)
+    return out
 
 
 def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
@@ -727,7 +729,8 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
             "for embedding)"
         )
     num = weight.shape[0]
-    if idx.size and (idx.min() < 0 or idx.max() >= num):
+    # one reduction: as unsigned, a negative index is past every row too
+    if idx.size and idx.view(_UNSIGNED[idx.dtype.itemsize]).max() >= num:
         raise IndexError("index out of range in self")
     if padding_idx is not None:
         if not -num <= padding_idx < num:
