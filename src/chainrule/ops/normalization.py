@@ -230,10 +230,16 @@ def _layer_norm_backward(w, grad, invstd, xhat, ctx, rows):
         gh *= invstd.reshape(rows, 1)
         gx = gh.reshape(shape)
     if need_w:
-        gw = (ones_rows @ p).reshape(w.shape)
+        gw = _shaped(ones_rows @ p, w.shape)
     if need_b:
-        gb = (ones_rows @ g2).reshape(ctx.metas[2][0])
+        gb = _shaped(ones_rows @ g2, ctx.metas[2][0])
     return gx, gw, gb
+
+
+def _shaped(a, shape):
+    """``a`` in ``shape``, itself where it has it already: a reshape is a view, which the
+    engine copies before keeping it as a parameter's .grad."""
+    return a if a.shape == shape else a.reshape(shape)
 
 
 class LayerNormalize(Normalize):
