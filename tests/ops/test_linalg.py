@@ -310,3 +310,18 @@ def test_linear_bias_grad_plain_backward(rng, dtype, shape):
             o = [L.tensor(np.ones(s, dtype)) for s in ((4, 2), (2, 3))]
             L.addmm(bb, *o, beta=beta).sum().backward()
         assert_same(c.grad, t.grad)
+
+
+def test_matmul_gradients_of_permuted_head_views():
+    # attention's heads split out of one projection: q, k and v are permuted views of it,
+    # and their gradients come back through transpose, reshape and split; against PyTorch,
+    # second derivatives included, and finite differences in float64
+    def attn(L, qkv):
+        q, k, v = qkv.split(4, dim=-1)
+        q, k, v = (t.reshape(2, 5, 2, 2).transpose(1, 2) for t in (q, k, v))
+        att = (q @ k.transpose(-2, -1)).softmax(-1)
+        return (att @ v).transpose(1, 2).reshape(2, 5, 4)
+
+    x = np.random.default_rng(7).standard_normal((2, 5, 12))
+    check(attn, x.astype(np.float32), rtol=1e-4, atol=1e-5)
+    fd_check(attn, x)
