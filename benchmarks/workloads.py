@@ -220,11 +220,12 @@ def numpy_transformer(quick):
     shifted by the row maximum, AdamW on one flat buffer); GELU's Φ is chainrule's fitted
     kernel, NumPy having no erf. ``step.forward_backward()`` gives the loss and fills
     ``step.grads`` (views of one flat buffer, in the model's parameters() order);
-    ``step.adamw()`` updates ``step.params`` from them."""
+    ``step.adamw()`` updates ``step.params`` from them. (Its sizes are the workload's in
+    quick mode too, as the workload's own are.)"""
     from chainrule.ops.pointwise import _INV_SQRT_2PI, _gelu_parts
 
     B, T, d, H, V = 16, 32, 64, 2, 64
-    hd, n = d // H, 16 * 32
+    hd, n = d // H, B * T
     shapes = [(T, d), (V, d)] + [(d,)] * 6 + [(3 * d, d), (3 * d,), (d, d), (d,),
                                              (4 * d, d), (4 * d,), (d, 4 * d), (d,), (V, d), (V,)]
     rng = np.random.default_rng(0)  # drawn in the workload's order

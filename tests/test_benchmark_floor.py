@@ -74,3 +74,13 @@ def test_the_benchmark_reports_the_numpy_step():
              numpy_over_torch_runs=[0.7, 0.6, 0.8])
     text = markdown({"tiny_transformer_step": r}, None, {**meta, "repeat": 3})
     assert "| tiny_transformer_step | 1.20 / 1.30 / 1.40 | 0.60 / 0.70 / 0.80 |" in text
+
+
+def test_a_comparison_against_another_reference_does_not_time_the_numpy_step():
+    # --base compares two chainrule packages: the NumPy floors are not part of it
+    r = run_workload("tiny_transformer_step", [torch, chainrule], rounds=1, quick=True,
+                     ref="torch")
+    assert "numpy" in r
+    r = run_workload("tiny_transformer_step", [torch, chainrule], rounds=1, quick=True,
+                     ref="chainrule")
+    assert "numpy" not in r and "over_numpy" not in r
