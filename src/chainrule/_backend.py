@@ -9,6 +9,10 @@ import numpy as np
 
 xp = np
 ndarray = np.ndarray
+# Whole-array minimum and maximum as the ufuncs' reductions: ``a.max()`` goes through
+# NumPy's Python wrapper (~1.5 µs a call, ~3-5 µs inside a training step) to the same call.
+amin = np.minimum.reduce
+amax = np.maximum.reduce
 
 # NumPy reports floating-point edge cases (log(0), x/0, overflow to inf) as RuntimeWarnings;
 # PyTorch computes the same inf and nan silently. Ignore them where chainrule's own code made

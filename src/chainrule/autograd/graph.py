@@ -349,7 +349,8 @@ def _record(op, inputs, arrays, args):
     # CPython 3.11) and the result Tensor built in place.
     node = Node(op)
     node.args = args
-    node.plain = op.array_backward and not op.multi_output
+    # (an op's further outputs, where it has several, are constants: one output to run for)
+    node.plain = op.array_backward
     out = op.forward(node, *arrays, *args) if args else op.forward(node, *arrays)
     rest = None
     if op.multi_output:

@@ -6,7 +6,7 @@ lifting is in fused single-node ops (``ops/conv.py``, ``ops/pooling.py``,
 """
 import math
 
-from .._backend import xp
+from .._backend import amax, xp
 from .._tensor import Tensor
 from ..autograd.graph import apply, call1
 from ..ops import attention as _attention
@@ -457,7 +457,7 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-05):
     if geo is None:
         geo = _layer_norm_geometry(input, normalized_shape, weight, bias, eps)
         _remember(_NORM_GEO, key, geo)
-    return _norm.normalize(_norm.LayerNormalize, input, weight, bias, geo)[0]
+    return _norm.normalize(_norm.LayerNormalize, input, weight, bias, geo)
 
 
 def _layer_norm_geometry(input, normalized_shape, weight, bias, eps):
@@ -630,7 +630,7 @@ class Embedding(Op):
     array_backward = True  # (EmbeddingDense takes the array, or records on a Tensor)
 
     def forward(ctx, w, idx, padding_idx):
-        return xp.take(w, idx, axis=0)  # (rows by take: half the time of w[idx]; same values)
+        return w.take(idx, axis=0)  # (rows by take: half the time of w[idx]; same values)
 
     def backward(ctx, grad):
         idx, pad = ctx.args
@@ -728,9 +728,9 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
             f"types: Long, Int; but got torch.{name}Tensor instead (while checking arguments "
             "for embedding)"
         )
-    num = weight.shape[0]
+    num = weight._data.shape[0]
     # one reduction: as unsigned, a negative index is past every row too
-    if idx.size and idx.view(_UNSIGNED[idx.dtype.itemsize]).max() >= num:
+    if idx.size and amax(idx.view(_UNSIGNED[idx.dtype.itemsize]), None) >= num:
         raise IndexError("index out of range in self")
     if padding_idx is not None:
         if not -num <= padding_idx < num:

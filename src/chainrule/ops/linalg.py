@@ -257,13 +257,15 @@ def matmul(input, other, *, out=None):
         if b.shape[0] != k:
             raise _mm_shape_error((_prod(a.shape[:-1]) if na > 1 else 1, k), b.shape)
     else:
-        a_batch = a.shape[:-2] if na > 2 else ()
-        try:
-            batch = xp.broadcast_shapes(a_batch, b.shape[:-2])
-        except ValueError:
-            from ._core import broadcast_error
+        a_batch, b_batch = a.shape[:-2] if na > 2 else (), b.shape[:-2]
+        batch = a_batch
+        if a_batch != b_batch:  # (broadcast_shapes costs ~2 µs: only where they differ)
+            try:
+                batch = xp.broadcast_shapes(a_batch, b_batch)
+            except ValueError:
+                from ._core import broadcast_error
 
-            raise broadcast_error(a_batch, b.shape[:-2]) from None
+                raise broadcast_error(a_batch, b_batch) from None
         if b.shape[-2] != k:
             bt = _prod(batch)
             raise _bmm_error(bt, k, (bt, b.shape[-2]))

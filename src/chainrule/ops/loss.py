@@ -13,7 +13,7 @@ Not imported by ``ops/__init__``; ``nn._functional_core`` exposes the functional
 import warnings
 
 from .. import _dtype
-from .._backend import xp
+from .._backend import amax, xp
 from .._tensor import Size, Tensor
 from ..autograd.grad_mode import state
 from ..autograd.graph import array_of, like
@@ -308,7 +308,7 @@ class CrossEntropy(Op):
             with xp.errstate(over="ignore", invalid="ignore"):
                 e = xp.exp(x - x[rows, q.tc][:, None])
             s = sum_last(e)
-            if s.max() < xp.inf:  # (no exp overflowed; NaN fails)
+            if amax(s, None) < xp.inf:  # (no exp overflowed; NaN fails)
                 if ctx is not None:
                     ctx.extra = (e, s, None)
                 return _reduce(xp.log(s)[:, 0], reduction, denom)
@@ -441,7 +441,7 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     if weight is None and not label_smoothing and ignore_index < 0 and size_average is None \
             and reduce is None and xa.ndim == 2 and ta.ndim == 1 and ta.dtype is _INT64 \
             and 0 < ta.shape[0] == xa.shape[0] and xa.dtype.kind == "f" \
-            and reduction in _REDUCTIONS and ta.view(xp.uint64).max() < xa.shape[1]:
+            and reduction in _REDUCTIONS and amax(ta.view(xp.uint64), None) < xa.shape[1]:
         # A classifier's usual call: (N, C) logits and N class indices, all valid (a negative
         # one reads huge as unsigned), no weights or smoothing, none to ignore: the checks
         # and the node of the general path below, in one frame.

@@ -243,7 +243,14 @@ def _shaped(a, shape):
 
 
 class LayerNormalize(Normalize):
+    """Layer norm's node: y alone (layer_norm returns nothing else; the statistics stay in
+    ctx.extra), so no constant outputs are made for it."""
+
     node_name = "NativeLayerNormBackward0"
+    multi_output = False
+
+    def forward(ctx, x, w, b, geo, fixed):
+        return Normalize.forward(ctx, x, w, b, geo, fixed)[0]
 
 
 class GroupNormalize(Normalize):
@@ -251,6 +258,7 @@ class GroupNormalize(Normalize):
 
 
 def normalize(op, x, w, b, geo, fixed=None):
-    """(y, mean, var) Tensors; mean/var (stat-shaped, keepdims) carry no gradient."""
+    """(y, mean, var) Tensors, mean/var (stat-shaped, keepdims) carrying no gradient; y alone
+    for LayerNormalize."""
     arrays = (x._data, None if w is None else w._data, None if b is None else b._data)
     return apply(op, (x, w, b), arrays, (geo, fixed))

@@ -152,13 +152,10 @@ class ReshapeAlias(_Reshaping):
 
 
 class UnsafeView(_Reshaping):
-    """reshape that had to copy."""
+    """reshape that had to copy (NumPy's reshape copies exactly when it cannot view)."""
 
     node_name = "UnsafeViewBackward0"
     is_view = False
-
-    def forward(ctx, a, shape):
-        return xp.reshape(a, shape, copy=True)
 
 
 class SqueezeAll(_Reshaping):
@@ -189,10 +186,14 @@ def reshape(input, *shape):
     a = input._data
     shape = _infer_shape(_size_args(shape), a.size)
     if a.flags.c_contiguous:
-        op = View
-    else:
-        op = ReshapeAlias if _viewable(a, shape) else UnsafeView
-    return apply(op, (input,), (a,), (shape,))
+        return apply(View, (input,), (a,), (shape,))
+    # Reshaped once: a view where the strides allow, else a copy (fresh memory); the op's
+    # forward then reshapes that to its own shape, a view of it.
+    r = a.reshape(shape)
+    rb = r.base
+    view = rb is a or rb is a.base or xp.may_share_memory(r, a)
+    op = ReshapeAlias if view else UnsafeView
+    return apply(op, (input,), (r,), (shape,))
 
 
 def view(self, *shape):

@@ -7,7 +7,7 @@ ops, so they differentiate again (double backward).
 import warnings
 
 from .. import _dtype
-from .._backend import xp
+from .._backend import amax, amin, xp
 from .._tensor import Tensor
 from ..autograd.grad_mode import state as _grad_state
 from ..autograd.graph import apply, array_of, like
@@ -53,7 +53,7 @@ class Softmax(Op):
             with xp.errstate(over="ignore", under="ignore"):
                 e = xp.exp(a)
             s = _sum(e, axis)
-            if s.min() >= 2.0 ** -20 and s.max() < xp.inf:  # (no exp overflowed; NaN fails)
+            if amin(s, None) >= 2.0 ** -20 and amax(s, None) < xp.inf:  # (no exp overflowed; NaN fails)
                 e /= s
                 return e
             xp.subtract(a, _max(a, axis), out=e)

@@ -11,7 +11,7 @@ import functools
 import sys
 from collections import OrderedDict, defaultdict
 
-from .._backend import xp
+from .._backend import amax, amin, xp
 from .._tensor import Tensor
 
 __all__ = ["Optimizer", "required"]
@@ -373,7 +373,7 @@ def flat_state(opt, group, keys):
             return None
         flats[id(group)] = fs
     steps = fs.steps
-    if steps.min() != steps.max():
+    if amin(steps, None) != amax(steps, None):
         return None
     return fs
 
