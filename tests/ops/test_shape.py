@@ -205,6 +205,7 @@ VIEWS = [
     ("split", lambda x: x.split(2, 1)[1]), ("chunk", lambda x: x.chunk(2)[0]),
     ("unbind", lambda x: x.unbind(1)[3]), ("tensor_split", lambda x: x.tensor_split(2, 1)[1]),
     ("view_nc", lambda x: x.t().view(4, 3)), ("ravel", lambda x: x.ravel()),
+    ("reshape_nc_alias", lambda x: x.t().reshape(2, 2, 3)),
 ]
 
 
@@ -240,6 +241,33 @@ def test_copies_do_not_alias(name, fn):
     y.add_(1)
     np.testing.assert_array_equal(x.numpy(), np.arange(12.0).reshape(3, 4))
     assert y._base is None
+
+
+RESHAPES = [  # non-contiguous inputs: a view where the strides allow, else a copy
+    lambda y: y[:, :4].reshape(4, 2, 2), lambda y: y[:, :4].reshape(8, 2),
+    lambda y: y.t().reshape(24), lambda y: y[:, 2:].reshape(2, 2, 4),
+    lambda y: y.t().reshape(2, 3, 4), lambda y: y[::2].reshape(2, 3, 2),
+]
+
+
+@pytest.mark.parametrize("fn", RESHAPES)
+def test_reshape_node_and_aliasing_like_torch(fn):
+    """PyTorch names a reshape that could view ReshapeAliasBackward0 and one that had to
+    copy UnsafeViewBackward0; the first shares storage with its input, the second not."""
+    ys = []
+    for lib in (chainrule, torch):
+        x = lib.arange(24.0).reshape(4, 6).requires_grad_()
+        y = x * 1
+        r = fn(y)
+        ys.append((r.grad_fn.name(), r._base is not None))
+        with lib.no_grad():
+            r.add_(1)  # through a view it reaches y
+        ys.append(float(y.sum()))
+    assert ys[:2] == ys[2:]
+    # on memory an array does not own (a buffer's): the view is still told from the copy
+    buf = np.frombuffer(bytearray(np.arange(24.0).tobytes()), dtype=np.float64).reshape(4, 6)
+    viewed = ys[0][0] == "ReshapeAliasBackward0"
+    assert np.shares_memory(fn(chainrule.from_numpy(buf)).numpy(), buf) == viewed
 
 
 def test_inplace_through_view_is_seen_by_autograd():
