@@ -78,10 +78,6 @@ class Normalize(Op):
     array_backward = True  # (and on Tensors: create_graph, or a backward the explainer watches)
 
     def forward(ctx, x, w, b, geo, fixed):
-        if fixed is None and geo.stat_shape is None and len(geo.axes) == 1 and x.ndim >= 2 \
-                and geo.axes[0] == x.ndim - 1 and x.dtype.kind == "f" and x.itemsize >= 4 \
-                and x.flags.c_contiguous and x.shape[-1] > 1 and x.size >= 8 * x.shape[-1]:
-            return _layer_norm_forward(ctx, x, w, b, geo.eps)
         xs = x if geo.stat_shape is None else x.reshape(geo.stat_shape)
         if fixed is None:
             mean, var, xc = _stats(xs, geo.axes, geo.eps)
@@ -125,10 +121,10 @@ class Normalize(Op):
 
 
 def _layer_norm_forward(ctx, x, w, b, eps):
-    """``Normalize.forward`` for statistics over the last axis of a contiguous float array
-    (layer norm's usual case) in ten NumPy calls where the general form takes ~16: each row's
-    mean and mean square as one BLAS product with a column of 1/d, x̂ and 1/σ in place.
-    Inside a training step each NumPy call costs ~2-3 µs whatever its size."""
+    """Layer norm's y for statistics over the last axis of a contiguous float array (its
+    usual case) in ten NumPy calls where the general form takes ~16: each row's mean and
+    mean square as one BLAS product with a column of 1/d, x̂ and 1/σ in place. Inside a
+    training step each NumPy call costs ~2-3 µs whatever its size."""
     shape = x.shape
     d = shape[-1]
     rows = x.size // d
@@ -147,11 +143,10 @@ def _layer_norm_forward(ctx, x, w, b, eps):
             y = xhat + b
         else:
             y += b
-    stat = shape[:-1] + (1,)
-    mean = mean.reshape(stat)
     if ctx is not None:  # (as the general form: x̂ unless the output is x̂ itself)
-        ctx.extra = (mean, invstd.reshape(stat), None if y is xhat else xhat)
-    return y.astype(x.dtype, copy=False), mean, var.reshape(stat)
+        stat = shape[:-1] + (1,)
+        ctx.extra = (mean.reshape(stat), invstd.reshape(stat), None if y is xhat else xhat)
+    return y.astype(x.dtype, copy=False)
 
 
 def _same(a):
@@ -250,6 +245,9 @@ class LayerNormalize(Normalize):
     multi_output = False
 
     def forward(ctx, x, w, b, geo, fixed):
+        if len(geo.axes) == 1 and x.ndim >= 2 and x.dtype.kind == "f" and x.itemsize >= 4 \
+                and x.flags.c_contiguous and x.shape[-1] > 1 and x.size >= 8 * x.shape[-1]:
+            return _layer_norm_forward(ctx, x, w, b, geo.eps)  # (its one axis is the last)
         return Normalize.forward(ctx, x, w, b, geo, fixed)[0]
 
 
