@@ -54,7 +54,7 @@ import time
 import numpy as np
 
 from .ab import ab_markdown, import_revision
-from .ops import chainrule_ops, ops_markdown, torch_ops
+from .ops import chainrule_ops, numpy_sections, ops_markdown, sections_markdown, torch_ops
 from .workloads import WORKLOADS, numpy_matmul, numpy_transformer
 
 
@@ -143,6 +143,13 @@ class GcClock:
         gc.callbacks.remove(self)
 
 
+def numpy_reference(name, quick, ref="torch"):
+    """The plain-NumPy step timed beside workload ``name`` (no autograd), or None; None too
+    unless ``ref`` is torch: --base compares two chainrule packages, which the floors are not."""
+    make = {"matmul_backward": numpy_matmul, "tiny_transformer_step": numpy_transformer}.get(name)
+    return make(quick) if make is not None and ref == "torch" else None
+
+
 def run_workload(name, libs, rounds, quick, ref="torch"):
     """Each library's median time a step over ``rounds`` interleaved rounds; the ratios are
     chainrule's against ``ref`` (PyTorch, or for --base the revision's package, where the
@@ -151,10 +158,9 @@ def run_workload(name, libs, rounds, quick, ref="torch"):
     steps = {}
     for lib in libs:
         steps[lib.__name__] = fn(lib, quick)
-    if ref == "torch" and name == "matmul_backward":
-        steps["numpy"] = numpy_matmul(quick)
-    elif ref == "torch" and name == "tiny_transformer_step":  # in plain NumPy: no autograd
-        steps["numpy"] = numpy_transformer(quick)
+    numpy = numpy_reference(name, quick, ref)
+    if numpy is not None:
+        steps["numpy"] = numpy
     for s in steps.values():  # warm-up
         for _ in range(2):
             s()
@@ -220,15 +226,22 @@ def run_phases(name, libs, rounds, quick):
 
 def run_ops(name, libs, quick):
     """Each library's self time per op inside whole steps (benchmarks/ops.py), over about a
-    second of steps each (a tenth in quick mode)."""
+    second of steps each (a tenth in quick mode); and where the plain-NumPy step is timed
+    and has sections (the transformer's), the median time of each, or None."""
+    target = 0.1 if quick else 1.0
     tables = {}
     for lib in libs:
         step = WORKLOADS[name][0](lib, quick)
         for _ in range(2):  # warm-up
             step()
         run = chainrule_ops if lib.__name__ == "chainrule" else torch_ops
-        tables[lib.__name__] = run(lib, step, calibrate(step, 0.1 if quick else 1.0))
-    return tables
+        tables[lib.__name__] = run(lib, step, calibrate(step, target))
+    step = numpy_reference(name, quick)  # (as run_workload's)
+    if not hasattr(step, "forward_backward"):
+        return tables, None
+    for _ in range(2):
+        step()
+    return tables, numpy_sections(step, calibrate(step, target))
 
 
 def phases_markdown(phases):
@@ -413,7 +426,8 @@ def main(argv=None):
     ap.add_argument("--phases", action="store_true",
                     help="also time each phase of a step (zero_grad, forward, loss, backward, step)")
     ap.add_argument("--ops", action="store_true",
-                    help="also each library's time per op inside a step (benchmarks/ops.py)")
+                    help="also each library's time per op inside a step (benchmarks/ops.py), "
+                         "and beside tiny_transformer_step's, its plain-NumPy step's sections")
     ap.add_argument("--base", metavar="REV",
                     help="instead: chainrule at this git revision against the working tree, in "
                          "one process, round by round (benchmarks/ab.py)")
@@ -479,27 +493,33 @@ def main(argv=None):
             if "error" not in results[name]:
                 print(f"phases of {name} ...", file=sys.stderr, flush=True)
                 phases[name] = run_phases(name, libs, rounds, args.quick)
-    op_tables = {}
+    op_tables, sections = {}, {}  # sections: the plain-NumPy step's, where it has them
     if args.ops:
         for name in names:
             if "error" not in results[name]:
                 print(f"ops of {name} ...", file=sys.stderr, flush=True)
-                op_tables[name] = run_ops(name, libs, args.quick)
+                op_tables[name], by_section = run_ops(name, libs, args.quick)
+                if by_section is not None:
+                    sections[name] = by_section
     mem = None if args.no_memory else memory(libs, args.quick, threads)
     table = markdown(results, mem, meta)
     if phases:
         table += "\n\nBy phase (medians of single phases):\n\n" + phases_markdown(phases)
     if op_tables:
         table += "\n\nBy op (self time inside whole steps; see benchmarks/ops.py):\n\n" + \
-            "\n".join(ops_markdown(n, t, fmt_time) for n, t in op_tables.items())
+            "\n".join(ops_markdown(n, t, fmt_time) + (
+                "\n" + sections_markdown(n, *sections[n], fmt_time) if n in sections else "")
+                for n, t in op_tables.items())
+    ops_json = {n: {lib: {"step_s": total, "ops": [
+        {"op": op, "phase": ph, "self_s": sec, "calls": n_} for (op, ph), (sec, n_) in ops.items()]}
+        for lib, (ops, total) in t.items()} for n, t in op_tables.items()}
+    for n, (by_section, total) in sections.items():
+        ops_json[n]["numpy_sections"] = {"step_s": total, "sections": [
+            {"section": sec, "median_s": s} for sec, s in by_section.items()]}
     os.makedirs(args.out, exist_ok=True)
     with open(os.path.join(args.out, "results.json"), "w") as f:
         json.dump({"meta": meta, "results": results, "memory": mem, "phases": phases,
-                   "ops": {n: {lib: {"step_s": total, "ops": [
-                       {"op": op, "phase": ph, "self_s": sec, "calls": n_}
-                       for (op, ph), (sec, n_) in ops.items()]}
-                       for lib, (ops, total) in t.items()} for n, t in op_tables.items()}},
-                  f, indent=2)
+                   "ops": ops_json}, f, indent=2)
     with open(os.path.join(args.out, "results.md"), "w") as f:
         f.write(table + "\n")
     try:

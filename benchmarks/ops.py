@@ -11,9 +11,13 @@ Both run inside whole training steps, not op by op alone: inside a step the cach
 cold after each large array pass, and small calls cost several times what they cost alone.
 The op names differ between the libraries (chainrule's op classes, PyTorch's aten ops), so
 the tables are side by side, not joined.
+Beside tiny_transformer_step's ops, the same step in plain NumPy (workloads.numpy_transformer)
+is timed section by section (embedding, layer norm 1, ..., adamw), named so that each can be
+matched against the ops that do its work.
 """
 import time
 from importlib import import_module
+from statistics import median
 
 
 def _op_classes(chainrule):
@@ -78,6 +82,42 @@ def torch_ops(torch, step, steps):
     for e in prof.key_averages():
         ops[(e.key, "")] = (e.self_cpu_time_total * 1e-6 / steps, e.count / steps)
     return ops, total
+
+
+def numpy_sections(step, steps):
+    """({section: median seconds a step}, the whole step's median seconds) over ``steps``
+    calls of the warmed-up plain-NumPy step (``step.forward_backward(mark)`` marks where each
+    section ends; ``step.adamw()`` is the last). A mark's own bookkeeping (well under a µs) is
+    in the whole step, not in a section."""
+    clock = time.perf_counter
+    times = {}  # in the step's order
+    last = [0.0]
+
+    def mark(name):
+        now = clock()
+        times.setdefault(name, []).append(now - last[0])
+        last[0] = clock()
+
+    whole = []
+    for _ in range(steps):
+        t0 = last[0] = clock()
+        step.forward_backward(mark)
+        step.adamw()
+        mark("adamw")
+        whole.append(clock() - t0)
+    return {k: median(v) for k, v in times.items()}, median(whole)
+
+
+def sections_markdown(name, sections, total, fmt_time):
+    """The plain-NumPy step's sections in order, their sum and the whole step."""
+    covered = sum(sections.values())
+    head = (f"the plain NumPy step, by section: {name}, {fmt_time(total)} a step (medians "
+            "inside whole steps)")
+    out = [head, "", "| section | time a step |", "|---|---|"]
+    out += [f"| {sec} | {fmt_time(s)} |" for sec, s in sections.items()]
+    out += [f"| (sum) | {fmt_time(covered)} ({covered / total:.0%}) |",
+            f"| (whole step) | {fmt_time(total)} |", ""]
+    return "\n".join(out)
 
 
 def ops_markdown(name, tables, fmt_time, top=15):

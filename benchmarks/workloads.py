@@ -212,6 +212,10 @@ class TinyTransformer:
         return self.head(self.lnf(x))
 
 
+def _unmarked(section):
+    """numpy_transformer's default section mark: nothing."""
+
+
 def numpy_transformer(quick):
     """tiny_transformer_step's arithmetic in plain NumPy with its backward written out by hand:
     no autograd, no Tensors, no per-op dispatch; a floor for a NumPy library's step, as
@@ -220,7 +224,9 @@ def numpy_transformer(quick):
     shifted by the row maximum, AdamW on one flat buffer); GELU's Φ is chainrule's fitted
     kernel, NumPy having no erf. ``step.forward_backward()`` gives the loss and fills
     ``step.grads`` (views of one flat buffer, in the model's parameters() order);
-    ``step.adamw()`` updates ``step.params`` from them. (Its sizes are the workload's in
+    ``step.adamw()`` updates ``step.params`` from them. ``forward_backward(mark)`` calls
+    ``mark(section)`` where each section of it ends, for ``--ops``'s NumPy sections
+    (ops.numpy_sections); by default a no-op, ~1 µs a step. (Its sizes are the workload's in
     quick mode too, as the workload's own are.)"""
     from chainrule.ops.pointwise import _INV_SQRT_2PI, _gelu_parts
 
@@ -281,16 +287,20 @@ def numpy_transformer(quick):
         np.matmul(ones_n, g, out=gb)
         return g @ W
 
-    def forward_backward():
+    def forward_backward(mark=_unmarked):
         x0 = emb[idx]
         x0 += pos
         x0 = x0.reshape(n, d)
+        mark("embedding + positions")
         h1, xh1, r1 = layer_norm(x0, w1, b1)
+        mark("layer norm 1")
         qkv = linear(h1, Wqkv, bqkv).reshape(B, T, 3, H, hd)
         q, k, v = (qkv[:, :, i].transpose(0, 2, 1, 3) for i in range(3))
+        mark("qkv linear + split")
         att = q @ k.transpose(0, 1, 3, 2)
         att /= scale
         np.copyto(att, -np.inf, where=mask)
+        mark("scores + mask")
         with np.errstate(over="ignore", under="ignore"):
             p = np.exp(att)
         s = p @ ones_t
@@ -298,45 +308,65 @@ def numpy_transformer(quick):
             np.exp(att - att.max(-1, keepdims=True), out=p)
             s = p @ ones_t
         p /= s[..., None]
+        mark("softmax")
         y = (p @ v).transpose(0, 2, 1, 3).reshape(n, d)
+        mark("p @ v")
         x1 = x0 + linear(y, Wp, bp)
+        mark("proj linear + residual")
         h2, xh2, r2 = layer_norm(x1, w2, b2)
+        mark("layer norm 2")
         f1 = linear(h2, W1, c1)
+        mark("fc1 linear")
         cdf, e = _gelu_parts(f1, True)
         act = f1 * cdf
         e *= f1
         e *= _INV_SQRT_2PI
         e += cdf  # GELU's slope
+        mark("gelu (+ slope)")
         x2 = x1 + linear(act, W2, c2)
+        mark("fc2 linear + residual")
         h3, xh3, r3 = layer_norm(x2, wf, bf)
+        mark("layer norm f")
         z = linear(h3, Wh, bh)
+        mark("head linear")
         z -= z.max(1, keepdims=True)
         ez = np.exp(z)
         se = ez @ ones_v
         loss = float(np.mean(np.log(se) - z[rows, tgt]))
+        mark("loss")
         # backward
         ez /= (se * n)[:, None]
         ez[rows, tgt] -= 1 / n
+        mark("backward: loss")
         dx2 = layer_norm_back(linear_back(ez, h3, Wh, gWh, gbh), wf, xh3, r3, gwf, gbf)
+        mark("backward: head + layer norm f")
         df1 = linear_back(dx2, act, W2, gW2, gc2)
         df1 *= e
+        mark("backward: fc2 + gelu")
         dx1 = layer_norm_back(linear_back(df1, h2, W1, gW1, gc1), w2, xh2, r2, gw2, gb2)
         dx1 += dx2
+        mark("backward: fc1 + layer norm 2")
         dy = linear_back(dx1, y, Wp, gWp, gbp).reshape(B, T, H, hd).transpose(0, 2, 1, 3)
+        mark("backward: proj")
         datt = dy @ v.transpose(0, 1, 3, 2)
         dv = p.transpose(0, 1, 3, 2) @ dy
+        mark("backward: p @ v")
         datt -= ((datt * p) @ ones_t)[..., None]
         datt *= p
         datt /= scale
+        mark("backward: softmax + mask + scale")
         dqkv = np.empty((B, T, 3, H, hd), np.float32)
         for i, g in enumerate((datt @ k, datt.transpose(0, 1, 3, 2) @ q, dv)):
             dqkv[:, :, i] = g.transpose(0, 2, 1, 3)
+        mark("backward: q k + qkv gather")
         dx0 = layer_norm_back(linear_back(dqkv.reshape(n, 3 * d), h1, Wqkv, gWqkv, gbqkv),
                               w1, xh1, r1, gw1, gb1)
         dx0 += dx1
+        mark("backward: qkv + layer norm 1")
         np.matmul(ones_n[:B], dx0.reshape(B, T * d), out=g_pos.reshape(-1))
         g_emb[...] = 0  # (each index's rows in order, as PyTorch: flat element indices)
         np.add.at(g_emb.reshape(-1), (idx.reshape(-1, 1) * d + cols).reshape(-1), dx0.reshape(-1))
+        mark("backward: embedding + positions")
         return loss
 
     def adamw(lr=1e-3, betas=(0.9, 0.999), eps=1e-8, wd=1e-2):

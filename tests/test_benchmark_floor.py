@@ -2,7 +2,9 @@
 ``numpy_transformer``): a floor is only worth reporting if it computes what the libraries do,
 so its loss, hand-written gradients and AdamW update are checked against chainrule's and
 PyTorch's on the same weights and data."""
+import json
 import os
+import subprocess
 import sys
 
 import numpy as np
@@ -10,9 +12,21 @@ import torch
 
 import chainrule
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from benchmarks.__main__ import markdown, run_workload
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+from benchmarks.__main__ import fmt_time, markdown, run_workload
+from benchmarks.ops import numpy_sections, sections_markdown
 from benchmarks.workloads import TinyTransformer, _t, numpy_transformer
+
+SECTIONS = [
+    "embedding + positions", "layer norm 1", "qkv linear + split", "scores + mask", "softmax",
+    "p @ v", "proj linear + residual", "layer norm 2", "fc1 linear", "gelu (+ slope)",
+    "fc2 linear + residual", "layer norm f", "head linear", "loss", "backward: loss",
+    "backward: head + layer norm f", "backward: fc2 + gelu", "backward: fc1 + layer norm 2",
+    "backward: proj", "backward: p @ v", "backward: softmax + mask + scale",
+    "backward: q k + qkv gather", "backward: qkv + layer norm 1",
+    "backward: embedding + positions", "adamw",
+]
 
 
 def _model_step(lib):
@@ -84,3 +98,48 @@ def test_a_comparison_against_another_reference_does_not_time_the_numpy_step():
     r = run_workload("tiny_transformer_step", [torch, chainrule], rounds=1, quick=True,
                      ref="chainrule")
     assert "numpy" not in r and "over_numpy" not in r
+
+
+def test_section_marks_leave_the_numpy_step_bit_for_bit():
+    plain, marked = numpy_transformer(True), numpy_transformer(True)
+    seen = []
+    for _ in range(2):  # the second step from weights AdamW has updated
+        assert marked.forward_backward(seen.append) == plain.forward_backward()
+        for a, b in zip(plain.grads, marked.grads):
+            assert a.tobytes() == b.tobytes()
+        plain.adamw()
+        marked.adamw()
+        for a, b in zip(plain.params, marked.params):
+            assert a.tobytes() == b.tobytes()
+    assert seen == SECTIONS[:-1] * 2  # adamw's end is the step's: numpy_sections marks it
+
+
+def test_numpy_sections_cover_the_step_in_order():
+    step = numpy_transformer(True)
+    step()
+    sections, total = numpy_sections(step, 20)
+    assert list(sections) == SECTIONS
+    assert all(s > 0 for s in sections.values())
+    # medians of parts, not parts of one median: about the whole, no tighter
+    assert 0.5 * total <= sum(sections.values()) <= 1.5 * total
+    text = sections_markdown("tiny_transformer_step", sections, total, fmt_time)
+    rows = [line.split(" | ")[0][2:] for line in text.splitlines() if line.startswith("| ")]
+    assert rows == ["section", *SECTIONS, "(sum)", "(whole step)"]
+    assert f"| (whole step) | {fmt_time(total)} |" in text
+
+
+def test_ops_run_prints_the_numpy_sections(tmp_path):
+    """The one command: `--ops` on tiny_transformer_step prints (and saves) the NumPy step's
+    sections beside the libraries' ops. In a process of its own: main pins the BLAS threads
+    and freezes the garbage collector for the rest of its process."""
+    p = subprocess.run(
+        [sys.executable, "-m", "benchmarks", "--quick", "--ops", "--only", "tiny_transformer_step",
+         "--no-memory", "--rounds", "1", "--out", str(tmp_path)],
+        cwd=ROOT, capture_output=True, text=True, timeout=300, check=False)
+    assert p.returncode == 0, p.stderr
+    assert "the plain NumPy step, by section: tiny_transformer_step, " in p.stdout
+    assert "| section | time a step |" in p.stdout
+    assert all(f"| {sec} | " in p.stdout for sec in SECTIONS)
+    with open(tmp_path / "results.json") as f:
+        saved = json.load(f)["ops"]["tiny_transformer_step"]["numpy_sections"]
+    assert [e["section"] for e in saved["sections"]] == SECTIONS and saved["step_s"] > 0
