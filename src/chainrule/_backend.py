@@ -9,8 +9,9 @@ import numpy as np
 
 xp = np
 ndarray = np.ndarray
-# Whole-array minimum and maximum as the ufuncs' reductions: ``a.max()`` goes through
-# NumPy's Python wrapper (~1.5 µs a call, ~3-5 µs inside a training step) to the same call.
+# Whole-array minimum and maximum as the ufuncs' reductions (``amax(a, None)``): ``a.max()``
+# reaches the same call through a Python-level wrapper, a frame more per check (~0.3 µs hot,
+# more inside a training step, where each frame's code is fetched again).
 amin = np.minimum.reduce
 amax = np.maximum.reduce
 

@@ -710,8 +710,9 @@ _C_NAMES = {
 
 def _broadcast_pair(a, m):
     sa, sm = a.shape, m.shape
-    if len(sm) <= len(sa) and sa[len(sa) - len(sm):] == sm:  # a mask over a's trailing dims:
-        return sa  # the common case, without broadcast_shapes' ~2 µs
+    # the common case, a mask over a's trailing dims, without broadcast_shapes' ~2 µs
+    if len(sm) <= len(sa) and sa[len(sa) - len(sm):] == sm:
+        return sa
     try:
         shape = xp.broadcast_shapes(a.shape, m.shape)
     except ValueError:

@@ -191,7 +191,7 @@ def reshape(input, *shape):
     # forward then reshapes that to its own shape, a view of it.
     r = a.reshape(shape)
     rb = r.base
-    view = rb is a or rb is a.base or xp.may_share_memory(r, a)
+    view = rb is not None and (rb is a or rb is a.base) or xp.may_share_memory(r, a)
     op = ReshapeAlias if view else UnsafeView
     return apply(op, (input,), (r,), (shape,))
 
