@@ -53,7 +53,8 @@ class Softmax(Op):
             with xp.errstate(over="ignore", under="ignore"):
                 e = xp.exp(a)
             s = _sum(e, axis)
-            if amin(s, None) >= 2.0 ** -20 and amax(s, None) < xp.inf:  # (no exp overflowed)
+            # (no exp overflowed; NaN fails)
+            if amin(s, None) >= 2.0 ** -20 and amax(s, None) < xp.inf:
                 e /= s
                 return e
             xp.subtract(a, _max(a, axis), out=e)
